@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
+    """The header links a signed-in, verified user's role gives them."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"nav_links": []}
+    links = []
+    if user.has_perm("cases.view_case"):
+        links.append(("Cases", reverse("cases:list")))
+    if user.is_staff:
+        links.append(("Administration", reverse("admin:index")))
+    return {"nav_links": links}

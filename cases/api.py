@@ -1,0 +1,70 @@
+"""The case part of /api/v1/: thin views over cases.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from cases import selectors
+from cases.filters import CaseFilter
+from cases.models import AccessLog, Case, Category, DiscardReason, Relationship, ServiceType
+from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
+
+
+class CaseViewSet(ReadOnlyModelViewSet):
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9-]+"
+    filterset_class = CaseFilter
+    serializer_class = CaseListSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.list_cases(self.request.user, q=self.request.query_params.get("q", ""))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        case = selectors.access_case(request.user, kwargs["number"], request=request)
+        return Response(CaseDetailSerializer(case, context=detail_context(request)).data)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    record = serializers.CharField()
+    record_id = serializers.IntegerField()
+    action = serializers.CharField()
+    by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    changes = serializers.ListField(child=serializers.DictField())
+
+
+class CaseHistoryView(APIView):
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    def get(self, request: Request, number: str) -> Response:
+        case = selectors.access_case(
+            request.user, number, request=request, action=AccessLog.Action.HISTORY
+        )
+        return Response(HistoryEntrySerializer(selectors.case_history(case), many=True).data)
+
+
+class LookupsView(APIView):
+    """The configurable lists, active entries only, in their display order."""
+
+    @extend_schema(responses=dict[str, list[dict[str, str]]])
+    def get(self, request: Request) -> Response:
+        lists = {
+            "categories": Category,
+            "service_types": ServiceType,
+            "discard_reasons": DiscardReason,
+            "relationships": Relationship,
+        }
+        return Response(
+            {
+                key: list(model.objects.filter(is_active=True).values("code", "label"))
+                for key, model in lists.items()
+            }
+        )
+

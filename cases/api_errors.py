@@ -1,0 +1,22 @@
+"""The API's error rules (CONTRACT.md): 400 with field errors, 401, 404 for what a user may not see,
+409 for a move the state machine forbids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cases.workflow import CaseError, IllegalMove
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, IllegalMove):
+        return Response(
+            {"detail": str(exc), "status": exc.current}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, CaseError):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Organisation
+from project.crypto import (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    blind_index,
+    normalise_text,
+)
+
+
+class Lookup(models.Model):
+    """An entry of a list that admins edit (DESIGN rule 10). Codes are stable; labels may change.
+    Entries are retired with `is_active`, never deleted, so old cases keep their meaning."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Category(Lookup):
+    """A kind of harm reported (physical, sexual, economic...)."""
+
+    history = HistoricalRecords()
+
+    class Meta(Lookup.Meta):
+        verbose_name_plural = "categories"
+
+
+class ServiceType(Lookup):
+    """A kind of service an organisation gives a victim (counselling, shelter, legal aid...)."""
+
+    history = HistoricalRecords()
+
+
+class DiscardReason(Lookup):
+    """Why a report was not a case (prank, wrong number, test...)."""
+
+    history = HistoricalRecords()
+
+
+class Relationship(Lookup):
+    """How a perpetrator is related to the victim."""
+
+    history = HistoricalRecords()
+
+
+class CaseNumber(models.Model):
+    """One row per case number ever handed out. The auto-increment key is the serial: the database
+    allocates it without a lock, a rolled-back case leaves a gap, and no number is ever reused."""
+
+    allocated_at = models.DateTimeField(default=timezone.now)
+
+
+class Case(models.Model):
+    """A report that has become a case: the unit operators triage, CSOs serve, monitors count."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_TRIAGE = "in_triage", "In triage"
+        DISCARDED = "discarded", "Discarded"
+        VERIFIED = "verified", "Verified"
+        REFERRED = "referred", "Referred"
+        IN_SERVICE = "in_service", "In service"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+        ARCHIVED = "archived", "Archived"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        VOICE = "voice", "Phone"
+        WEB = "web", "Web form"
+        FEED = "feed", "Police feed"
+        API = "api", "API"
+
+    class Priority(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    number = models.CharField(max_length=32, unique=True)
+    helpline = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.STANDARD)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_cases",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    incident_occurred_at = models.DateTimeField(null=True, blank=True)
+    incident_location = EncryptedTextField(blank=True, default="")
+    incident_description = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_identities", "See the names and contact details of people on a case"),
+            ("work_case", "Claim, verify, discard and update cases"),
+            ("supervise_case", "Reassign cases and release other people's claims"),
+            ("view_figures", "See dashboards and reports"),
+        ]
+        indexes = [
+            # the live queue and every list: a helpline's cases by status, newest first
+            models.Index(fields=["helpline", "status", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Person(models.Model):
+    """Someone named on a case. What identifies them is encrypted; the blind indexes let staff find a
+    person again by exact phone number or full name without a plaintext copy."""
+
+    name = EncryptedCharField(max_length=400, blank=True, default="")
+    name_index = models.CharField(max_length=64, blank=True, db_index=True)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    ethnicity = models.CharField(max_length=100, blank=True)
+    phone = EncryptedCharField(max_length=400, blank=True, default="")  # E.164
+    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    address = EncryptedTextField(blank=True, default="")
+    # how, when and whether it is safe to contact this person (issue: safe contact)
+    contact_preferences = EncryptedJSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The indexes are derived from the encrypted values: keep them in step on every save.
+        self.name_index = blind_index(normalise_text(self.name)) if self.name else ""
+        self.phone_index = blind_index(self.phone) if self.phone else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_index", "phone_index"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class CasePerson(models.Model):
+    """A person's part in a case: victim, perpetrator (with their relationship to the victim) or
+    the reporter who contacted us for them."""
+
+    class Role(models.TextChoices):
+        VICTIM = "victim", "Victim"
+        PERPETRATOR = "perpetrator", "Perpetrator"
+        REPORTER = "reporter", "Reporter"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    relationship = models.ForeignKey(Relationship, on_delete=models.PROTECT, null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "person", "role"], name="one_role_per_person")
+        ]
+
+
+class Report(models.Model):
+    """The raw inbound record: one SMS, call, web form or feed row, stored before anything else.
+    (channel, source_id) is unique, so a provider's retry can never make a second report."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    channel = models.CharField(max_length=8, choices=Case.Channel.choices)
+    source_id = models.CharField(max_length=128)  # MessageSid, CallSid, form token, feed row id
+    received_at = models.DateTimeField(default=timezone.now)
+    sender = EncryptedCharField(max_length=400, blank=True, default="")  # E.164 when a phone
+    sender_index = models.CharField(max_length=64, blank=True, db_index=True)
+    body = EncryptedTextField(blank=True, default="")
+    media = EncryptedJSONField(default=list, blank=True)
+    recording_url = EncryptedTextField(blank=True, default="")  # provider's; never shown as is
+    transcription = EncryptedTextField(blank=True, default="")
+    raw = EncryptedJSONField(default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "source_id"], name="one_report_per_source_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} report {self.pk}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.sender_index = blind_index(self.sender) if self.sender else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "sender_index"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class AccessLog(models.Model):
+    """Who read which case, when and from where (DESIGN rule 8). Written in the request that reads,
+    so a read that cannot be logged does not happen."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        HISTORY = "history", "Viewed history"
+        EXPORT = "export", "Exported"
+        PRINT = "print", "Printed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="access_log")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    via = models.CharField(max_length=8)  # "web" | "api"
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at"])]  # "who has looked at this case"

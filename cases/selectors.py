@@ -1,0 +1,105 @@
+"""Reads of cases, always through the access policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from cases.models import AccessLog, Case, CasePerson, Person, Report
+from cases.policy import can_see_identities, visible_cases
+from project.crypto import blind_index, is_encrypted, normalise_text
+from project.phones import to_e164
+
+
+def list_cases(user: AbstractBaseUser, *, q: str = "") -> QuerySet[Case]:
+    cases = visible_cases(user).select_related("category", "claimed_by", "helpline")
+    if q:
+        cases = cases.filter(_search(user, q))
+    return cases
+
+
+def _search(user: AbstractBaseUser, q: str) -> Q:
+    """A case number, or (for those who may see identities) a person's exact full name or phone
+    number. Names and phones are encrypted, so both are matched through their blind indexes."""
+    term = q.strip()
+    query = Q(number__iexact=term)
+    if can_see_identities(user):
+        query |= Q(people__person__name_index=blind_index(normalise_text(term)))
+        phone = to_e164(term)
+        if phone:
+            index = blind_index(phone)
+            query |= Q(people__person__phone_index=index) | Q(reports__sender_index=index)
+    return Q(pk__in=Case.objects.filter(query).values("pk"))
+
+
+def access_case(
+    user: AbstractBaseUser,
+    number: str,
+    *,
+    request: HttpRequest,
+    action: str = AccessLog.Action.VIEW,
+) -> Case:
+    """The case with this number if the user may see it, else Http404 (never 403: numbers cannot be
+    probed). The read is written to the access log before the case is returned."""
+    case = (
+        visible_cases(user)
+        .select_related("category", "claimed_by", "helpline")
+        .prefetch_related(
+            Prefetch("reports", queryset=Report.objects.order_by("received_at", "pk")),
+            Prefetch(
+                "people",
+                queryset=CasePerson.objects.select_related("person", "relationship"),
+            ),
+            "referrals__organisation",
+            "referrals__assignee",
+            "services__organisation",
+            "services__service_type",
+        )
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case.")
+    AccessLog.objects.create(
+        user=user,
+        case=case,
+        action=action,
+        via="api" if request.path.startswith("/api/") else "web",
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+    return case
+
+
+def case_history(case: Case) -> list[dict[str, Any]]:
+    """Every recorded change to the case and the records hanging off it, oldest first."""
+    records: list[Any] = list(case.history.all())
+    for related in ("reports", "people", "referrals", "services"):
+        manager = getattr(case, related)
+        records += list(manager.model.history.filter(case_id=case.pk))
+    records += list(Person.history.filter(id__in=[link.person_id for link in case.people.all()]))
+    records.sort(key=lambda r: (r.history_date, r.history_id))
+    return [_history_entry(record) for record in records]
+
+
+def _history_entry(record: Any) -> dict[str, Any]:
+    model = record.instance_type
+    changes: list[dict[str, Any]] = []
+    if record.prev_record is not None:
+        for change in record.diff_against(record.prev_record).changes:
+            if is_encrypted(model._meta.get_field(change.field)):
+                changes.append({"field": change.field})  # that it changed, never what to
+            else:
+                changes.append({"field": change.field, "from": change.old, "to": change.new})
+    user = record.history_user
+    return {
+        "at": record.history_date,
+        "record": model._meta.verbose_name,
+        "record_id": record.id,
+        "action": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+        "by": user.get_username() if user else None,
+        "reason": record.history_change_reason or "",
+        "changes": sorted(changes, key=lambda c: c["field"]),
+    }

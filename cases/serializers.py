@@ -1,0 +1,111 @@
+"""Cases as JSON. Identifying fields are shown only to users the access policy lets see identities;
+for everyone else they are null, so monitors read figures, not people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from cases.models import Case, Report
+from cases.policy import can_see_identities
+
+
+class _RedactingSerializer(serializers.Serializer):
+    identifying: tuple[str, ...] = ()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("identities", False):
+            for name in self.identifying:
+                data[name] = None
+        return data
+
+
+class ReportSerializer(_RedactingSerializer):
+    identifying = ("from", "body", "recording_url", "transcription", "media")
+
+    channel = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    body = serializers.CharField()
+    recording_url = serializers.SerializerMethodField()
+    transcription = serializers.CharField()
+    media = serializers.ListField(child=serializers.CharField())
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(source="sender")  # "from" is a Python keyword
+        return fields
+
+    def get_recording_url(self, report: Report) -> str | None:
+        # The provider's URL is never handed out: recordings are streamed through our own view.
+        return None
+
+
+class PersonSerializer(_RedactingSerializer):
+    identifying = ("name", "age", "ethnicity", "phone", "address")
+
+    role = serializers.CharField()
+    name = serializers.CharField(source="person.name")
+    age = serializers.IntegerField(source="person.age", allow_null=True)
+    ethnicity = serializers.CharField(source="person.ethnicity")
+    phone = serializers.CharField(source="person.phone")
+    address = serializers.CharField(source="person.address")
+    relationship = serializers.CharField(source="relationship.code", allow_null=True, default=None)
+
+
+class ReferralSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(source="organisation.slug")
+    assignee = serializers.CharField(source="assignee.username", default=None)
+    status = serializers.CharField()
+    consent = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    responded_at = serializers.DateTimeField(allow_null=True)
+
+
+class ServiceSerializer(_RedactingSerializer):
+    identifying = ("notes",)
+
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(source="organisation.slug")
+    service_type = serializers.CharField(source="service_type.code")
+    provided_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(allow_null=True)
+    notes = serializers.CharField()
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.code", default=None)
+    claimed_by = serializers.CharField(source="claimed_by.username", default=None)
+    helpline = serializers.CharField(source="helpline.slug")
+
+    class Meta:
+        model = Case
+        fields = [
+            "number", "status", "channel", "category", "priority", "helpline",
+            "created_at", "updated_at", "claimed_by", "claimed_at",
+        ]  # fmt: skip
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    incident = serializers.SerializerMethodField()
+    reports = ReportSerializer(many=True)
+    people = PersonSerializer(many=True)
+    referrals = ReferralSerializer(many=True)
+    services = ServiceSerializer(many=True)
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [*CaseListSerializer.Meta.fields, "incident", "reports", "people", "referrals", "services"]
+
+    def get_incident(self, case: Case) -> dict[str, Any]:
+        identities = self.context.get("identities", False)
+        return {
+            "occurred_at": case.incident_occurred_at,
+            "location": case.incident_location if identities else None,
+            "description": case.incident_description if identities else None,
+        }
+
+
+def detail_context(request: Any) -> dict[str, Any]:
+    return {"request": request, "identities": can_see_identities(request.user)}

@@ -1,0 +1,38 @@
+"""The case state machine (CONTRACT.md "Case numbers and states"): the one table of allowed moves."""
+
+from __future__ import annotations
+
+from cases.models import Case
+
+S = Case.Status
+
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.IN_TRIAGE}),
+    S.IN_TRIAGE: frozenset({S.NEW, S.DISCARDED, S.VERIFIED}),  # back to new = released
+    S.DISCARDED: frozenset(),
+    S.VERIFIED: frozenset({S.REFERRED}),
+    S.REFERRED: frozenset({S.IN_SERVICE}),
+    S.IN_SERVICE: frozenset({S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset({S.ARCHIVED, S.VERIFIED}),  # back to verified = reopened
+    S.ARCHIVED: frozenset(),
+}
+
+
+class CaseError(Exception):
+    """A case action refused for a reason the person acting can see and fix."""
+
+
+class IllegalMove(CaseError):
+    """A move the state machine forbids (the API answers 409)."""
+
+    def __init__(self, current: str, target: str) -> None:
+        self.current, self.target = current, target
+        super().__init__(
+            f"A case that is {S(current).label.lower()} cannot become {S(target).label.lower()}."
+        )
+
+
+def check_move(current: str, target: str) -> None:
+    if target not in ALLOWED_MOVES[current]:
+        raise IllegalMove(current, target)

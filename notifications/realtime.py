@@ -1,0 +1,45 @@
+"""Live events: group names, event shapes, and the one way to send them: after commit.
+
+Events carry ids and non-identifying fields only; consumers re-read what a user may see."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+class CaseSummary(TypedDict):
+    number: str
+    status: str
+    channel: str
+    priority: str
+    created_at: str
+
+
+class CaseEvent(TypedDict):
+    type: Literal["case.created", "case.updated", "case.claimed", "case.released"]
+    case: CaseSummary
+
+
+def helpline_group(organisation_id: int) -> str:
+    return f"helpline.{organisation_id}"
+
+
+def broadcast(groups: Iterable[str], event: CaseEvent) -> None:
+    layer = get_channel_layer()
+    for group in groups:
+        async_to_sync(layer.group_send)(group, {"type": "lantern.event", "event": event})
+
+
+def broadcast_on_commit(groups: Iterable[str], event: CaseEvent) -> None:
+    """Send once the surrounding transaction commits; never for a change that rolled back. A failed
+    send is logged, not raised: the change is already stored and consumers resync on reconnect."""
+    groups = list(groups)
+    transaction.on_commit(lambda: broadcast(groups, event), robust=True)

@@ -1,0 +1,79 @@
+"""Encryption at rest for victim data, and blind indexes to find it again.
+
+django-fernet-encrypted-fields derives its key from SECRET_KEY and quietly returns ciphertext when a
+key is missing. Here the keys are a dedicated list (FIELD_ENCRYPTION_KEYS: the first encrypts, all
+decrypt, so keys rotate), and a value that no key opens raises instead of being shown as garbage."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import cached_property
+from encrypted_fields import fields as encrypted
+
+
+class UndecryptableValue(Exception):
+    """A stored value could not be decrypted with any configured key."""
+
+
+def fernet() -> MultiFernet:
+    keys = settings.FIELD_ENCRYPTION_KEYS
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty.")
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+class _KeyedMixin:
+    @cached_property
+    def f(self) -> MultiFernet:
+        return fernet()
+
+    def get_prep_value(self, value: Any) -> Any:
+        # The library stores "" as NULL; an empty value is kept as "" (it reveals only emptiness).
+        if value == "":
+            return ""
+        return super().get_prep_value(value)  # type: ignore[misc]
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or not isinstance(value, str) or hasattr(self, "_already_decrypted"):
+            return value
+        try:
+            value = self.f.decrypt(value.encode()).decode()
+        except InvalidToken as exc:
+            if value.startswith("gAAAA"):  # a Fernet token we cannot open: fail loudly
+                raise UndecryptableValue(f"{self!r} holds a value no configured key opens") from exc
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class EncryptedCharField(_KeyedMixin, encrypted.EncryptedCharField):
+    pass
+
+
+class EncryptedTextField(_KeyedMixin, encrypted.EncryptedTextField):
+    pass
+
+
+class EncryptedJSONField(encrypted.EncryptedJSONField):
+    @cached_property
+    def f(self) -> MultiFernet:
+        return fernet()
+
+
+def is_encrypted(field: object) -> bool:
+    return isinstance(field, encrypted.EncryptedFieldMixin)
+
+
+def normalise_text(value: str) -> str:
+    """Case, accents' composition and spacing do not change what a name is."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash for exact look-ups of a value that is stored only encrypted."""
+    return hmac.new(settings.BLIND_INDEX_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()

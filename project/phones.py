@@ -1,0 +1,17 @@
+"""Phone numbers compared in one form: E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+
+
+def to_e164(raw: str) -> str:
+    """The E.164 form of a phone number as people type it, or "" when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,11 @@
+"""Speed and isolation only; everything else comes from base.py and the environment, so the same
+suite runs on the embedded parts and on the real ones (CI sets DATABASE_URL and REDIS_URL)."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+LOG_JSON = False

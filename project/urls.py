@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import views as account_views
+from accounts.access import public
+
+two_factor_patterns = (
+    [
+        path("login/", account_views.login, name="login"),
+        path("two_factor/setup/", account_views.setup, name="setup"),
+        path("two_factor/qrcode/", account_views.qr, name="qr"),
+        path("two_factor/setup/complete/", account_views.setup_complete, name="setup_complete"),
+    ],
+    "two_factor",
+)
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz/", account_views.healthz, name="healthz"),
+    path("accounts/", include(two_factor_patterns)),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/password/reset/", account_views.password_reset, name="password_reset"),
+    path(
+        "accounts/password/reset/sent/",
+        account_views.password_reset_done,
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        account_views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        account_views.password_reset_complete,
+        name="password_reset_complete",
+    ),
+    path("cases/", include("cases.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("project.api_urls")),
+    # The schema describes the API, never its data: public so integrators can read it.
+    path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
+    path("api/docs/", public(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+]
