@@ -25,7 +25,9 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 
 @admin.action(description="Reset two-step sign-in (the person enrols again at next sign-in)")
-def reset_second_factor(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
+def reset_second_factor(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> None:
     deleted, _ = TOTPDevice.objects.filter(user__in=queryset).delete()
     modeladmin.message_user(request, f"Removed {deleted} device(s).", messages.SUCCESS)
 
@@ -51,7 +53,9 @@ class StaffAdmin(UserAdmin, SimpleHistoryAdmin):
             data = base_clean(form_self)
             organisation, role = data.get("organisation"), data.get("role")
             if organisation and role and role not in ROLES_BY_KIND[organisation.kind]:
-                raise ValidationError({"role": f"A {organisation.get_kind_display().lower()} has no {role} role."})
+                raise ValidationError(
+                    {"role": f"A {organisation.get_kind_display().lower()} has no {role} role."}
+                )
             return data
 
         base_clean = form.clean
@@ -61,4 +65,6 @@ class StaffAdmin(UserAdmin, SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if obj.role:
-            set_role(user=obj, role=obj.role, actor=request.user)  # role group and admin flag follow
+            set_role(
+                user=obj, role=obj.role, actor=request.user
+            )  # role group and admin flag follow

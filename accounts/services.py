@@ -37,7 +37,9 @@ def create_organisation(
     *, slug: str, name: str, kind: str, actor: User | None = None
 ) -> Organisation:
     if kind not in Organisation.Kind.values:
-        raise AccountError(f"Unknown kind {kind!r}: use one of {', '.join(Organisation.Kind.values)}.")
+        raise AccountError(
+            f"Unknown kind {kind!r}: use one of {', '.join(Organisation.Kind.values)}."
+        )
     if Organisation.objects.filter(slug=slug).exists():
         raise AccountError(f"An organisation with the slug {slug!r} already exists.")
     organisation = Organisation(slug=slug, name=name, kind=kind)

@@ -13,7 +13,7 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from cases import selectors
 from cases.filters import CaseFilter
-from cases.models import AccessLog, Case, Category, DiscardReason, Relationship, ServiceType
+from cases.models import AccessLog, Category, DiscardReason, Relationship, ServiceType
 from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
 
 
@@ -67,4 +67,3 @@ class LookupsView(APIView):
                 for key, model in lists.items()
             }
         )
-

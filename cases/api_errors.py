@@ -9,11 +9,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.workflow import CaseError, IllegalMove
+from cases.workflow import CaseError, IllegalMoveError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, IllegalMove):
+    if isinstance(exc, IllegalMoveError):
         return Response(
             {"detail": str(exc), "status": exc.current}, status=status.HTTP_409_CONFLICT
         )

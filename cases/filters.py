@@ -22,7 +22,9 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def filter_organisation(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+    def filter_organisation(
+        self, queryset: QuerySet[Case], name: str, value: str
+    ) -> QuerySet[Case]:
         """Cases of that helpline, or referred to that organisation."""
         referred = Case.objects.filter(referrals__organisation__slug=value).values("pk")
         return queryset.filter(Q(helpline__slug=value) | Q(pk__in=referred))

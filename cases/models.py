@@ -65,6 +65,9 @@ class CaseNumber(models.Model):
 
     allocated_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"Case number {self.pk}"
+
 
 class Case(models.Model):
     """A report that has become a case: the unit operators triage, CSOs serve, monitors count."""
@@ -183,6 +186,9 @@ class CasePerson(models.Model):
             models.UniqueConstraint(fields=["case", "person", "role"], name="one_role_per_person")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} on case {self.case_id}"
+
 
 class Report(models.Model):
     """The raw inbound record: one SMS, call, web form or feed row, stored before anything else.
@@ -204,7 +210,9 @@ class Report(models.Model):
     class Meta:
         ordering = ["received_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "source_id"], name="one_report_per_source_id")
+            models.UniqueConstraint(
+                fields=["channel", "source_id"], name="one_report_per_source_id"
+            )
         ]
 
     def __str__(self) -> str:
@@ -237,3 +245,6 @@ class AccessLog(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["case", "at"])]  # "who has looked at this case"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} case {self.case_id} by {self.user_id}"

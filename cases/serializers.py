@@ -96,7 +96,14 @@ class CaseDetailSerializer(CaseListSerializer):
     services = ServiceSerializer(many=True)
 
     class Meta(CaseListSerializer.Meta):
-        fields = [*CaseListSerializer.Meta.fields, "incident", "reports", "people", "referrals", "services"]
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "incident",
+            "reports",
+            "people",
+            "referrals",
+            "services",
+        ]
 
     def get_incident(self, case: Case) -> dict[str, Any]:
         identities = self.context.get("identities", False)

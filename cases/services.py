@@ -53,9 +53,11 @@ def open_case(
             case = _open_case(helpline=helpline, report=report, actor=actor)
     except IntegrityError:
         # Another delivery of the same report won the race: theirs is the case.
-        existing = Report.objects.select_related("case").filter(
-            channel=report.channel, source_id=report.source_id
-        ).first()
+        existing = (
+            Report.objects.select_related("case")
+            .filter(channel=report.channel, source_id=report.source_id)
+            .first()
+        )
         if existing is None:
             raise
         return existing.case, False
@@ -94,7 +96,7 @@ def _open_case(
 
 @transaction.atomic
 def move_case(*, case: Case, to: str, actor: AbstractBaseUser, reason: str) -> Case:
-    """Move a case to another state, if the state machine allows it (IllegalMove otherwise).
+    """Move a case to another state, if the state machine allows it (IllegalMoveError otherwise).
     Locks the case row, so of two people acting at once the second sees the first one's move."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     check_move(locked.status, to)

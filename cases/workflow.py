@@ -23,7 +23,7 @@ class CaseError(Exception):
     """A case action refused for a reason the person acting can see and fix."""
 
 
-class IllegalMove(CaseError):
+class IllegalMoveError(CaseError):
     """A move the state machine forbids (the API answers 409)."""
 
     def __init__(self, current: str, target: str) -> None:
@@ -35,4 +35,4 @@ class IllegalMove(CaseError):
 
 def check_move(current: str, target: str) -> None:
     if target not in ALLOWED_MOVES[current]:
-        raise IllegalMove(current, target)
+        raise IllegalMoveError(current, target)

@@ -18,7 +18,7 @@ from django.utils.functional import cached_property
 from encrypted_fields import fields as encrypted
 
 
-class UndecryptableValue(Exception):
+class UndecryptableValueError(Exception):
     """A stored value could not be decrypted with any configured key."""
 
 
@@ -47,7 +47,9 @@ class _KeyedMixin:
             value = self.f.decrypt(value.encode()).decode()
         except InvalidToken as exc:
             if value.startswith("gAAAA"):  # a Fernet token we cannot open: fail loudly
-                raise UndecryptableValue(f"{self!r} holds a value no configured key opens") from exc
+                raise UndecryptableValueError(
+                    f"{self!r} holds a value no configured key opens"
+                ) from exc
         return super().to_python(value)  # type: ignore[misc]
 
 

@@ -9,8 +9,25 @@ import structlog
 from django.conf import settings
 
 REDACTED_KEYS = frozenset(
-    {"body", "from", "from_", "to", "phone", "name", "address", "email", "ip", "ip_address",
-     "password", "token", "otp_token", "description", "notes", "transcription", "narrative"}
+    {
+        "body",
+        "from",
+        "from_",
+        "to",
+        "phone",
+        "name",
+        "address",
+        "email",
+        "ip",
+        "ip_address",
+        "password",
+        "token",
+        "otp_token",
+        "description",
+        "notes",
+        "transcription",
+        "narrative",
+    }
 )
 
 

@@ -55,6 +55,9 @@ class Referral(models.Model):
             models.Index(fields=["organisation", "status"]),
         ]
 
+    def __str__(self) -> str:
+        return f"Referral {self.pk} of case {self.case_id}"
+
 
 class ServiceRecord(models.Model):
     """A service or follow-up an organisation gave the victim on a case."""
@@ -71,3 +74,6 @@ class ServiceRecord(models.Model):
 
     class Meta:
         ordering = ["provided_at"]
+
+    def __str__(self) -> str:
+        return f"Service {self.pk} on case {self.case_id}"

@@ -318,3 +318,7 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="GB")
 
 # Forms render with the project's accessible Bootstrap markup (templates/forms/).
 FORM_RENDERER = "project.forms.LanternFormRenderer"
+
+# Static files: WhiteNoise serves them under daphne; in development straight from the source folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

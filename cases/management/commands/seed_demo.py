@@ -32,8 +32,16 @@ STAFF = [
     ("admin", "demo-helpline", User.Role.ADMIN),
 ]
 REPORTS = [
-    ("sms", "+447700900101", "He took my phone again last night. I am at my sister's. Please text only after 6pm."),
-    ("sms", "+447700900102", "My neighbour is being hurt, I can hear shouting every night. Flat 3."),
+    (
+        "sms",
+        "+447700900101",
+        "He took my phone again last night. I am at my sister's. Please text only after 6pm.",
+    ),
+    (
+        "sms",
+        "+447700900102",
+        "My neighbour is being hurt, I can hear shouting every night. Flat 3.",
+    ),
     ("web", "", "I want to know what help there is. I am not ready to leave yet."),
     ("voice", "+447700900103", ""),
     ("sms", "+447700900101", "Is anyone there?"),
@@ -79,8 +87,10 @@ class Command(BaseCommand):
                 move_case(case=case, to=Case.Status.IN_TRIAGE, actor=operator, reason="Claimed")
 
     def _print_logins(self) -> None:
-        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
-        self.stdout.write("Add the TOTP secret to an authenticator app, or: oathtool --totp -b SECRET")
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write(
+            "Add the TOTP secret to an authenticator app, or: oathtool --totp -b SECRET"
+        )
         for username, org, role in STAFF:
             device = TOTPDevice.objects.filter(user__username=username).first()
             secret = base64.b32encode(device.bin_key).decode() if device else "(no device)"

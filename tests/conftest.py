@@ -1,0 +1,145 @@
+"""The cast of users every test can call on, and the guard that keeps the real-parts run honest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Organisation, User
+from tests.factories import OrganisationFactory, StaffFactory
+
+REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_services_are_real(django_db_setup: None, django_db_blocker: object) -> None:
+    """With LANTERN_REAL_SERVICES=1 (CI's second run) the suite must be on PostgreSQL and Redis:
+    if either is missing every test errors here, instead of quietly running on the embedded parts."""
+    if not REAL_SERVICES:
+        return
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql", (
+        "LANTERN_REAL_SERVICES=1 but DATABASE_URL is not PostgreSQL"
+    )
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        assert connection.vendor == "postgresql"
+    assert settings.REDIS_URL, "LANTERN_REAL_SERVICES=1 but REDIS_URL is not set"
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+
+
+@pytest.fixture
+def require_postgresql() -> None:
+    """For tests only PostgreSQL can answer (row locks, real concurrency): skipped on the embedded
+    run, and a failure (never a skip) on the real run when PostgreSQL is not there."""
+    if connection.vendor != "postgresql":
+        if REAL_SERVICES:
+            pytest.fail("This test needs PostgreSQL and LANTERN_REAL_SERVICES=1 asked for it.")
+        pytest.skip("needs PostgreSQL: runs in CI's real-parts run")
+
+
+# The cast -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def helpline(db: None) -> Organisation:
+    return OrganisationFactory(slug="north-helpline", name="North Helpline")
+
+
+@pytest.fixture
+def other_helpline(db: None) -> Organisation:
+    return OrganisationFactory(slug="south-helpline", name="South Helpline")
+
+
+@pytest.fixture
+def cso(db: None) -> Organisation:
+    return OrganisationFactory(slug="safe-haven", name="Safe Haven", kind=Organisation.Kind.CSO)
+
+
+@pytest.fixture
+def other_cso(db: None) -> Organisation:
+    return OrganisationFactory(slug="legal-aid", name="Legal Aid", kind=Organisation.Kind.CSO)
+
+
+@pytest.fixture
+def monitor_org(db: None) -> Organisation:
+    return OrganisationFactory(slug="oversight", name="Oversight", kind=Organisation.Kind.MONITOR)
+
+
+@pytest.fixture
+def operator(helpline: Organisation) -> User:
+    return StaffFactory(username="amina", organisation=helpline, role=User.Role.OPERATOR)
+
+
+@pytest.fixture
+def supervisor(helpline: Organisation) -> User:
+    return StaffFactory(username="joan", organisation=helpline, role=User.Role.SUPERVISOR)
+
+
+@pytest.fixture
+def other_operator(other_helpline: Organisation) -> User:
+    return StaffFactory(username="bola", organisation=other_helpline, role=User.Role.OPERATOR)
+
+
+@pytest.fixture
+def cso_rep(cso: Organisation) -> User:
+    return StaffFactory(username="chidi", organisation=cso, role=User.Role.CSO_REP)
+
+
+@pytest.fixture
+def other_cso_rep(other_cso: Organisation) -> User:
+    return StaffFactory(username="dana", organisation=other_cso, role=User.Role.CSO_REP)
+
+
+@pytest.fixture
+def monitor(monitor_org: Organisation) -> User:
+    return StaffFactory(username="mo", organisation=monitor_org, role=User.Role.MONITOR)
+
+
+@pytest.fixture
+def admin_user(helpline: Organisation) -> User:
+    return StaffFactory(username="ada", organisation=helpline, role=User.Role.ADMIN)
+
+
+@pytest.fixture
+def otp_client() -> Callable[[User], Client]:
+    """A client signed in as the user with a verified second factor, as after a real 2FA login."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+        session.save()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def password_only_client() -> Callable[[User], Client]:
+    """Signed in with a password but no second factor."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def captured_broadcasts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict]]:
+    sent: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr(
+        "notifications.realtime.broadcast",
+        lambda groups, event: sent.append((list(groups), dict(event))),
+    )
+    return sent
