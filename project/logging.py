@@ -34,6 +34,10 @@ REDACTED_KEYS = frozenset(
 def redact_personal_data(_logger: object, _method: str, event: dict) -> dict:
     for key in REDACTED_KEYS.intersection(event):
         event[key] = "[redacted]"
+    # A query string can carry a searched name or phone number: log the path only.
+    request = event.get("request")
+    if isinstance(request, str) and "?" in request:
+        event["request"] = request.split("?", 1)[0] + "?[redacted]"
     return event
 
 
