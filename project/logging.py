@@ -55,8 +55,13 @@ structlog.configure(
     cache_logger_on_first_use=True,
 )
 
-renderer = (
-    structlog.processors.JSONRenderer()
-    if settings.LOG_JSON
-    else structlog.dev.ConsoleRenderer(colors=False)
-)
+
+
+def formatter() -> structlog.stdlib.ProcessorFormatter:
+    """The one formatter for every log line, structlog's and the standard library's alike."""
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if settings.LOG_JSON
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=_shared)

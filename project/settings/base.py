@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "channels",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # two_factor looks for backup devices; none are issued
     "two_factor",
     "axes",
     "simple_history",
@@ -153,7 +154,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "auth-username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_PASSWORD_FORM_FIELD = "auth-password"  # axes keeps request data: never the secrets in it
+AXES_SENSITIVE_PARAMETERS = ["auth-password", "token-otp_token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_VERBOSE = False
@@ -300,10 +303,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "structured": {
-            "()": "structlog.stdlib.ProcessorFormatter",
-            "processor": "project.logging.renderer",
-        },
+        "structured": {"()": "project.logging.formatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

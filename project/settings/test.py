@@ -3,6 +3,10 @@ suite runs on the embedded parts and on the real ones (CI sets DATABASE_URL and 
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -11,6 +15,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 LOG_JSON = False
 
 # SQLite tests use a file, not memory, so concurrency tests and the browser tests' live server open
-# real separate connections (pytest-django adds a suffix per xdist worker).
+# real separate connections; one file per test process, so two runs never share one.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"lantern-test-{os.getpid()}.sqlite3")
+    }

@@ -1,0 +1,131 @@
+"""Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
+
+A new journey is a `test_*.py` here whose tests take the `page` fixture (already pointed at the live
+server) and create their data with tests.factories; `log_in` signs a user in through the real
+pages. Every test here is marked `e2e`, gets a transactional database the server can see, runs
+after the rest of the suite, fails if the browser reports a CSP violation, and leaves a screenshot
+in test-results/ when it fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from accounts.models import User
+from tests.e2e.helpers import csp_violations, submit_password, totp_code
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+E2E_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = E2E_DIR.parents[1] / "test-results"
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    e2e, rest = [], []
+    for item in items:
+        if E2E_DIR not in item.path.parents:
+            rest.append(item)
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("django_db") is None:
+            # Transactional so the server thread sees the test's data; serialized rollback so each
+            # journey starts from the migrated database (seeded lookups included), not the flush.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+        e2e.append(item)
+    # Last, because while Playwright runs, its event loop is visible to every later test in this
+    # process (asyncio tests would refuse to start), and the flush after each journey empties the
+    # database for whatever follows.
+    items[:] = rest + e2e
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report  # so `page` knows, at teardown, whether to screenshot
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium: apt-get install -y chromium",
+            pytrace=False,
+        )
+    with pytest.MonkeyPatch.context() as mp:
+        # The sync API keeps an event loop running in this thread while Playwright is started, and
+        # Django refuses ORM calls under a running loop. Allowed only while the browser is up
+        # (journeys run last), so the rest of the suite still catches real async-unsafe calls.
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as p:
+            # Debian's Chromium, never a downloaded one: the same browser in CI and on a laptop.
+            chromium = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield chromium
+            chromium.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """What the browser reported as errors during the test: console errors and uncaught exceptions."""
+    return []
+
+
+@pytest.fixture
+def page(
+    browser: Browser,
+    live_server: LiveServer,
+    console_errors: list[str],
+    request: pytest.FixtureRequest,
+) -> Iterator[Page]:
+    """A tab in a fresh context (no cookies from other tests) whose relative URLs hit the server."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    tab.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    yield tab
+    report = request.node.stash.get(CALL_REPORT, None)
+    failed = report is not None and report.failed
+    if failed:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        tab.screenshot(path=RESULTS_DIR / f"{name}.png", full_page=True)
+    context.close()
+    # Every journey doubles as a check of the strict CSP against the pages it visits.
+    violations = csp_violations(console_errors)
+    if violations and not failed:
+        pytest.fail("The browser refused content under the CSP:\n" + "\n".join(violations))
+
+
+@pytest.fixture
+def log_in(page: Page) -> Callable[[User], None]:
+    """Sign a user in through the real pages: password, then the current code from their device."""
+
+    def sign_in(user: User) -> None:
+        submit_password(page, user.username)
+        key = TOTPDevice.objects.get(user=user).bin_key
+        page.fill("[name='token-otp_token']", totp_code(key))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    return sign_in
