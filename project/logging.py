@@ -56,7 +56,6 @@ structlog.configure(
 )
 
 
-
 def formatter() -> structlog.stdlib.ProcessorFormatter:
     """The one formatter for every log line, structlog's and the standard library's alike."""
     renderer = (

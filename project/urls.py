@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
 from accounts.access import public
@@ -43,5 +43,7 @@ urlpatterns = [
     path("api/v1/", include("project.api_urls")),
     # The schema describes the API, never its data: public so integrators can read it.
     path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
-    path("api/docs/", public(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    path(
+        "api/docs/", public(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"
+    ),
 ]

@@ -34,9 +34,13 @@ def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 def settings_values(expressions: list[str], **env: str) -> list[str]:
     """Evaluate expressions over the settings in one fresh interpreter (one Django start-up)."""
     prints = "".join(f"print(repr({e}).replace(chr(10), ' '));" for e in expressions)
-    result = run(f"import django; django.setup(); from django.conf import settings as s; {prints}", **env)
+    result = run(
+        f"import django; django.setup(); from django.conf import settings as s; {prints}", **env
+    )
     assert result.returncode == 0, result.stderr
-    return [line.strip("'") if line.startswith("'") else line for line in result.stdout.splitlines()]
+    return [
+        line.strip("'") if line.startswith("'") else line for line in result.stdout.splitlines()
+    ]
 
 
 def test_refuses_to_start_without_secret_key_and_hosts() -> None:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN
     "accounts",
     "cases",
     "intake",
@@ -155,7 +156,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
-AXES_PASSWORD_FORM_FIELD = "auth-password"  # axes keeps request data: never the secrets in it
+AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105 - a field name; axes masks its value
 AXES_SENSITIVE_PARAMETERS = ["auth-password", "token-otp_token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
@@ -293,6 +294,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cases, referrals and reports for victim-support helplines.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # Logging: structured, with no client addresses and no request bodies (victim data never in logs).

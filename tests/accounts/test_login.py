@@ -170,6 +170,8 @@ def test_reset_link_works_once_within_an_hour_and_does_not_sign_in(client, opera
 
     client.post("/accounts/password/reset/", {"email": operator.email})
     late_link = re.search(r"(/accounts/password/reset/\S+)", mail.outbox[-1].body).group(1)
-    with time_machine.travel(timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)):
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
+    ):
         late = Client().get(late_link, follow=True)
     assert "expired or has already been used" in late.content.decode()

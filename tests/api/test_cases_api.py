@@ -177,6 +177,15 @@ def test_schema_describes_the_api(client) -> None:
     assert b"/api/v1/cases/{number}/history/" in response.content
 
 
+def test_api_docs_are_served_from_here(client) -> None:
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "https://" not in html
+    assert "<script>" not in html  # the initialiser is a separate file, allowed by the CSP
+    assert client.get("/api/docs/?script=").status_code == 200
+
+
 def test_issue_token_command_prints_a_working_token(operator, capsys) -> None:
     call_command("issue_token", operator.username)
     token = capsys.readouterr().out.strip()

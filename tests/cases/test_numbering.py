@@ -34,9 +34,13 @@ def test_a_rolled_back_case_leaves_nothing_and_numbering_goes_on() -> None:
     helpline = OrganisationFactory()
     first, _ = open_case(helpline=helpline, report=IncomingReport(channel="sms", source_id="SM1"))
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        open_case(helpline=helpline, report=IncomingReport(channel="sms", source_id="SM2"))
-        raise RuntimeError("the surrounding work failed")
+    def fail_after_opening() -> None:
+        with transaction.atomic():
+            open_case(helpline=helpline, report=IncomingReport(channel="sms", source_id="SM2"))
+            raise RuntimeError("the surrounding work failed")
+
+    with pytest.raises(RuntimeError):
+        fail_after_opening()
 
     after, _ = open_case(helpline=helpline, report=IncomingReport(channel="sms", source_id="SM3"))
     # PostgreSQL leaves a gap; SQLite may hand the unseen number out again. Either way no number

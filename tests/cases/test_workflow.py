@@ -61,9 +61,7 @@ def test_allowed_move_changes_status_and_leaves_history(
     assert event["case"]["status"] == target
 
 
-@pytest.mark.parametrize(
-    ("current", "target"), [p for p in ALL_PAIRS if p not in CONTRACT_MOVES]
-)
+@pytest.mark.parametrize(("current", "target"), [p for p in ALL_PAIRS if p not in CONTRACT_MOVES])
 def test_forbidden_move_is_refused_without_trace(
     current: str, target: str, operator, captured_broadcasts, django_capture_on_commit_callbacks
 ) -> None:
@@ -72,9 +70,11 @@ def test_forbidden_move_is_refused_without_trace(
     history_before = case.history.count()
 
     # when
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(IllegalMoveError):
-            move_case(case=case, to=target, actor=operator, reason="Should not happen")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(IllegalMoveError),
+    ):
+        move_case(case=case, to=target, actor=operator, reason="Should not happen")
 
     # then
     case.refresh_from_db()
