@@ -56,7 +56,9 @@ def run(label: str, op: Callable[[], None], threads: int, seconds: float) -> tup
         t.join()
     rate = len(latencies) / (time.perf_counter() - began)
     p99 = statistics.quantiles(latencies, n=100)[98] * 1000
-    print(f"{label:<12} {rate:8.0f}/s  p50 {statistics.median(latencies) * 1000:6.1f} ms  p99 {p99:6.1f} ms")
+    print(
+        f"{label:<12} {rate:8.0f}/s  p50 {statistics.median(latencies) * 1000:6.1f} ms  p99 {p99:6.1f} ms"
+    )
     return rate, p99
 
 
