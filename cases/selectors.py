@@ -89,10 +89,17 @@ def _history_entry(record: Any) -> dict[str, Any]:
     changes: list[dict[str, Any]] = []
     if record.prev_record is not None:
         for change in record.diff_against(record.prev_record).changes:
-            if is_encrypted(model._meta.get_field(change.field)):
+            field = model._meta.get_field(change.field)
+            if is_encrypted(field):
                 changes.append({"field": change.field})  # that it changed, never what to
             else:
-                changes.append({"field": change.field, "from": change.old, "to": change.new})
+                changes.append(
+                    {
+                        "field": change.field,
+                        "from": _readable(field, change.old),
+                        "to": _readable(field, change.new),
+                    }
+                )
     user = record.history_user
     return {
         "at": record.history_date,
@@ -103,3 +110,11 @@ def _history_entry(record: Any) -> dict[str, Any]:
         "reason": record.history_change_reason or "",
         "changes": sorted(changes, key=lambda c: c["field"]),
     }
+
+
+def _readable(field: Any, value: Any) -> Any:
+    """A related row by its name (a username, a category label), not its id."""
+    if value is None or not field.is_relation:
+        return value
+    related = field.related_model.objects.filter(pk=value).first()
+    return str(related) if related is not None else value
