@@ -18,6 +18,17 @@ from tests.factories import OrganisationFactory, StaffFactory
 REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
 
 
+def pytest_report_header() -> list[str]:
+    """Say in the output which parts this run used (CI shows PostgreSQL in its second run)."""
+    db = settings.DATABASES["default"]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [
+        f"lantern: database {db['ENGINE'].rsplit('.', 1)[-1]}, channel layer {layer}, "
+        f"celery broker {settings.CELERY_BROKER_URL.split(':', 1)[0]}, "
+        f"real services requested: {REAL_SERVICES}"
+    ]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _real_services_are_real(django_db_setup: None, django_db_blocker: object) -> None:
     """With LANTERN_REAL_SERVICES=1 (CI's second run) the suite must be on PostgreSQL and Redis:
