@@ -91,6 +91,11 @@ def test_lockout_is_per_username_and_address_and_ends_by_itself(helpline) -> Non
     for _ in range(settings.AXES_FAILURE_LIMIT):
         password_step(attacker, victim_of_guessing.username, "wrong password", **office)
 
+    # axes keeps what was posted, never the secret in it
+    from axes.models import AccessAttempt
+
+    assert "wrong password" not in repr(list(AccessAttempt.objects.values()))
+
     # the right password is now refused for that name from that address
     locked = password_step(Client(), victim_of_guessing.username, **office)
     assert locked.status_code == 429
