@@ -5,12 +5,11 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
 from accounts.roles import ROLES_BY_KIND
-from accounts.services import set_role
+from accounts.services import reset_second_factor, set_role
 
 admin.site.site_header = "Lantern administration"
 admin.site.site_title = "Lantern"
@@ -25,10 +24,10 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 
 
 @admin.action(description="Reset two-step sign-in (the person enrols again at next sign-in)")
-def reset_second_factor(
+def reset_second_factor_action(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]
 ) -> None:
-    deleted, _ = TOTPDevice.objects.filter(user__in=queryset).delete()
+    deleted = reset_second_factor(users=list(queryset), actor=request.user)
     modeladmin.message_user(request, f"Removed {deleted} device(s).", messages.SUCCESS)
 
 
@@ -44,7 +43,7 @@ class StaffAdmin(UserAdmin, SimpleHistoryAdmin):
         *UserAdmin.add_fieldsets,
         ("Lantern", {"fields": ["organisation", "role"]}),
     ]
-    actions = [reset_second_factor]
+    actions = [reset_second_factor_action]
 
     def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs: object) -> type:
         form = super().get_form(request, obj, **kwargs)

@@ -92,6 +92,17 @@ def create_staff(
 
 
 @transaction.atomic
+def reset_second_factor(*, users: list[User], actor: User) -> int:
+    """Remove the users' OTP devices (a lost phone); they enrol again at their next sign-in, and
+    their open sessions end, since a session's verification named the removed device."""
+    deleted, _ = TOTPDevice.objects.filter(user__in=users).delete()
+    for user in users:
+        attribute_change(user, actor=actor, reason="Two-step sign-in reset")
+        user.save(update_fields=["last_login"])  # a history row saying who reset it and when
+    return deleted
+
+
+@transaction.atomic
 def issue_api_token(*, user: User) -> str:
     """Create an API token and return it; only its digest is kept, so it cannot be shown again."""
     if not user.is_active:

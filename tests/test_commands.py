@@ -58,3 +58,17 @@ def test_seed_demo_is_idempotent(capsys) -> None:
     assert "operator" in out
     assert "TOTP secret" in out
     assert counts == (4, 5, 5)
+
+
+def test_resetting_the_second_factor_sends_the_person_back_to_enrolment(
+    operator, admin_user, otp_client
+) -> None:
+    from accounts.services import reset_second_factor
+
+    client = otp_client(operator)
+    assert reset_second_factor(users=[operator], actor=admin_user) == 1
+    assert not TOTPDevice.objects.filter(user=operator).exists()
+    assert operator.history.latest().history_change_reason == "Two-step sign-in reset"
+    response = client.get("/cases/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/two_factor/setup/"
