@@ -18,6 +18,8 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     is_active = models.BooleanField(default=True)
+    # the helpline's own number (E.164): SMS and calls to it become its cases
+    phone_number = models.CharField(max_length=20, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

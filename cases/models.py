@@ -109,6 +109,8 @@ class Case(models.Model):
         related_name="claimed_cases",
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # a call that ended without a message: someone must call back (when that is safe)
+    needs_callback = models.BooleanField(default=False)
     incident_occurred_at = models.DateTimeField(null=True, blank=True)
     incident_location = EncryptedTextField(blank=True, default="")
     incident_description = EncryptedTextField(blank=True, default="")
@@ -199,10 +201,12 @@ class Report(models.Model):
     source_id = models.CharField(max_length=128)  # MessageSid, CallSid, form token, feed row id
     received_at = models.DateTimeField(default=timezone.now)
     sender = EncryptedCharField(max_length=400, blank=True, default="")  # E.164 when a phone
-    sender_index = models.CharField(max_length=64, blank=True, db_index=True)
+    sender_index = models.CharField(max_length=64, blank=True)
     body = EncryptedTextField(blank=True, default="")
     media = EncryptedJSONField(default=list, blank=True)
+    recording_sid = models.CharField(max_length=64, blank=True, db_index=True)
     recording_url = EncryptedTextField(blank=True, default="")  # provider's; never shown as is
+    recording_duration = models.PositiveIntegerField(null=True, blank=True)  # seconds
     transcription = EncryptedTextField(blank=True, default="")
     raw = EncryptedJSONField(default=dict, blank=True)
     history = HistoricalRecords()
@@ -233,6 +237,7 @@ class AccessLog(models.Model):
     class Action(models.TextChoices):
         VIEW = "view", "Viewed"
         HISTORY = "history", "Viewed history"
+        LISTEN = "listen", "Listened to a recording"
         EXPORT = "export", "Exported"
         PRINT = "print", "Printed"
 

@@ -7,15 +7,27 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation
-from cases.models import Case, Report
+from cases.models import Case, CasePerson, Category, Person, Report
 from cases.numbering import allocate_case_number
 from cases.workflow import CaseError, check_move
 from notifications import realtime
+from notifications.services import notify_staff
+from project.crypto import blind_index
 from project.history import attribute_change
+
+# Cases a new message from the same number joins instead of opening another.
+OPEN_STATUSES = (
+    Case.Status.NEW,
+    Case.Status.IN_TRIAGE,
+    Case.Status.VERIFIED,
+    Case.Status.REFERRED,
+    Case.Status.IN_SERVICE,
+    Case.Status.RESOLVED,
+)
 
 
 @dataclass(frozen=True)
@@ -119,3 +131,212 @@ def move_case(*, case: Case, to: str, actor: AbstractBaseUser, reason: str) -> C
         realtime.CaseEvent(type=event_type, case=case_summary(locked)),  # type: ignore[typeddict-item]
     )
     return locked
+
+
+def receive_message(*, helpline: Organisation, report: IncomingReport) -> tuple[Case, bool]:
+    """A message from a phone: joins the open case of that number at this helpline (its holder is
+    told), or opens a new one. Idempotent on the report's source id. Returns (case, stored now)."""
+    existing = _case_of_report(report)
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            _serialise_sender(report.sender)
+            case = (
+                Case.objects.select_for_update(of=("self",))
+                .filter(
+                    helpline=helpline,
+                    status__in=OPEN_STATUSES,
+                    reports__sender_index=blind_index(report.sender),
+                )
+                .order_by("-created_at")
+                .first()
+                if report.sender
+                else None
+            )
+            if case is None:
+                return _open_case(helpline=helpline, report=report, actor=None), True
+            _add_report(case=case, report=report)
+            return case, True
+    except IntegrityError:
+        existing = _case_of_report(report)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _case_of_report(report: IncomingReport) -> Case | None:
+    stored = (
+        Report.objects.select_related("case")
+        .filter(channel=report.channel, source_id=report.source_id)
+        .first()
+    )
+    return stored.case if stored else None
+
+
+def _serialise_sender(sender: str) -> None:
+    """Two messages from one new number arriving together must make one case, not two: on
+    PostgreSQL take a transaction lock on the number (SQLite already runs one writer at a time)."""
+    if sender and connection.vendor == "postgresql":
+        key = int(blind_index(sender)[:15], 16)  # 60 bits: fits the bigint lock key
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _add_report(*, case: Case, report: IncomingReport) -> Report:
+    stored = Report(
+        case=case,
+        channel=report.channel,
+        source_id=report.source_id,
+        received_at=report.received_at,
+        sender=report.sender,
+        body=report.body,
+        media=report.media,
+        raw=report.raw,
+    )
+    attribute_change(stored, actor=None, reason="Message received on an open case")
+    stored.save()
+    case.save(update_fields=["updated_at"])
+    if case.claimed_by_id:
+        notify_staff(
+            users=[case.claimed_by],
+            kind="case.message_received",
+            case_number=case.number,
+            text=f"New message on case {case.number}",
+        )
+    realtime.broadcast_on_commit(
+        [realtime.helpline_group(case.helpline_id)],
+        realtime.CaseEvent(type="case.updated", case=case_summary(case)),
+    )
+    return stored
+
+
+@dataclass(frozen=True)
+class Recording:
+    call_sid: str
+    recording_sid: str
+    url: str
+    duration: int | None = None
+
+
+@transaction.atomic
+def attach_recording(*, helpline: Organisation, recording: Recording) -> Case:
+    """Attach a call's recording to the call's report (opening the case if the call itself never
+    reached us). A repeat of the same recording changes nothing."""
+    stored = _call_report(helpline=helpline, call_sid=recording.call_sid)
+    if stored.recording_sid == recording.recording_sid:
+        return stored.case
+    stored.recording_sid = recording.recording_sid
+    stored.recording_url = recording.url
+    stored.recording_duration = recording.duration
+    attribute_change(stored, actor=None, reason="Recording received")
+    stored.save(update_fields=["recording_sid", "recording_url", "recording_duration"])
+    case = stored.case
+    if case.needs_callback:  # the status callback came first; there is a message after all
+        case.needs_callback = False
+        attribute_change(case, actor=None, reason="Recording arrived: no call back needed")
+        case.save(update_fields=["needs_callback", "updated_at"])
+    realtime.broadcast_on_commit(
+        [realtime.helpline_group(case.helpline_id)],
+        realtime.CaseEvent(type="case.updated", case=case_summary(case)),
+    )
+    return case
+
+
+@transaction.atomic
+def attach_transcription(*, helpline: Organisation, call_sid: str, text: str) -> Case:
+    stored = _call_report(helpline=helpline, call_sid=call_sid)
+    if stored.transcription == text:
+        return stored.case
+    stored.transcription = text
+    attribute_change(stored, actor=None, reason="Transcription received")
+    stored.save(update_fields=["transcription"])
+    return stored.case
+
+
+@transaction.atomic
+def end_call(*, helpline: Organisation, call_sid: str, sender: str = "") -> Case:
+    """A call ended. Without a recording it still is a case, marked for a call back."""
+    stored = _call_report(helpline=helpline, call_sid=call_sid, sender=sender)
+    case = Case.objects.select_for_update().get(pk=stored.case_id)
+    if not stored.recording_sid and not case.needs_callback:
+        case.needs_callback = True
+        attribute_change(case, actor=None, reason="Call ended without a message: call back")
+        case.save(update_fields=["needs_callback", "updated_at"])
+        realtime.broadcast_on_commit(
+            [realtime.helpline_group(case.helpline_id)],
+            realtime.CaseEvent(type="case.updated", case=case_summary(case)),
+        )
+    return case
+
+
+def _call_report(*, helpline: Organisation, call_sid: str, sender: str = "") -> Report:
+    """The report of a call, stored now if the incoming-call webhook never reached us."""
+    stored = Report.objects.filter(channel=Case.Channel.VOICE, source_id=call_sid).first()
+    if stored is None:
+        open_case(
+            helpline=helpline,
+            report=IncomingReport(channel=Case.Channel.VOICE, source_id=call_sid, sender=sender),
+        )
+        stored = Report.objects.get(channel=Case.Channel.VOICE, source_id=call_sid)
+    return Report.objects.select_for_update().select_related("case").get(pk=stored.pk)
+
+
+@dataclass(frozen=True)
+class VictimDetails:
+    """What a victim told us about themselves and how it is safe to reach them."""
+
+    name: str = ""
+    phone: str = ""  # E.164
+    contact_preferences: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IncidentDetails:
+    category: Category | None = None
+    occurred_at: datetime | None = None
+    location: str = ""
+    description: str = ""
+    priority: str = Case.Priority.STANDARD
+
+
+def open_reported_case(
+    *,
+    helpline: Organisation,
+    report: IncomingReport,
+    incident: IncidentDetails,
+    victim: VictimDetails,
+) -> tuple[Case, bool]:
+    """A report that arrives with its details (the web form): the case, its incident and the
+    victim with their contact preferences, in one transaction. Idempotent on the source id."""
+    with transaction.atomic():
+        case, created = open_case(helpline=helpline, report=report)
+        if not created:
+            return case, False
+        case.category = incident.category
+        case.incident_occurred_at = incident.occurred_at
+        case.incident_location = incident.location
+        case.incident_description = incident.description
+        case.priority = incident.priority
+        attribute_change(case, actor=None, reason="Details from the report")
+        case.save(
+            update_fields=[
+                "priority",
+                "category",
+                "incident_occurred_at",
+                "incident_location",
+                "incident_description",
+                "updated_at",
+            ]
+        )
+        person = Person(
+            name=victim.name,
+            phone=victim.phone,
+            contact_preferences=victim.contact_preferences,
+        )
+        attribute_change(person, actor=None, reason="Victim described in the report")
+        person.save()
+        link = CasePerson(case=case, person=person, role=CasePerson.Role.VICTIM)
+        attribute_change(link, actor=None, reason="Victim described in the report")
+        link.save()
+    return case, True

@@ -28,11 +28,20 @@ class CaseEvent(TypedDict):
     case: CaseSummary
 
 
+class NotificationEvent(TypedDict):
+    type: Literal["notification.created"]
+    notification_id: int
+
+
 def helpline_group(organisation_id: int) -> str:
     return f"helpline.{organisation_id}"
 
 
-def broadcast(groups: Iterable[str], event: CaseEvent) -> None:
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent) -> None:
     layer = get_channel_layer()
     for group in groups:
         async_to_sync(layer.group_send)(group, {"type": "lantern.event", "event": event})
@@ -43,3 +52,17 @@ def broadcast_on_commit(groups: Iterable[str], event: CaseEvent) -> None:
     send is logged, not raised: the change is already stored and consumers resync on reconnect."""
     groups = list(groups)
     transaction.on_commit(lambda: broadcast(groups, event), robust=True)
+
+
+def notify_user(user_id: int | None, notification_id: int) -> None:
+    """Tell a signed-in user's pages that a notification arrived. Best effort: the row is the
+    delivery; a failed push is logged and the page finds the row on its next load."""
+    if user_id is None:
+        return
+    try:
+        broadcast(
+            [user_group(user_id)],
+            NotificationEvent(type="notification.created", notification_id=notification_id),
+        )
+    except Exception:
+        logger.warning("notification_push_failed", extra={"notification_id": notification_id})

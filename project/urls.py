@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as account_views
 from accounts.access import public
+from intake import views as intake_views
 
 two_factor_patterns = (
     [
@@ -39,6 +40,12 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("cases/", include("cases.urls")),
+    path(
+        "cases/<str:number>/recordings/<int:report_id>/",
+        intake_views.recording,
+        name="case-recording",
+    ),
+    path("intake/", include("intake.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("project.api_urls")),
     # The schema describes the API, never its data: public so integrators can read it.

@@ -146,6 +146,15 @@ def password_only_client() -> Callable[[User], Client]:
     return make
 
 
+@pytest.fixture(autouse=True)
+def _twilio_test_account(settings) -> None:
+    """Every test's Twilio is a made-up account; webhooks are signed with its token."""
+    from tests.twilio import AUTH_TOKEN
+
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+
+
 @pytest.fixture
 def captured_broadcasts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict]]:
     sent: list[tuple[list[str], dict]] = []

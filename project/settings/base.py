@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",  # two_factor looks for backup devices; none are issued
     "two_factor",
     "axes",
+    "django_ratelimit",
     "simple_history",
     "django_filters",
     "django_htmx",
@@ -253,7 +254,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
 else:
@@ -269,7 +270,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TASK_IGNORE_RESULT = True
 
 # Lantern
@@ -325,3 +325,44 @@ FORM_RENDERER = "project.forms.LanternFormRenderer"
 # Static files: WhiteNoise serves them under daphne; in development straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Intake
+# Which helpline a report belongs to: the one whose phone_number Twilio's `To` names, else this one
+# (also the web form's). Empty: the only active helpline.
+INTAKE_DEFAULT_HELPLINE = env.str("INTAKE_DEFAULT_HELPLINE", default="")
+INTAKE_MAX_BODY_BYTES = 64 * 1024
+# Reply to an inbound SMS. Empty by default: a reply can be read by whoever holds a shared phone.
+SMS_ACK_TEXT = env.str("SMS_ACK_TEXT", default="")
+VOICE_GREETING = env.str(
+    "VOICE_GREETING",
+    default="Thank you for calling. After the tone, please tell us what happened and how we can "
+    "safely reach you. Hang up when you are done.",
+)
+VOICE_LANGUAGE = env.str("VOICE_LANGUAGE", default="en-GB")
+VOICE_MAX_RECORDING_SECONDS = env.int("VOICE_MAX_RECORDING_SECONDS", default=300)
+# Recordings are fetched (with the account's credentials) only from these hosts: never from a URL
+# a request merely names.
+TWILIO_MEDIA_HOSTS = env.list("TWILIO_MEDIA_HOSTS", default=["api.twilio.com"])
+# Public form: submissions per address per hour before extra ones are quietly not stored.
+INTAKE_FORM_RATE = env.str("INTAKE_FORM_RATE", default="10/h")
+# The rate limit fails open: an intake path never refuses a real report because Redis is down.
+RATELIMIT_FAIL_OPEN = True
+if not REDIS_URL:
+    # django-ratelimit wants a shared cache; embedded runs are one process, where locmem is shared.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Outbox: a Celery publish never holds a request for long; rows it could not queue are picked up
+# by the sweeper once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 600,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
+CELERY_BEAT_SCHEDULE = {
+    # re-queue outbox rows whose publish was lost (Redis down, process killed after commit)
+    "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
+}
+OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=60)

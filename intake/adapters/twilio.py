@@ -1,0 +1,160 @@
+"""Twilio at the edge: checking a webhook is Twilio's and well formed, reading its fields, TwiML
+answers, and fetching a recording with the account's credentials. No database work here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from functools import wraps
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils.datastructures import MultiValueDict
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from project.phones import to_e164
+
+logger = logging.getLogger(__name__)
+
+Params = MultiValueDict[str, str]
+Webhook = Callable[[HttpRequest, Params], HttpResponse]
+
+
+class WebhookRejectedError(Exception):
+    """Why a request is not a usable Twilio webhook (400); nothing is stored for it."""
+
+
+def parse_form(request: HttpRequest) -> Params:
+    """The form body, strictly: at most INTAKE_MAX_BODY_BYTES, form-encoded, UTF-8. Django's own
+    parser would quietly replace bad bytes; a report must be stored as sent or not at all."""
+    if not request.content_type == "application/x-www-form-urlencoded":
+        raise WebhookRejectedError("expected a form-encoded body")
+    body = request.body
+    if len(body) > settings.INTAKE_MAX_BODY_BYTES:
+        raise WebhookRejectedError("body too large")
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookRejectedError("body is not valid UTF-8 form data") from exc
+    params: Params = MultiValueDict()
+    for key, value in pairs:
+        params.appendlist(key, value)
+    return params
+
+
+def clean(value: str) -> str:
+    """Text as it can be stored: PostgreSQL refuses NUL characters."""
+    return value.replace("\x00", "")
+
+
+def signature_is_valid(request: HttpRequest, params: Params) -> bool:
+    """Twilio signs the URL it called plus every parameter (repeated ones included). The URL is
+    rebuilt from PUBLIC_BASE_URL, never from the Host header a client can set."""
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not settings.TWILIO_AUTH_TOKEN or not signature:
+        return False
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+
+
+def twilio_webhook(*required: str) -> Callable[[Webhook], Callable[[HttpRequest], HttpResponse]]:
+    """Turns a view of (request, params) into a Twilio webhook: 400 for a body that is too large,
+    badly encoded or missing `required` fields, 403 for a missing or wrong signature."""
+
+    def decorate(view: Webhook) -> Callable[[HttpRequest], HttpResponse]:
+        @wraps(view)
+        def webhook(request: HttpRequest) -> HttpResponse:
+            try:
+                params = parse_form(request)
+            except WebhookRejectedError as exc:
+                logger.info("twilio_webhook_rejected", extra={"reason": str(exc)})
+                return HttpResponseBadRequest(str(exc))
+            if not signature_is_valid(request, params):
+                logger.warning("twilio_signature_invalid", extra={"path": request.path})
+                return HttpResponseForbidden()
+            missing = [name for name in required if not params.get(name)]
+            if missing:
+                return HttpResponseBadRequest(f"missing {', '.join(missing)}")
+            return view(request, params)
+
+        return webhook
+
+    return decorate
+
+
+def sender_of(params: Params) -> str:
+    """The caller's or sender's number in E.164 (Twilio sends E.164; a withheld number is kept
+    as sent, e.g. "anonymous", so a case still opens)."""
+    raw = clean(params.get("From", ""))
+    return to_e164(raw.removeprefix("whatsapp:")) or raw
+
+
+def media_urls(params: Params) -> list[str]:
+    """MMS attachments' URLs (Twilio sends at most 10)."""
+    urls = (params.get(f"MediaUrl{i}", "") for i in range(10))
+    return [clean(url) for url in urls if url]
+
+
+def raw_fields(params: Params) -> dict[str, list[str]]:
+    return {key: [clean(v) for v in params.getlist(key)] for key in params}
+
+
+def twiml(response: MessagingResponse | VoiceResponse) -> HttpResponse:
+    return HttpResponse(str(response), content_type="text/xml")
+
+
+def sms_reply(text: str) -> HttpResponse:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return twiml(response)
+
+
+def record_call(*, greeting: str, language: str, recording_url: str, transcription_url: str,
+                max_seconds: int) -> HttpResponse:  # fmt: skip
+    response = VoiceResponse()
+    response.say(greeting, language=language)
+    response.record(
+        action=recording_url,  # after recording: our answer ends the call
+        recording_status_callback=recording_url,
+        transcribe=True,
+        transcribe_callback=transcription_url,
+        max_length=max_seconds,
+        play_beep=True,
+        timeout=10,
+    )
+    response.hangup()
+    return twiml(response)
+
+
+def hang_up(thanks: str, language: str) -> HttpResponse:
+    response = VoiceResponse()
+    response.say(thanks, language=language)
+    response.hangup()
+    return twiml(response)
+
+
+class RecordingUnavailableError(Exception):
+    """The recording could not be fetched (not a Twilio URL, or Twilio refused)."""
+
+
+def fetch_recording(url: str) -> Iterator[bytes]:
+    """The recording's audio (MP3), streamed with the account's credentials. Only from the hosts
+    in TWILIO_MEDIA_HOSTS: the URL came in a webhook and is never fetched blindly."""
+    parts = urlsplit(url)
+    if parts.hostname not in settings.TWILIO_MEDIA_HOSTS:
+        raise RecordingUnavailableError("recording URL is not on an allowed host")
+    response = requests.get(
+        f"{url}.mp3",
+        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+        stream=True,
+        timeout=(3, 30),
+    )
+    if response.status_code != 200:
+        response.close()
+        raise RecordingUnavailableError(f"provider answered {response.status_code}")
+    return response.iter_content(chunk_size=64 * 1024)

@@ -1,0 +1,168 @@
+"""Every way a report reaches us, turned into a stored report and a case (DESIGN "the way data
+flows"). Each function is idempotent on the provider's id: a retry is a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from accounts.models import Organisation
+from cases.models import Case, Category
+from cases.services import (
+    IncidentDetails,
+    IncomingReport,
+    Recording,
+    VictimDetails,
+    attach_recording,
+    attach_transcription,
+    end_call,
+    open_case,
+    open_reported_case,
+    receive_message,
+)
+from intake.adapters import twilio
+from intake.models import DeliveryReceipt
+from notifications.services import record_sms_keyword, sms_keyword, sms_opted_out
+from project.phones import to_e164
+
+
+class IntakeError(Exception):
+    """Lantern cannot take reports: no helpline is set up to receive them."""
+
+
+def helpline_for(number: str = "") -> Organisation:
+    """The helpline a report to `number` belongs to: the one with that phone number, else
+    INTAKE_DEFAULT_HELPLINE, else the only active helpline."""
+    helplines = Organisation.objects.filter(kind=Organisation.Kind.HELPLINE, is_active=True)
+    e164 = to_e164(number) if number else ""
+    if e164 and (match := helplines.filter(phone_number=e164).first()):
+        return match
+    if settings.INTAKE_DEFAULT_HELPLINE:
+        default = helplines.filter(slug=settings.INTAKE_DEFAULT_HELPLINE).first()
+        if default:
+            return default
+    candidates = list(helplines[:2])
+    if len(candidates) != 1:
+        raise IntakeError("Set INTAKE_DEFAULT_HELPLINE: reports cannot be routed to a helpline.")
+    return candidates[0]
+
+
+def receive_sms(params: twilio.Params) -> str:
+    """An inbound SMS or MMS; returns the reply text ("" for none). STOP/START are recorded and
+    never open a case; any other message joins its number's open case or opens one."""
+    sender = twilio.sender_of(params)
+    body = twilio.clean(params.get("Body", ""))
+    keyword = sms_keyword(body)
+    if keyword:
+        record_sms_keyword(message_sid=params["MessageSid"], phone=sender, keyword=keyword)
+        return ""  # Twilio itself answers STOP/START on our number
+    receive_message(
+        helpline=helpline_for(params.get("To", "")),
+        report=IncomingReport(
+            channel=Case.Channel.SMS,
+            source_id=params["MessageSid"],
+            sender=sender,
+            body=body,
+            media=twilio.media_urls(params),
+            raw=twilio.raw_fields(params),
+        ),
+    )
+    # The acknowledgement is opt-in per deployment and never goes to a number that said STOP.
+    return settings.SMS_ACK_TEXT if not sms_opted_out(sender) else ""
+
+
+def receive_call(params: twilio.Params) -> None:
+    """An incoming call: stored and opened as a case before anything is said to the caller."""
+    open_case(
+        helpline=helpline_for(params.get("To", "")),
+        report=IncomingReport(
+            channel=Case.Channel.VOICE,
+            source_id=params["CallSid"],
+            sender=twilio.sender_of(params),
+            raw=twilio.raw_fields(params),
+        ),
+    )
+
+
+def receive_recording(params: twilio.Params) -> None:
+    duration = params.get("RecordingDuration", "")
+    attach_recording(
+        helpline=helpline_for(params.get("To", "")),
+        recording=Recording(
+            call_sid=params["CallSid"],
+            recording_sid=params["RecordingSid"],
+            url=twilio.clean(params["RecordingUrl"]),
+            duration=int(duration) if duration.isdigit() else None,
+        ),
+    )
+
+
+def receive_transcription(params: twilio.Params) -> None:
+    if params.get("TranscriptionStatus", "completed") != "completed":
+        return  # a failed transcription: the recording is still there to listen to
+    attach_transcription(
+        helpline=helpline_for(params.get("To", "")),
+        call_sid=params["CallSid"],
+        text=twilio.clean(params.get("TranscriptionText", "")),
+    )
+
+
+ENDED_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+def receive_call_status(params: twilio.Params) -> None:
+    if params.get("CallStatus") in ENDED_CALL_STATUSES:
+        end_call(
+            helpline=helpline_for(params.get("To", "")),
+            call_sid=params["CallSid"],
+            sender=twilio.sender_of(params),
+        )
+
+
+def receive_delivery_status(params: twilio.Params) -> None:
+    try:
+        DeliveryReceipt.objects.get_or_create(
+            message_sid=params["MessageSid"],
+            status=twilio.clean(params["MessageStatus"])[:16],
+            defaults={"error_code": twilio.clean(params.get("ErrorCode", ""))[:16]},
+        )
+    except IntegrityError:  # the same receipt, delivered twice at once
+        pass
+
+
+def receive_web_report(
+    *,
+    submission_id: str,
+    what_happened: str,
+    category: Category | None,
+    occurred_at: datetime | None,
+    location: str,
+    safe_now: str,
+    name: str,
+    phone: str,
+    contact_preferences: dict[str, Any],
+) -> tuple[Case, bool]:
+    """A report from the public form. `submission_id` comes from the form as served, so a double
+    submit is the same case. Returns (case, stored now)."""
+    return open_reported_case(
+        helpline=helpline_for(),
+        report=IncomingReport(
+            channel=Case.Channel.WEB,
+            source_id=submission_id,
+            sender=phone,
+            body=what_happened,
+            raw={"safe_now": safe_now, "contact": contact_preferences},
+        ),
+        incident=IncidentDetails(
+            category=category,
+            occurred_at=occurred_at,
+            location=location,
+            description=what_happened,
+            # someone not safe right now goes to the top of the queue
+            priority=Case.Priority.HIGH if safe_now == "no" else Case.Priority.STANDARD,
+        ),
+        victim=VictimDetails(name=name, phone=phone, contact_preferences=contact_preferences),
+    )

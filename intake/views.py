@@ -1,0 +1,82 @@
+"""Twilio's webhooks (CONTRACT.md): thin views over intake.services. Each answers in
+milliseconds with TwiML once the report is stored; anything slow happens after commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.access import public
+from cases.models import AccessLog
+from cases.selectors import access_case
+from intake import services
+from intake.adapters import twilio
+
+
+def _public_webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
+    return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(view))))
+
+
+def _sms(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    return twilio.sms_reply(services.receive_sms(params))
+
+
+def _sms_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    services.receive_delivery_status(params)
+    return twilio.sms_reply("")
+
+
+def _voice(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    services.receive_call(params)
+    return twilio.record_call(
+        greeting=settings.VOICE_GREETING,
+        language=settings.VOICE_LANGUAGE,
+        recording_url=settings.PUBLIC_BASE_URL + reverse("intake:voice-recording"),
+        transcription_url=settings.PUBLIC_BASE_URL + reverse("intake:voice-transcription"),
+        max_seconds=settings.VOICE_MAX_RECORDING_SECONDS,
+    )
+
+
+def _voice_recording(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    # Both the <Record> action and its status callback come here; either may arrive first.
+    if params.get("RecordingUrl"):
+        services.receive_recording(params)
+    return twilio.hang_up("Thank you. Goodbye.", settings.VOICE_LANGUAGE)
+
+
+def _voice_transcription(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    services.receive_transcription(params)
+    return twilio.sms_reply("")
+
+
+def _voice_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+    services.receive_call_status(params)
+    return twilio.sms_reply("")
+
+
+sms = _public_webhook(_sms, "MessageSid", "From")
+sms_status = _public_webhook(_sms_status, "MessageSid", "MessageStatus")
+voice = _public_webhook(_voice, "CallSid")
+voice_recording = _public_webhook(_voice_recording, "CallSid", "RecordingSid")
+voice_transcription = _public_webhook(_voice_transcription, "CallSid")
+voice_status = _public_webhook(_voice_status, "CallSid", "CallStatus")
+
+
+@never_cache
+def recording(request: HttpRequest, number: str, report_id: int) -> HttpResponse:
+    """A call's recording, streamed through us after the access check (and audited as a read):
+    staff never get the provider's URL."""
+    case = access_case(request.user, number, request=request, action=AccessLog.Action.LISTEN)
+    report = get_object_or_404(case.reports.exclude(recording_url=""), pk=report_id)
+    try:
+        audio = twilio.fetch_recording(report.recording_url)
+    except twilio.RecordingUnavailableError:
+        return HttpResponse("The recording is not available right now.", status=502)
+    response = StreamingHttpResponse(audio, content_type="audio/mpeg")
+    response["Content-Disposition"] = "inline"
+    return response
