@@ -73,6 +73,20 @@ def access_case(
     return case
 
 
+def earlier_cases_from_same_number(user: AbstractBaseUser, case: Case) -> list[Case]:
+    """Other cases this user may see that came from a phone number this case came from: a repeat
+    contact is seen at once. Numbers are compared by their blind index (E.164)."""
+    indexes = {r.sender_index for r in case.reports.all() if r.sender_index}
+    if not indexes:
+        return []
+    return list(
+        visible_cases(user)
+        .filter(pk__in=Report.objects.filter(sender_index__in=indexes).values("case"))
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:10]
+    )
+
+
 def case_history(case: Case) -> list[dict[str, Any]]:
     """Every recorded change to the case and the records hanging off it, oldest first."""
     records: list[Any] = list(case.history.all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from cases.models import Case, Report
@@ -39,7 +40,11 @@ class ReportSerializer(_RedactingSerializer):
 
     def get_recording_url(self, report: Report) -> str | None:
         # The provider's URL is never handed out: recordings are streamed through our own view.
-        return None
+        if not report.recording_url:
+            return None
+        path = reverse("case-recording", args=[report.case.number, report.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class PersonSerializer(_RedactingSerializer):
@@ -84,7 +89,7 @@ class CaseListSerializer(serializers.ModelSerializer):
         model = Case
         fields = [
             "number", "status", "channel", "category", "priority", "helpline",
-            "created_at", "updated_at", "claimed_by", "claimed_at",
+            "created_at", "updated_at", "claimed_by", "claimed_at", "needs_callback",
         ]  # fmt: skip
 
 

@@ -34,5 +34,6 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "case": case,
             "identities": can_see_identities(request.user),
             "history": selectors.case_history(case),
+            "earlier_cases": selectors.earlier_cases_from_same_number(request.user, case),
         },
     )

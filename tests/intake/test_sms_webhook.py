@@ -206,3 +206,17 @@ def test_odd_input_never_breaks_the_webhook(client: Client, body, sender, drop) 
     elif sms_keyword(body) is None:
         assert stored is not None
         assert stored.body == body.replace("\x00", "")
+
+
+def test_the_case_page_shows_earlier_cases_from_the_same_number(client, operator, otp_client):
+    post_signed(client, SMS, sms_params("SM1", sender="+447700900555"))
+    first = Case.objects.get()
+    Case.objects.update(status=Case.Status.CLOSED)  # test set-up: the first case is over
+    post_signed(client, SMS, sms_params("SM2", sender="07700900555"))
+    second = Case.objects.exclude(pk=first.pk).get()
+    post_signed(client, SMS, sms_params("SM3", sender="+447700900556"))  # someone else
+
+    page = otp_client(operator).get(f"/cases/{second.number}/").content.decode()
+
+    assert "This number contacted us before (1 earlier case)" in page
+    assert f'href="/cases/{first.number}/"' in page
