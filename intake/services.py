@@ -3,6 +3,7 @@ flows"). Each function is idempotent on the provider's id: a retry is a no-op.""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -123,14 +124,12 @@ def receive_call_status(params: twilio.Params) -> None:
 
 
 def receive_delivery_status(params: twilio.Params) -> None:
-    try:
+    with suppress(IntegrityError):  # the same receipt, delivered twice at once
         DeliveryReceipt.objects.get_or_create(
             message_sid=params["MessageSid"],
             status=twilio.clean(params["MessageStatus"])[:16],
             defaults={"error_code": twilio.clean(params.get("ErrorCode", ""))[:16]},
         )
-    except IntegrityError:  # the same receipt, delivered twice at once
-        pass
 
 
 def receive_web_report(

@@ -7,7 +7,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from cases.models import Case, Report
 from cases.services import move_case
@@ -72,7 +74,8 @@ def test_a_later_message_joins_the_open_case_and_tells_its_holder(
         case.number,
     )
     assert alert.status == Notification.Status.SENT  # delivered after commit (eager here)
-    assert "Still here" not in alert.text and "7700" not in alert.text
+    assert "Still here" not in alert.text
+    assert "7700" not in alert.text
 
 
 def test_a_message_after_the_case_closed_opens_a_new_one(client, operator) -> None:
