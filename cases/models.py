@@ -218,6 +218,10 @@ class Report(models.Model):
                 fields=["channel", "source_id"], name="one_report_per_source_id"
             )
         ]
+        indexes = [
+            # repeat contact and "the open case of this number": newest report from a number
+            models.Index(fields=["sender_index", "received_at"], name="report_sender_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} report {self.pk}"

@@ -72,7 +72,9 @@ def receive_sms(params: twilio.Params) -> str:
         ),
     )
     # The acknowledgement is opt-in per deployment and never goes to a number that said STOP.
-    return settings.SMS_ACK_TEXT if not sms_opted_out(sender) else ""
+    if settings.SMS_ACK_TEXT and not sms_opted_out(sender):
+        return settings.SMS_ACK_TEXT
+    return ""
 
 
 def receive_call(params: twilio.Params) -> None:

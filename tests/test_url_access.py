@@ -21,6 +21,16 @@ PUBLIC = {
     "password_reset_complete",
     "schema",
     "api-docs",
+    # Twilio's webhooks: public, each checks Twilio's signature (tests/intake)
+    "intake:sms",
+    "intake:sms-status",
+    "intake:voice",
+    "intake:voice-recording",
+    "intake:voice-transcription",
+    "intake:voice-status",
+    "report",
+    "report-thanks",
+    "report-safety",
 }
 PASSWORD_STEP = {"two_factor:setup", "two_factor:qr", "logout"}
 SAMPLE_VALUES = ["1", "accounts", "LNT-2026-000001", "x"]

@@ -67,24 +67,27 @@ INSTALLED_APPS = [
     "notifications",
 ]
 
+# Order: Django runs each sync-only middleware with a thread hop at every async/sync boundary
+# under ASGI, so the async-capable ones come first and the sync-only ones (WhiteNoise, ours) last,
+# in one block: one boundary per request instead of five.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "accounts.middleware.SessionLimitsMiddleware",
-    "accounts.middleware.StaffOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
-    "axes.middleware.AxesMiddleware",  # last, as axes asks
+    "axes.middleware.AxesMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files before any session work
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.StaffOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -116,9 +119,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI every request runs in a thread of its own, so Django's persistent connections
+    # (CONN_MAX_AGE) would pile up; a psycopg pool per process is the way to reuse them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    if env.bool("DB_POOL", default=True):
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DB_POOL_MIN", default=2),
+            "max_size": env.int("DB_POOL_MAX", default=20),
+            "timeout": 10,  # wait at most this long for a free connection, then fail the request
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
