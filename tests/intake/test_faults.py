@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -130,12 +131,17 @@ def test_redis_killed_mid_burst_loses_nothing_and_alerts_follow(real_parts, oper
             started = time.monotonic()
             codes += fire(server.base_url, after, threads=10)
             outage_seconds = time.monotonic() - started
+            # a call during the outage is still answered with the greeting and <Record>
+            call = {"CallSid": "CA-outage", "From": phone(9), "To": "+447700900000"}
+            voice = signed_request(server.base_url, "/intake/twilio/voice/", call, AUTH_TOKEN)
+            with urllib.request.urlopen(voice, timeout=10) as answer:  # noqa: S310 - loopback
+                assert b"<Record" in answer.read()
 
         # then: every report was acknowledged and stored, without waiting on the dead Redis
         assert set(codes) == {200}
         assert outage_seconds < 20
         assert_ledger_matches(
-            acknowledged={"SM-first"} | {p["MessageSid"] for _, p in before + after},
+            acknowledged={"SM-first", "CA-outage"} | {p["MessageSid"] for _, p in before + after},
             rejected=set(),
         )
         alerts = Notification.objects.filter(recipient=operator, case_number=held.number)
