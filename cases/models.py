@@ -111,6 +111,10 @@ class Case(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     # a call that ended without a message: someone must call back (when that is safe)
     needs_callback = models.BooleanField(default=False)
+    discard_reason = models.ForeignKey(
+        DiscardReason, on_delete=models.PROTECT, null=True, blank=True
+    )
+    discard_note = EncryptedTextField(blank=True, default="")
     incident_occurred_at = models.DateTimeField(null=True, blank=True)
     incident_location = EncryptedTextField(blank=True, default="")
     incident_description = EncryptedTextField(blank=True, default="")

@@ -9,7 +9,7 @@ S = Case.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
     S.NEW: frozenset({S.IN_TRIAGE}),
     S.IN_TRIAGE: frozenset({S.NEW, S.DISCARDED, S.VERIFIED}),  # back to new = released
-    S.DISCARDED: frozenset(),
+    S.DISCARDED: frozenset({S.NEW}),  # reinstated by a supervisor (an extension of the contract)
     S.VERIFIED: frozenset({S.REFERRED}),
     S.REFERRED: frozenset({S.IN_SERVICE}),
     S.IN_SERVICE: frozenset({S.RESOLVED}),

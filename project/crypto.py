@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import unicodedata
 from typing import Any
 
@@ -62,9 +63,33 @@ class EncryptedTextField(_KeyedMixin, encrypted.EncryptedTextField):
 
 
 class EncryptedJSONField(encrypted.EncryptedJSONField):
+    """Keys stay readable, every value is encrypted. Each value is stored as its JSON text, so
+    True, 3 and None come back as themselves (the library would hand back "True", "3", "None")."""
+
     @cached_property
     def f(self) -> MultiFernet:
         return fernet()
+
+    def _encrypt_values(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: self._encrypt_values(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._encrypt_values(item) for item in value]
+        return self.f.encrypt(json.dumps(value).encode()).decode()
+
+    def _decrypt_values(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return {key: self._decrypt_values(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._decrypt_values(item) for item in value]
+        try:
+            return json.loads(self.f.decrypt(str(value).encode()))
+        except InvalidToken as exc:
+            raise UndecryptableValueError(
+                f"{self!r} holds a value no configured key opens"
+            ) from exc
 
 
 def is_encrypted(field: object) -> bool:

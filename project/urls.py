@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import views as account_views
 from accounts.access import public
 from intake import views as intake_views
+from intake import web as intake_web
 
 two_factor_patterns = (
     [
@@ -46,6 +47,10 @@ urlpatterns = [
         name="case-recording",
     ),
     path("intake/", include("intake.urls")),
+    # The public report form: no login, and no case reference or personal data in any of its URLs.
+    path("report/", intake_web.report, name="report"),
+    path("report/thanks/", intake_web.thanks, name="report-thanks"),
+    path("report/safety/", intake_web.safety, name="report-safety"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("project.api_urls")),
     # The schema describes the API, never its data: public so integrators can read it.

@@ -9,6 +9,7 @@ in test-results/ when it fails.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,9 +46,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         item.add_marker(pytest.mark.e2e)
         if item.get_closest_marker("django_db") is None:
-            # Transactional so the server thread sees the test's data; serialized rollback so each
-            # journey starts from the migrated database (seeded lookups included), not the flush.
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            # Transactional so the server thread sees the test's data. The flush after each
+            # journey empties the tables; `_seeded_lookups` puts the configurable lists back.
+            item.add_marker(pytest.mark.django_db(transaction=True))
         e2e.append(item)
     # Last, because while Playwright runs, its event loop is visible to every later test in this
     # process (asyncio tests would refuse to start), and the flush after each journey empties the
@@ -61,6 +62,16 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # so `page` knows, at teardown, whether to screenshot
     return report
+
+
+@pytest.fixture(autouse=True)
+def _seeded_lookups(request: pytest.FixtureRequest) -> None:
+    """What the data migration seeds (categories, service types...), which a flush removes. The
+    role groups come back by themselves: the flush re-runs post_migrate."""
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("cases.migrations.0002_seed_lookups").seed(apps, None)
 
 
 @pytest.fixture(scope="session")
