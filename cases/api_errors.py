@@ -5,18 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.workflow import CaseError, IllegalMoveError
+from cases.workflow import CaseError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, IllegalMoveError):
-        return Response(
-            {"detail": str(exc), "status": exc.current}, status=status.HTTP_409_CONFLICT
-        )
-    if isinstance(exc, CaseError):
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, CaseError):  # 400, or 403/409 as the error says
+        return Response({"detail": str(exc), **exc.details}, status=exc.http_status)
     return drf_exception_handler(exc, context)

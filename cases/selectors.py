@@ -35,6 +35,15 @@ def _search(user: AbstractBaseUser, q: str) -> Q:
     return Q(pk__in=Case.objects.filter(query).values("pk"))
 
 
+def get_case_to_act_on(user: AbstractBaseUser, number: str) -> Case:
+    """The case with this number if the user may see it (else Http404), for a write: whether
+    they may do the write is the service's to decide. Not audited: the write leaves history."""
+    case = visible_cases(user).filter(number=number).first()
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
 def access_case(
     user: AbstractBaseUser,
     number: str,

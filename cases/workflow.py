@@ -20,11 +20,24 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 
 
 class CaseError(Exception):
-    """A case action refused for a reason the person acting can see and fix."""
+    """A case action refused for a reason the person acting can see and fix. `http_status` is
+    what the API answers; `details` adds fields to its JSON body."""
+
+    http_status = 400
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {}
 
 
 class IllegalMoveError(CaseError):
     """A move the state machine forbids (the API answers 409)."""
+
+    http_status = 409
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"status": self.current}
 
     def __init__(self, current: str, target: str) -> None:
         self.current, self.target = current, target

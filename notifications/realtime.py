@@ -21,6 +21,7 @@ class CaseSummary(TypedDict):
     channel: str
     priority: str
     created_at: str
+    claimed_by: str | None  # a staff username, never anything about the people on the case
 
 
 class CaseEvent(TypedDict):

@@ -1,0 +1,235 @@
+"""Triage: claiming a new case, handing it back, taking the next one, verifying it as genuine or
+discarding it, and the supervisor's reinstating and reassigning. Every move goes through
+cases.services.move_case (the state machine, history, events after commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Case as Cases
+from django.db.models import IntegerField, Value, When
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, CasePerson, Category, DiscardReason, Person, Relationship
+from cases.policy import can_work_case
+from cases.services import IncidentDetails, VictimDetails, case_summary, move_case
+from cases.workflow import CaseError
+from notifications import realtime
+from project.history import attribute_change
+
+
+class TriageError(CaseError):
+    """A triage action refused for a reason the person acting can see."""
+
+
+class NotAllowedError(TriageError):
+    """The user may see the case but not do this to it (the API answers 403)."""
+
+    http_status = 403
+
+
+class ClaimedByOtherError(TriageError):
+    """Someone else holds the case (the API answers 409 and says who, since when)."""
+
+    http_status = 409
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"claimed_by": self.holder, "claimed_at": self.since}
+
+    def __init__(self, case: Case) -> None:
+        self.holder = case.claimed_by.get_username() if case.claimed_by else ""
+        self.since = case.claimed_at
+        super().__init__(f"Already claimed by {self.holder}.")
+
+
+@dataclass(frozen=True)
+class PerpetratorDetails:
+    name: str = ""
+    age: int | None = None
+    ethnicity: str = ""
+    relationship: Relationship | None = None
+
+
+@dataclass(frozen=True)
+class VictimRecord(VictimDetails):
+    age: int | None = None
+    ethnicity: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    category: Category
+    priority: str
+    incident: IncidentDetails = field(default_factory=IncidentDetails)
+    victim: VictimRecord | None = None
+    perpetrators: list[PerpetratorDetails] = field(default_factory=list)
+
+
+def _lock(case: Case, actor: User) -> Case:
+    locked = Case.objects.select_for_update().select_related("claimed_by").get(pk=case.pk)
+    if not can_work_case(actor, locked):
+        raise NotAllowedError("You cannot work on this case.")
+    return locked
+
+
+def _is_supervisor(actor: User) -> bool:
+    return actor.has_perm("cases.supervise_case")
+
+
+def _require_holder(locked: Case, actor: User) -> None:
+    if locked.status != Case.Status.IN_TRIAGE:
+        raise TriageError("Claim the case first.")
+    if locked.claimed_by_id != actor.pk and not _is_supervisor(actor):
+        raise ClaimedByOtherError(locked)
+
+
+@transaction.atomic
+def claim_case(*, case: Case, actor: User) -> Case:
+    """Take a new case. Claiming one's own claim again is a no-op; someone else's is refused."""
+    locked = _lock(case, actor)
+    if locked.status == Case.Status.IN_TRIAGE:
+        if locked.claimed_by_id == actor.pk:
+            return locked
+        raise ClaimedByOtherError(locked)
+    return move_case(case=locked, to=Case.Status.IN_TRIAGE, actor=actor, reason="Claimed")
+
+
+@transaction.atomic
+def release_case(*, case: Case, actor: User, reason: str = "Released") -> Case:
+    """Hand a claimed case back to the queue: its holder, or a supervisor (force-release)."""
+    locked = _lock(case, actor)
+    _require_holder(locked, actor)
+    return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason)
+
+
+PRIORITY_RANK = Cases(
+    When(priority=Case.Priority.HIGH, then=Value(0)),
+    When(priority=Case.Priority.MEDIUM, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@transaction.atomic
+def take_next(*, actor: User) -> Case | None:
+    """Claim the most urgent, oldest unclaimed case of the actor's helpline, or None. Rows another
+    operator is claiming right now are skipped, not waited for, so no case is given twice."""
+    candidate = (
+        Case.objects.select_for_update(skip_locked=True)
+        .filter(helpline_id=actor.organisation_id, status=Case.Status.NEW)
+        .order_by(PRIORITY_RANK.asc(), "created_at")
+        .first()
+    )
+    if candidate is None or not can_work_case(actor, candidate):
+        return None
+    return move_case(case=candidate, to=Case.Status.IN_TRIAGE, actor=actor, reason="Taken next")
+
+
+@transaction.atomic
+def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
+    """Record a genuine case: category, priority, incident, victim, perpetrators; then verified."""
+    locked = _lock(case, actor)
+    _require_holder(locked, actor)
+    if verification.priority not in Case.Priority.values:
+        raise TriageError(f"Unknown priority {verification.priority!r}.")
+    incident = verification.incident
+    locked.category = verification.category
+    locked.priority = verification.priority
+    locked.incident_occurred_at = incident.occurred_at or locked.incident_occurred_at
+    locked.incident_location = incident.location or locked.incident_location
+    locked.incident_description = incident.description or locked.incident_description
+    attribute_change(locked, actor=actor, reason="Details recorded at verification")
+    locked.save(
+        update_fields=[
+            "category", "priority", "incident_occurred_at", "incident_location",
+            "incident_description", "updated_at",
+        ]
+    )  # fmt: skip
+    if verification.victim is not None:
+        _record_victim(locked, verification.victim, actor)
+    for perpetrator in verification.perpetrators:
+        _add_person(
+            locked,
+            Person(name=perpetrator.name, age=perpetrator.age, ethnicity=perpetrator.ethnicity),
+            CasePerson.Role.PERPETRATOR,
+            actor,
+            relationship=perpetrator.relationship,
+        )
+    return move_case(
+        case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Verified as genuine"
+    )
+
+
+def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:
+    """Update the victim the report already named (the web form), or add one."""
+    link = case.people.select_related("person").filter(role=CasePerson.Role.VICTIM).first()
+    person = link.person if link else Person()
+    for name in ("name", "phone", "age", "ethnicity", "address"):
+        value = getattr(victim, name)
+        if value not in ("", None):
+            setattr(person, name, value)
+    if victim.contact_preferences:
+        person.contact_preferences = victim.contact_preferences
+    if link:
+        attribute_change(person, actor=actor, reason="Victim's details recorded at verification")
+        person.save()
+    else:
+        _add_person(case, person, CasePerson.Role.VICTIM, actor)
+
+
+def _add_person(
+    case: Case, person: Person, role: str, actor: User, relationship: Relationship | None = None
+) -> None:
+    attribute_change(person, actor=actor, reason=f"{role.capitalize()} recorded at verification")
+    person.save()
+    link = CasePerson(case=case, person=person, role=role, relationship=relationship)
+    attribute_change(link, actor=actor, reason=f"{role.capitalize()} recorded at verification")
+    link.save()
+
+
+@transaction.atomic
+def discard_case(*, case: Case, actor: User, reason: DiscardReason, note: str = "") -> Case:
+    """Not a case (prank, wrong number...): a reason code is required; a supervisor can reinstate."""
+    locked = _lock(case, actor)
+    _require_holder(locked, actor)
+    locked.discard_reason = reason
+    locked.discard_note = note
+    locked.save(update_fields=["discard_reason", "discard_note", "updated_at"])
+    return move_case(
+        case=locked, to=Case.Status.DISCARDED, actor=actor, reason=f"Discarded: {reason.label}"
+    )
+
+
+@transaction.atomic
+def reinstate_case(*, case: Case, actor: User, reason: str) -> Case:
+    """A supervisor puts a wrongly discarded case back in the queue, saying why."""
+    locked = _lock(case, actor)
+    if not _is_supervisor(actor):
+        raise NotAllowedError("Only a supervisor can reinstate a discarded case.")
+    if not reason.strip():
+        raise TriageError("Say why the case is reinstated.")
+    return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=f"Reinstated: {reason}")
+
+
+@transaction.atomic
+def reassign_case(*, case: Case, actor: User, to: User) -> Case:
+    """A supervisor hands a claimed case to another operator of the same helpline."""
+    locked = _lock(case, actor)
+    if not _is_supervisor(actor):
+        raise NotAllowedError("Only a supervisor can reassign a case.")
+    if locked.status != Case.Status.IN_TRIAGE:
+        raise TriageError("Only a claimed case can be reassigned.")
+    if not can_work_case(to, locked):
+        raise TriageError(f"{to.get_username()} cannot work on this case.")
+    locked.claimed_by, locked.claimed_at = to, timezone.now()
+    attribute_change(locked, actor=actor, reason=f"Reassigned to {to.get_username()}")
+    locked.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
+    realtime.broadcast_on_commit(
+        [realtime.helpline_group(locked.helpline_id)],
+        realtime.CaseEvent(type="case.claimed", case=case_summary(locked)),
+    )
+    return locked
