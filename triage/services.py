@@ -70,7 +70,9 @@ class Verification:
 
 
 def _lock(case: Case, actor: User) -> Case:
-    locked = Case.objects.select_for_update().select_related("claimed_by").get(pk=case.pk)
+    locked = (
+        Case.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=case.pk)
+    )
     if not can_work_case(actor, locked):
         raise NotAllowedError("You cannot work on this case.")
     return locked
