@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import base64
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from cases.models import AccessLog, Case, Report
+from intake.adapters.twilio import sender_of
 from tests.twilio import AUTH_TOKEN, post_signed
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +171,28 @@ def test_recordings_are_only_fetched_from_twilio_hosts(
     case = Case.objects.get()
     response = otp_client(operator).get(f"/cases/{case.number}/recordings/{case.reports.get().pk}/")
     assert response.status_code == 502
+
+
+@hsettings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    caller=st.text(max_size=40),
+    status=st.text(max_size=20),
+    drop=st.sets(st.sampled_from(["CallSid", "From", "To", "CallStatus"])),
+    path=st.sampled_from(["/intake/twilio/voice/", "/intake/twilio/voice/status/"]),
+)
+def test_odd_call_input_never_breaks_the_webhooks(client, caller, status, drop, path) -> None:
+    sid = "CA" + uuid.uuid4().hex  # examples share the database: each its own call
+    params = {"CallSid": sid, "From": caller, "To": "+447700900000", "CallStatus": status}
+    params = {key: value for key, value in params.items() if key not in drop}
+
+    response = post_signed(client, path, params)
+
+    assert response.status_code in (200, 400)
+    stored = Report.objects.filter(source_id=sid)
+    if response.status_code == 400:
+        assert not stored.exists()
+    elif path == "/intake/twilio/voice/":
+        expected = sender_of(MultiValueDict({"From": [params.get("From", "")]}))
+        assert stored.get().sender == expected
