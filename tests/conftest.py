@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -16,6 +17,12 @@ from accounts.models import Organisation, User
 from tests.factories import OrganisationFactory, StaffFactory
 
 REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
+
+# In CI the property tests replay the same examples each run, so a landing never hangs on chance;
+# on a developer's machine they keep exploring new ones.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 
 def pytest_report_header() -> list[str]:
