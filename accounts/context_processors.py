@@ -10,6 +10,8 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_links": []}
     links = []
+    if user.has_perm("cases.work_case"):
+        links.append(("Queue", reverse("helpline:queue")))
     if user.has_perm("cases.view_case"):
         links.append(("Cases", reverse("cases:list")))
     if user.is_staff:

@@ -12,7 +12,10 @@ from accounts.access import password_step, public
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's starting page: the cases it works on, or the configuration for admins."""
+    """Each role's starting page: the live queue for those who triage, the cases others work on,
+    or the configuration for admins."""
+    if request.user.has_perm("cases.work_case"):
+        return redirect("helpline:queue")
     if request.user.has_perm("cases.view_case"):
         return redirect("cases:list")
     if request.user.is_staff:

@@ -41,6 +41,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("cases/", include("cases.urls")),
+    path("console/", include("helpline.urls")),
     path(
         "cases/<str:number>/recordings/<int:report_id>/",
         intake_views.recording,

@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cases, referrals and reports for victim-support helplines.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "cases.models.Case.Priority"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

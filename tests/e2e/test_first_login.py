@@ -52,7 +52,7 @@ def test_new_operator_enrols_totp_and_lands_on_their_cases(
     assert TOTPDevice.objects.get(user__username="priya").confirmed
     page.get_by_role("link", name="Continue to Lantern").click()
 
-    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.get_by_role("link", name=case.number)).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("priya")
     assert csp_violations(console_errors) == []
@@ -67,7 +67,7 @@ def test_enrolled_operator_signs_in_with_a_code(
 
     log_in(operator)
 
-    expect(page).to_have_url(re.compile(r"/cases/$"))
+    expect(page).to_have_url(re.compile(r"/console/$"))
     expect(page.get_by_role("link", name=case.number)).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("tomasz")
     assert csp_violations(console_errors) == []
