@@ -97,9 +97,7 @@ class HelplineConsumer(AsyncJsonWebsocketConsumer):
     async def _revoke(self, code: int = FORBIDDEN) -> None:
         if self.revoked:
             return
-        self.revoked = True
-        for group in self.groups:  # stop events at once, before the client's disconnect arrives
-            await self.channel_layer.group_discard(group, self.channel_name)
+        self.revoked = True  # from now on no event is sent here; the groups go on disconnect
         await self.close(code=code)
 
     async def _current_user(self) -> User | None:

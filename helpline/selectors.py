@@ -59,7 +59,7 @@ def queue_watchers(session_keys: Collection[str]) -> dict[str, User]:
     sessions = _live_sessions({key for key in session_keys if key})
     users = _session_users(sessions)
     users = _second_factor_passed(users, sessions)
-    workers = _may_work_cases({user.pk for user in users.values()})
+    workers = may_work_cases({user.pk for user in users.values()})
     return {
         key: user for key, user in users.items() if user.pk in workers and _in_active_helpline(user)
     }
@@ -159,7 +159,7 @@ def _device_named(persistent_id: object) -> tuple[type[Device], int] | None:
         return None
 
 
-def _may_work_cases(user_ids: set[int]) -> set[int]:
+def may_work_cases(user_ids: set[int]) -> set[int]:
     """Those with cases.work_case, granted as ModelBackend (the only permission backend) grants
     it: directly, through a group, or as an active superuser. Checked against has_perm in tests."""
     if not user_ids:

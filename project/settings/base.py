@@ -257,7 +257,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 gives every connection a 5 s read timeout and 100 connections at most:
+            # an idle consumer's blocking read would die every 5 s (channels_redis#422). Set
+            # here, not in REDIS_URL, whose query string Celery's broker library rejects.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 1000}]
+            },
         }
     }
     CACHES = {

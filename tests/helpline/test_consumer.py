@@ -4,6 +4,7 @@ origin check, the cookie and session middleware and the channel layer are the re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -27,7 +28,7 @@ from accounts.models import Organisation, User
 from accounts.services import set_role
 from cases.models import Case
 from cases.services import IncomingReport, move_case, open_case
-from helpline.selectors import _may_work_cases
+from helpline.selectors import may_work_cases
 from notifications.realtime import notify_user
 from project.asgi import application
 from tests.factories import CaseFactory, StaffFactory
@@ -74,10 +75,10 @@ async def closed_with(socket: WebsocketCommunicator) -> int | None:
     return output.get("code")
 
 
-def sms(source_id: str | None = None) -> IncomingReport:
+def sms() -> IncomingReport:
     return IncomingReport(
         channel=Case.Channel.SMS,
-        source_id=source_id or "SM" + uuid.uuid4().hex,
+        source_id="SM" + uuid.uuid4().hex,
         sender=SENDER,
         body=BODY,
     )
@@ -397,6 +398,22 @@ async def test_what_the_client_sends_is_ignored(operator_socket: WebsocketCommun
     assert await operator_socket.receive_nothing(timeout=0.3)
 
 
+async def test_a_quiet_socket_still_hears_the_next_case(
+    operator_socket: WebsocketCommunicator, operator: User
+) -> None:
+    if "channels_redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        pytest.skip("only a Redis layer waits in a blocking pop")
+
+    # given: a console with nothing to hear for longer than the layer's blocking pop (5 s)
+    await asyncio.sleep(6)
+
+    # when
+    case = await open_sms_case(operator.organisation)
+
+    # then
+    assert (await receive(operator_socket))["case"]["number"] == case.number
+
+
 # Losing the right to watch (AUTH-07) --------------------------------------------------------------
 
 
@@ -499,13 +516,15 @@ def test_bulk_permission_check_agrees_with_has_perm(
     operator: User, supervisor: User, monitor: User, cso_rep: User, admin_user: User
 ) -> None:
     # given: the cast, plus a superuser and someone granted the permission directly
-    superuser = StaffFactory(organisation=operator.organisation, is_superuser=True)
+    superuser = StaffFactory(
+        organisation=operator.organisation, role=User.Role.ADMIN, is_superuser=True
+    )
     direct = StaffFactory(organisation=operator.organisation, role=User.Role.ADMIN)
     direct.user_permissions.add(Permission.objects.get(codename="work_case"))
     cast = [operator, supervisor, monitor, cso_rep, admin_user, superuser, direct]
 
     # when
-    holders = _may_work_cases({user.pk for user in cast})
+    holders = may_work_cases({user.pk for user in cast})
 
     # then
     expected = {
