@@ -41,6 +41,11 @@ class StaffOnlyMiddleware:
         return redirect_to_login(request.get_full_path())
 
 
+# Where the session keeps its clocks (read by the helpline socket's re-checks too).
+SESSION_STARTED_KEY = "lantern_started"
+SESSION_LAST_SEEN_KEY = "lantern_last_seen"
+
+
 class SessionLimitsMiddleware:
     """Ends a staff session after SESSION_IDLE_SECONDS without a request, or SESSION_COOKIE_AGE
     after sign-in however active it was (ASVS 7.3.1/7.3.2)."""
@@ -55,14 +60,14 @@ class SessionLimitsMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
-            started = session.setdefault("lantern_started", now)
-            last_seen = session.get("lantern_last_seen", now)
+            started = session.setdefault(SESSION_STARTED_KEY, now)
+            last_seen = session.get(SESSION_LAST_SEEN_KEY, now)
             if (
                 now - last_seen > settings.SESSION_IDLE_SECONDS
                 or now - started > settings.SESSION_COOKIE_AGE
             ):
                 logout(request)
                 return redirect_to_login(request.get_full_path())
-            if now - last_seen >= self.TOUCH_EVERY or "lantern_last_seen" not in session:
-                session["lantern_last_seen"] = now
+            if now - last_seen >= self.TOUCH_EVERY or SESSION_LAST_SEEN_KEY not in session:
+                session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)

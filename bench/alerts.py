@@ -183,6 +183,8 @@ def verified_session(user) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
+
     now = time.time()
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store.update(
@@ -191,8 +193,8 @@ def verified_session(user) -> tuple[str, str]:  # type: ignore[no-untyped-def]
             BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
             DEVICE_ID_SESSION_KEY: TOTPDevice.objects.get(user=user, name="bench").persistent_id,
-            "lantern_started": now,
-            "lantern_last_seen": now,
+            SESSION_STARTED_KEY: now,
+            SESSION_LAST_SEEN_KEY: now,
         }
     )
     store.create()

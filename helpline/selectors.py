@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
+from accounts.middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
 from accounts.models import Organisation, User
 from cases.models import Case
 from cases.policy import visible_cases
@@ -35,10 +36,6 @@ QUEUE_STATUSES = (Case.Status.NEW, Case.Status.IN_TRIAGE)
 SNAPSHOT_LIMIT = 200
 WORK_PERMISSION = ("cases", "work_case")
 
-# Written by accounts.middleware.SessionLimitsMiddleware; read here so a socket never outlives the
-# HTTP session it was opened from (an idle or over-age session is ended at its next request).
-SESSION_STARTED_KEY = "lantern_started"
-SESSION_LAST_SEEN_KEY = "lantern_last_seen"
 
 Sessions = dict[str, dict[str, Any]]  # session key -> its data
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.middleware import SESSION_LAST_SEEN_KEY, SESSION_STARTED_KEY
 from accounts.models import Organisation, User
 from accounts.services import set_role
 from cases.models import Case
@@ -180,8 +181,8 @@ async def test_session_naming_an_unconfirmed_device_is_refused(
 @pytest.mark.parametrize(
     ("key", "age"),
     [
-        ("lantern_last_seen", settings.SESSION_IDLE_SECONDS + 5),  # idle too long
-        ("lantern_started", settings.SESSION_COOKIE_AGE + 5),  # signed in too long ago
+        (SESSION_LAST_SEEN_KEY, settings.SESSION_IDLE_SECONDS + 5),  # idle too long
+        (SESSION_STARTED_KEY, settings.SESSION_COOKIE_AGE + 5),  # signed in too long ago
     ],
 )
 async def test_session_past_its_limits_is_refused(
