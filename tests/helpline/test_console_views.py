@@ -573,6 +573,15 @@ def test_team_view_is_for_supervisors_only(operator, supervisor, otp_client, set
     assert f'href="/console/{held.number}/reassign/"' in html
 
 
+def test_team_view_follows_the_helpline_live(supervisor, otp_client) -> None:
+    html = otp_client(supervisor).get("/console/team/").content.decode()
+    assert 'ws-connect="/ws/helpline/"' in html  # the socket only supervisors and operators get
+    assert 'hx-get="/console/team/"' in html
+    assert 'hx-select="#team-body"' in html
+    assert "every 30s" in html  # a case turns overdue with no event to say so
+    assert '<div id="team-body">' in html
+
+
 def test_supervisor_reassigns_a_claimed_case(operator, supervisor, otp_client) -> None:
     colleague = StaffFactory(
         username="kofi", organisation=operator.organisation, role=User.Role.OPERATOR
