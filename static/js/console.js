@@ -61,6 +61,60 @@ function announceNew (summary) {
   }, 400)
 }
 
+// Opt-in alerts (UX.md 5a.12): a short tone, and a system notification while the tab is hidden.
+// Both say only that a report came in: a notification can show on a screen others see. The
+// choice is the one thing kept in the browser, and permission is asked only on the click.
+const ALERTS_KEY = 'lantern.console.alerts'
+const alertsToggle = document.getElementById('alerts-toggle')
+let audio = null
+
+function alertsOn () {
+  return window.localStorage.getItem(ALERTS_KEY) === 'on'
+}
+
+function showAlertsState () {
+  if (!alertsToggle) return
+  alertsToggle.hidden = false
+  alertsToggle.setAttribute('aria-pressed', String(alertsOn()))
+  alertsToggle.querySelector('.alerts-text').textContent = alertsOn() ? 'Alerts on' : 'Alerts off'
+}
+
+function tone (times) {
+  audio = audio || new window.AudioContext()
+  for (let i = 0; i < times; i++) {
+    const oscillator = audio.createOscillator()
+    const gain = audio.createGain()
+    oscillator.frequency.value = 880
+    gain.gain.value = 0.08
+    oscillator.connect(gain).connect(audio.destination)
+    const start = audio.currentTime + i * 0.3
+    oscillator.start(start)
+    oscillator.stop(start + 0.15)
+  }
+}
+
+function alertNew (summary) {
+  if (!alertsOn()) return
+  const urgent = summary.priority === 'high'
+  tone(urgent ? 2 : 1)
+  if (document.hidden && 'Notification' in window && window.Notification.permission === 'granted') {
+    // eslint-disable-next-line no-new
+    new window.Notification(urgent ? 'New urgent report' : 'New report', { tag: 'lantern-queue' })
+  }
+}
+
+if (alertsToggle) {
+  showAlertsState()
+  alertsToggle.addEventListener('click', () => {
+    window.localStorage.setItem(ALERTS_KEY, alertsOn() ? 'off' : 'on')
+    if (alertsOn() && 'Notification' in window && window.Notification.permission === 'default') {
+      window.Notification.requestPermission()
+    }
+    if (alertsOn()) tone(1) // a sample, and it unlocks audio after this user gesture
+    showAlertsState()
+  })
+}
+
 function tell (text) {
   if (!feedback) return
   const alert = document.createElement('div')
@@ -93,7 +147,10 @@ if (queue && status && announcer) {
     } catch {
       message = null
     }
-    if (message && message.type === 'case.created' && message.case) announceNew(message.case)
+    if (message && message.type === 'case.created' && message.case) {
+      announceNew(message.case)
+      alertNew(message.case)
+    }
     refresh()
   })
 

@@ -220,3 +220,33 @@ def test_the_queue_works_from_the_keyboard(daphne: Daphne, open_console) -> None
     expect(tab).to_have_url(re.compile(r"/console/$"))
     assert csp_violations(errors) == []
     assert errors == [], errors
+
+
+def test_alerts_are_off_until_chosen_and_say_nothing_about_the_report(
+    daphne: Daphne, open_console
+) -> None:
+    helpline = OrganisationFactory(slug="north-helpline", name="North Helpline")
+    amina = StaffFactory(username="amina", organisation=helpline, role=User.Role.OPERATOR)
+    tab, errors = open_console(daphne.base_url, amina)
+    expect(tab.locator("#live-status")).to_have_text(re.compile(r"^\s*Live\s*$"))
+    # What a notification would show, recorded instead of shown.
+    tab.evaluate(
+        """() => {
+          window.shown = []
+          window.Notification = class { constructor (title) { window.shown.push(title) } }
+          window.Notification.permission = 'granted'
+          Object.defineProperty(document, 'hidden', { get: () => true })
+        }"""
+    )
+    toggle = tab.locator("#alerts-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    params = {"MessageSid": "SM" + "7" * 32, "From": "+447700900777", "To": "+447700900000",
+              "Body": "Made-up urgent words"}  # fmt: skip
+    assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
+
+    tab.wait_for_function("window.shown.length > 0")
+    assert tab.evaluate("window.shown") == ["New report"]
+    assert csp_violations(errors) == []
