@@ -89,18 +89,7 @@ def _open_case(
     )
     attribute_change(case, actor=actor, reason=f"Opened from a {case.get_channel_display()} report")
     case.save()
-    stored = Report(
-        case=case,
-        channel=report.channel,
-        source_id=report.source_id,
-        received_at=report.received_at,
-        sender=report.sender,
-        body=report.body,
-        media=report.media,
-        raw=report.raw,
-    )
-    attribute_change(stored, actor=actor, reason="Report received")
-    stored.save()
+    _store_report(case=case, report=report, actor=actor, reason="Report received")
     realtime.broadcast_on_commit(
         [realtime.helpline_group(helpline.pk)],
         realtime.CaseEvent(type="case.created", case=case_summary(case)),
@@ -187,7 +176,9 @@ def _serialise_sender(sender: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _add_report(*, case: Case, report: IncomingReport) -> Report:
+def _store_report(
+    *, case: Case, report: IncomingReport, actor: AbstractBaseUser | None, reason: str
+) -> Report:
     stored = Report(
         case=case,
         channel=report.channel,
@@ -198,8 +189,15 @@ def _add_report(*, case: Case, report: IncomingReport) -> Report:
         media=report.media,
         raw=report.raw,
     )
-    attribute_change(stored, actor=None, reason="Message received on an open case")
+    attribute_change(stored, actor=actor, reason=reason)
     stored.save()
+    return stored
+
+
+def _add_report(*, case: Case, report: IncomingReport) -> Report:
+    stored = _store_report(
+        case=case, report=report, actor=None, reason="Message received on an open case"
+    )
     # Deliberately no history row for the case: only its activity time moves, and the new
     # report carries its own history.
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
