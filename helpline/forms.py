@@ -4,7 +4,7 @@ services decide whether the move is allowed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -13,11 +13,29 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from cases.models import Case, CasePerson, Category, DiscardReason, Relationship
 from cases.services import IncidentDetails
-from intake.forms import Channel, Contact
-from project.phones import to_e164
+from intake.contact import (
+    NO_EMAIL,
+    NO_PHONE,
+    NO_WAYS,
+    TEXT_AND_NO_TEXT,
+    Channel,
+    Contact,
+    add_problems,
+    not_in_future,
+    phone_or_error,
+    preferences,
+    start_of,
+)
 from triage.services import PerpetratorDetails, Verification, VictimRecord
 
 MAX_PERPETRATORS = 20
+
+PROBLEMS = {
+    NO_WAYS: "Choose the ways that are safe",
+    NO_PHONE: "Enter a phone number to call or text them on",
+    NO_EMAIL: "Enter an email address to write to them at",
+    TEXT_AND_NO_TEXT: "Text message is chosen as safe and also 'do not text'.",
+}
 
 
 def _active(model: type, **kwargs: Any) -> forms.ModelChoiceField:
@@ -44,12 +62,6 @@ def _age(label: str) -> forms.IntegerField:
         max_value=130,
         error_messages={"invalid": "Enter the age as a number, like 34"},
     )
-
-
-def start_of(day: date) -> datetime:
-    """The form asks for a day only: stored as the start of that day in local time (as the public
-    form does, so both kinds of report read the same)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class ConsoleForm(forms.Form):
@@ -152,57 +164,22 @@ class VerifyForm(ConsoleForm):
         self.fields["incident_date"].widget.attrs["max"] = timezone.localdate().isoformat()
 
     def clean_incident_date(self) -> date | None:
-        value = self.cleaned_data["incident_date"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError("The date must be today or in the past")
-        return value
+        return not_in_future(self.cleaned_data["incident_date"])
 
     def clean_victim_phone(self) -> str:
-        value = self.cleaned_data["victim_phone"].strip()
-        if not value:
-            return ""
-        phone = to_e164(value)
-        if not phone:
-            raise forms.ValidationError("Enter a phone number, like 07700 900982")
-        return phone
+        return phone_or_error(self.cleaned_data["victim_phone"], "07700 900982")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("contact") == Contact.ALLOWED:
-            self._check_allowed_ways(data)
+        add_problems(self, phone_field="victim_phone", wording=PROBLEMS)
         return data
-
-    def _check_allowed_ways(self, data: dict[str, Any]) -> None:
-        # The same rules as the public form, so a preference means the same wherever it was given.
-        channels = set(data.get("channels") or [])
-        if not channels:
-            self.add_error("channels", "Choose the ways that are safe")
-        wants_phone = bool(channels & {Channel.PHONE, Channel.SMS})
-        if wants_phone and not data.get("victim_phone") and "victim_phone" not in self.errors:
-            self.add_error("victim_phone", "Enter a phone number to call or text them on")
-        if Channel.EMAIL in channels and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address to write to them at")
-        if Channel.SMS in channels and data.get("no_text"):
-            self.add_error("no_text", "Text message is chosen as safe and also 'do not text'.")
 
     # What the service needs ------------------------------------------------------------------
 
     def contact_preferences(self) -> dict[str, Any]:
-        """The keys intake.forms.ReportForm writes, or {} when nobody asked (the stored
-        preferences, if any, are then kept)."""
-        data = self.cleaned_data
-        contact = data.get("contact")
-        if not contact:
-            return {}
-        return {
-            "contact": contact,
-            # Ways are kept only with a "yes": never a channel to act on against a "no".
-            "channels": list(data.get("channels") or []) if contact == Contact.ALLOWED else [],
-            "no_voicemail": bool(data.get("no_voicemail")),
-            "no_text": bool(data.get("no_text")),
-            "safe_times": data.get("safe_times", ""),
-            "email": data.get("email", ""),
-        }
+        """{} when nobody asked: the stored preferences, if any, are then kept."""
+        contact = self.cleaned_data.get("contact")
+        return preferences(self.cleaned_data, contact) if contact else {}
 
     def victim(self) -> VictimRecord | None:
         data = self.cleaned_data

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from cases.models import Category
-from project.phones import to_e164
+from intake.contact import (
+    NO_EMAIL,
+    NO_PHONE,
+    NO_WAYS,
+    TEXT_AND_NO_TEXT,
+    Channel,
+    Contact,
+    add_problems,
+    not_in_future,
+    phone_or_error,
+    preferences,
+    start_of,
+)
 
 MAX_REPORT_CHARS = 5000
 HONEYPOT_FIELD = "leave_blank"
@@ -64,23 +76,12 @@ class SafeNow:
     ]
 
 
-class Contact:
-    NONE = "none"
-    ONLY_IF_I_CONTACT_FIRST = "only_if_i_contact_first"
-    ALLOWED = "allowed"
-    CHOICES = [
-        (NONE, "Do not contact me"),
-        (ONLY_IF_I_CONTACT_FIRST, "Only if I contact you first"),
-        (ALLOWED, "Yes, you can contact me"),
-    ]
-
-
-class Channel:
-    PHONE = "phone"
-    SMS = "sms"
-    EMAIL = "email"
-    CHOICES = [(PHONE, "Phone call"), (SMS, "Text message"), (EMAIL, "Email")]
-
+PROBLEMS = {
+    NO_WAYS: "Choose how we can contact you",
+    NO_PHONE: "Enter a phone number so we can call or text you",
+    NO_EMAIL: "Enter an email address so we can email you",
+    TEXT_AND_NO_TEXT: "You chose text message and also 'do not text me'. Choose one.",
+}
 
 CHOOSE_ONE = {"invalid_choice": "Choose one of the options"}
 
@@ -203,56 +204,20 @@ class ReportForm(forms.Form):
         return value
 
     def clean_when(self) -> date | None:
-        value = self.cleaned_data["when"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError("The date must be today or in the past")
-        return value
+        return not_in_future(self.cleaned_data["when"])
 
     def clean_phone(self) -> str:
-        value = self.cleaned_data["phone"]
-        if not value:
-            return ""
-        e164 = to_e164(value)
-        if not e164:
-            raise forms.ValidationError("Enter a phone number, like 07700 900 982")
-        return e164
+        return phone_or_error(self.cleaned_data["phone"], "07700 900 982")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("contact") == Contact.ALLOWED:
-            self._check_allowed_ways(data)
+        add_problems(self, phone_field="phone", wording=PROBLEMS)
         return data
-
-    def _check_allowed_ways(self, data: dict[str, Any]) -> None:
-        channels = data.get("channels") or []
-        if not channels and "channels" not in self.errors:
-            self.add_error("channels", "Choose how we can contact you")
-        wants_phone = {Channel.PHONE, Channel.SMS} & set(channels)
-        if wants_phone and not data.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "Enter a phone number so we can call or text you")
-        if Channel.EMAIL in channels and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "Enter an email address so we can email you")
-        if Channel.SMS in channels and data.get("no_text"):
-            self.add_error(
-                "no_text", "You chose text message and also 'do not text me'. Choose one."
-            )
 
     # What the view needs -------------------------------------------------------------------------
 
     def contact_preferences(self) -> dict[str, Any]:
-        """The same keys every time, so staff screens and exports can rely on them."""
-        data = self.cleaned_data
-        contact = data.get("contact") or Contact.NONE
-        return {
-            "contact": contact,
-            # Ways to reach someone are kept only when they said yes: never a channel to act on
-            # against an explicit "do not contact me".
-            "channels": list(data.get("channels") or []) if contact == Contact.ALLOWED else [],
-            "no_voicemail": bool(data.get("no_voicemail")),
-            "no_text": bool(data.get("no_text")),
-            "safe_times": data.get("safe_times", ""),
-            "email": data.get("email", ""),
-        }
+        return preferences(self.cleaned_data, self.cleaned_data.get("contact") or Contact.NONE)
 
     def report_arguments(self) -> dict[str, Any]:
         """Keyword arguments for intake.services.receive_web_report."""
@@ -261,7 +226,7 @@ class ReportForm(forms.Form):
             "submission_id": data["submission_id"],
             "what_happened": data["what_happened"],
             "category": data.get("category"),
-            "occurred_at": _start_of(data.get("when")),
+            "occurred_at": start_of(data.get("when")),
             "location": data.get("where", ""),
             # "" when not answered: not the same as choosing "I prefer not to say"
             "safe_now": data.get("safe_now", ""),
@@ -296,10 +261,3 @@ class ReportForm(forms.Form):
         if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
             return f"#{bound.auto_id}_0"
         return f"#{bound.auto_id}"
-
-
-def _start_of(day: date | None) -> datetime | None:
-    """The form asks for a day only: stored as the start of that day in local time."""
-    if day is None:
-        return None
-    return timezone.make_aware(datetime.combine(day, time.min))
