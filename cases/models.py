@@ -44,6 +44,14 @@ class Category(Lookup):
 class ServiceType(Lookup):
     """A kind of service an organisation gives a victim (counselling, shelter, legal aid...)."""
 
+    # shown as a one-tap button on the case page, so the common services take three taps to log
+    quick = models.BooleanField(default=False, help_text="Offer as a one-tap button.")
+    history = HistoricalRecords()
+
+
+class FollowUpKind(Lookup):
+    """A kind of follow-up task a caseworker sets themselves (call back, court date...)."""
+
     history = HistoricalRecords()
 
 
@@ -118,6 +126,8 @@ class Case(models.Model):
     incident_occurred_at = models.DateTimeField(null=True, blank=True)
     incident_location = EncryptedTextField(blank=True, default="")
     incident_description = EncryptedTextField(blank=True, default="")
+    # when the case was last closed: archival counts from here (cleared when it is reopened)
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -134,10 +144,16 @@ class Case(models.Model):
             # the live queue and every list: a helpline's cases by status, newest first
             models.Index(fields=["helpline", "status", "created_at"]),
             models.Index(fields=["created_at"]),
+            # the daily archival: closed cases by when they were closed
+            models.Index(fields=["status", "closed_at"]),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status == Case.Status.ARCHIVED
 
 
 class Person(models.Model):
@@ -236,6 +252,35 @@ class Report(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "sender_index"}  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class CaseNote(models.Model):
+    """Something an organisation wrote on a case. Internal notes are its own staff's alone; shared
+    ones (a resolution remark, why a case is sent back) go to everyone working on the case. Never
+    to monitors, and never another organisation's internal notes (cases.policy.notes_visible)."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        RESOLUTION = "resolution", "Resolution remark"
+        SENT_BACK = "sent_back", "Sent back"
+        CLOSING = "closing", "Closing remark"
+        REOPENED = "reopened", "Reopened"
+        CONSENT_OVERRIDE = "consent_override", "Consent override"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.NOTE)
+    shared = models.BooleanField(default=False)
+    text = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} on case {self.case_id}"
 
 
 class AccessLog(models.Model):

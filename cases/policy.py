@@ -1,27 +1,37 @@
-"""The access policy (DESIGN rule 4): which cases a member of staff may see, change, and whose
-identities they may see. Every view, API call, consumer, export and report asks here.
+"""The access policy (DESIGN rule 4): which cases a member of staff may see, what they may do to
+them, and which parts they may read. Every view, API call, consumer, export and report asks here.
 
-- Helpline operators and supervisors: their own helpline's cases.
-- CSO staff: only cases referred to their organisation (while the referral is live).
-- Monitors: every case, read-only and without identities.
+- Helpline operators and supervisors: their own helpline's cases; they triage, refer, close and
+  reopen them.
+- CSO staff: only cases with a pending or accepted referral to their organisation (need to know).
+  While it is accepted they log services, set follow-ups, write notes, refer onward and resolve.
+  When the referral ends, so does their access; the history keeps what they did.
+- Monitors: every case, read-only and without identities; no case files, no notes.
 - Administrators: configuration, no case content.
+- Archived cases are read-only to everyone.
+
+Notes and follow-ups belong to the organisation that wrote them: another organisation never sees
+its internal ones.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, User
 from cases.models import Case
 
 # Kept here as literals because cases sits below referrals (referrals.models.Referral.GRANTS_ACCESS
 # names the same statuses; tests/cases/test_policy.py checks the two agree).
-REFERRAL_STATUSES_GRANTING_ACCESS = ("pending", "accepted", "completed")
+REFERRAL_STATUSES_GRANTING_ACCESS = ("pending", "accepted")
+ACCEPTED = "accepted"
+
+AnyUser = AbstractBaseUser | AnonymousUser
 
 
-def _staff(user: AbstractBaseUser | AnonymousUser) -> User | None:
+def _staff(user: AnyUser) -> User | None:
     if not isinstance(user, User) or not user.is_active:
         return None
     if user.organisation is None or not user.organisation.is_active:
@@ -29,37 +39,125 @@ def _staff(user: AbstractBaseUser | AnonymousUser) -> User | None:
     return user
 
 
-def visible_cases(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
+def _kind(user: User) -> str:
+    return user.organisation.kind if user.organisation else ""
+
+
+def visible_cases(user: AnyUser) -> QuerySet[Case]:
     staff = _staff(user)
     if staff is None or not staff.has_perm("cases.view_case"):
         return Case.objects.none()
-    organisation = staff.organisation
-    if organisation is None:  # _staff checked it; this tells the type checker
-        return Case.objects.none()
-    if organisation.kind == Organisation.Kind.HELPLINE:
-        return Case.objects.filter(helpline=organisation)
-    if organisation.kind == Organisation.Kind.CSO:
+    kind = _kind(staff)
+    if kind == Organisation.Kind.HELPLINE:
+        return Case.objects.filter(helpline_id=staff.organisation_id)
+    if kind == Organisation.Kind.CSO:
         return Case.objects.filter(
             pk__in=Case.objects.filter(
-                referrals__organisation=organisation,
+                referrals__organisation_id=staff.organisation_id,
                 referrals__status__in=REFERRAL_STATUSES_GRANTING_ACCESS,
             ).values("pk")
         )
-    if organisation.kind == Organisation.Kind.MONITOR:
+    if kind == Organisation.Kind.MONITOR:
         return Case.objects.all()
     return Case.objects.none()
 
 
-def can_work_case(user: AbstractBaseUser | AnonymousUser, case: Case) -> bool:
-    """Claim, verify, discard, update: the case's own helpline staff with the permission."""
+def can_see_identities(user: AnyUser) -> bool:
+    staff = _staff(user)
+    return staff is not None and staff.has_perm("cases.view_identities")
+
+
+def can_work_case(user: AnyUser, case: Case) -> bool:
+    """Claim, verify, discard, refer, close, reopen: the case's own helpline staff."""
     staff = _staff(user)
     return (
         staff is not None
         and staff.has_perm("cases.work_case")
         and staff.organisation_id == case.helpline_id
+        and not case.is_read_only
     )
 
 
-def can_see_identities(user: AbstractBaseUser | AnonymousUser) -> bool:
+def can_supervise_case(user: AnyUser, case: Case) -> bool:
+    """Override consent, force-release, reassign: a supervisor of the case's helpline."""
+    return can_work_case(user, case) and user.has_perm("cases.supervise_case")
+
+
+def has_accepted_referral(user: AnyUser, case: Case) -> bool:
+    """The user's organisation holds an accepted referral of the case (a CSO serving it)."""
     staff = _staff(user)
-    return staff is not None and staff.has_perm("cases.view_identities")
+    if staff is None or _kind(staff) != Organisation.Kind.CSO:
+        return False
+    return case.referrals.filter(organisation_id=staff.organisation_id, status=ACCEPTED).exists()
+
+
+def can_serve_case(user: AnyUser, case: Case) -> bool:
+    """Log services, resolve, refer onward: CSO staff whose organisation accepted the case."""
+    return (
+        not case.is_read_only
+        and user.has_perm("referrals.log_service")
+        and has_accepted_referral(user, case)
+    )
+
+
+def can_change_case(user: AnyUser, case: Case) -> bool:
+    """Write on the case (notes, follow-ups, services): its helpline's workers, or a CSO serving
+    it. Whether the case's state allows the particular change is the service's to decide."""
+    return can_work_case(user, case) or can_serve_case(user, case)
+
+
+def can_refer(user: AnyUser, case: Case) -> bool:
+    """Refer to an organisation: the helpline, or a CSO serving the case (onward referral)."""
+    return can_work_case(user, case) or (
+        can_serve_case(user, case) and user.has_perm("referrals.respond_referral")
+    )
+
+
+def can_respond_to_referral(user: AnyUser, organisation_id: int) -> bool:
+    """Accept or decline a referral to this organisation: its staff with the permission."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and staff.organisation_id == organisation_id
+        and staff.has_perm("referrals.respond_referral")
+    )
+
+
+def can_withdraw_referral(user: AnyUser, case: Case, referred_by_organisation_id: int) -> bool:
+    """Withdraw a pending referral: staff of the organisation that made it, still able to refer."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and staff.organisation_id == referred_by_organisation_id
+        and can_refer(staff, case)
+    )
+
+
+def can_export_case(user: AnyUser, case: Case) -> bool:
+    """Print or export the case file: those who work on the case and may see who is in it. The
+    caller has already found the case through visible_cases."""
+    if not can_see_identities(user):
+        return False
+    staff = _staff(user)
+    if staff is None:
+        return False
+    if _kind(staff) == Organisation.Kind.HELPLINE:
+        return staff.organisation_id == case.helpline_id
+    return _kind(staff) == Organisation.Kind.CSO
+
+
+def own_records(user: AnyUser) -> Q:
+    """Notes and follow-ups this user may read: their organisation's (monitors: none)."""
+    staff = _staff(user)
+    if staff is None or not can_see_identities(staff):
+        return Q(pk__in=[])
+    return Q(organisation_id=staff.organisation_id)
+
+
+def notes_visible(user: AnyUser) -> Q:
+    """A case's notes this user may read: their organisation's, and the ones shared with
+    everyone working on the case (a resolution remark, why it was sent back)."""
+    mine = own_records(user)
+    if not can_see_identities(user):
+        return mine
+    return mine | Q(shared=True)

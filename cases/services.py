@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
-from accounts.models import Organisation
-from cases.models import Case, CasePerson, Category, Person, Report
+from accounts.models import Organisation, User
+from cases.models import Case, CaseNote, CasePerson, Category, Person, Report
 from cases.numbering import allocate_case_number
-from cases.workflow import CaseError, check_move
+from cases.policy import can_change_case, can_work_case
+from cases.workflow import CaseError, ConflictError, NotAllowedError, check_move
 from notifications import realtime
 from notifications.services import notify_staff
 from project.crypto import blind_index
@@ -98,7 +100,7 @@ def _open_case(
 
 
 @transaction.atomic
-def move_case(*, case: Case, to: str, actor: AbstractBaseUser, reason: str) -> Case:
+def move_case(*, case: Case, to: str, actor: AbstractBaseUser | None, reason: str) -> Case:
     """Move a case to another state, if the state machine allows it (IllegalMoveError otherwise).
     Locks the case row, so of two people acting at once the second sees the first one's move."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -344,3 +346,121 @@ def open_reported_case(
         attribute_change(link, actor=None, reason="Victim described in the report")
         link.save()
     return case, True
+
+
+# Casework on the case itself: notes, closing, reopening, archival ---------------------------------
+
+
+def _require(allowed: bool, case: Case, message: str) -> None:
+    """Archived cases are read-only to everyone (409); otherwise the policy's answer (403)."""
+    if case.is_read_only:
+        raise ConflictError(f"{case.number} is archived: it can be read, not changed.")
+    if not allowed:
+        raise NotAllowedError(message)
+
+
+def organisation_of(actor: User) -> Organisation:
+    """The acting user's organisation: the policy let them act, so they have one."""
+    if actor.organisation is None:
+        raise NotAllowedError("You do not belong to an organisation.")
+    return actor.organisation
+
+
+def lock_case(case: Case) -> Case:
+    """The case row, locked for the rest of the transaction: of two people acting on one case at
+    once, the second waits and then sees the first one's change."""
+    return Case.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=case.pk)
+
+
+def write_note(
+    *, case: Case, actor: AbstractBaseUser | None, organisation: Organisation, text: str,
+    kind: str = CaseNote.Kind.NOTE, shared: bool = False,
+) -> CaseNote:  # fmt: skip
+    """Store a note as part of a larger change (the caller checked who may write it)."""
+    text = text.strip()
+    if not text:
+        raise CaseError("Write the note first.")
+    note = CaseNote(
+        case=case, organisation=organisation, author=actor, kind=kind, shared=shared, text=text
+    )
+    attribute_change(note, actor=actor, reason=CaseNote.Kind(kind).label)
+    note.save()
+    return note
+
+
+@transaction.atomic
+def add_note(*, case: Case, actor: User, text: str, shared: bool = False) -> CaseNote:
+    """A note on the case: internal to the writer's organisation unless shared with everyone
+    working on the case."""
+    locked = lock_case(case)
+    _require(can_change_case(actor, locked), locked, "You cannot write on this case.")
+    return write_note(
+        case=locked, actor=actor, organisation=organisation_of(actor), text=text, shared=shared
+    )
+
+
+class VictimCheck(models.TextChoices):
+    """What the operator could find out from the victim before closing."""
+
+    CHECKED = "checked", "I checked with the victim: they agree it can close"
+    NOT_SAFE = "not_safe", "Not safe to contact the victim: closing without checking"
+    UNREACHABLE = "unreachable", "Tried, but could not reach the victim safely"
+
+
+@transaction.atomic
+def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") -> Case:
+    """The helpline closes a resolved case, after checking with the victim where that is safe."""
+    locked = lock_case(case)
+    _require(can_work_case(actor, locked), locked, "Only the case's helpline can close it.")
+    if victim_check and victim_check not in VictimCheck.values:
+        raise CaseError("Say whether you checked with the victim.")
+    check_move(locked.status, Case.Status.CLOSED)
+    label = VictimCheck(victim_check).label if victim_check else "Victim check not recorded"
+    write_note(
+        case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.CLOSING,
+        text=f"{remark.strip() or 'Closed.'}\n\n{label}.",
+    )  # fmt: skip
+    locked.closed_at = timezone.now()
+    locked.save(update_fields=["closed_at", "updated_at"])
+    return move_case(case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed")
+
+
+@transaction.atomic
+def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
+    """A closed case comes back to verified, to be referred again; the reason is required."""
+    locked = lock_case(case)
+    _require(can_work_case(actor, locked), locked, "Only the case's helpline can reopen it.")
+    if not reason.strip():
+        raise CaseError("Say why the case is reopened.")
+    check_move(locked.status, Case.Status.VERIFIED)
+    write_note(
+        case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.REOPENED,
+        text=reason,
+    )  # fmt: skip
+    locked.closed_at = None
+    locked.save(update_fields=["closed_at", "updated_at"])
+    return move_case(case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Reopened")
+
+
+def archive_closed_cases(*, now: datetime | None = None) -> int:
+    """Archive every case closed more than ARCHIVE_AFTER_DAYS ago; returns how many. Each case in
+    its own transaction, rows others hold are left for the next run: safe to run twice at once."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ARCHIVE_AFTER_DAYS)
+    archived = 0
+    while True:
+        with transaction.atomic():
+            due = (
+                Case.objects.select_for_update(skip_locked=True)
+                .filter(status=Case.Status.CLOSED, closed_at__lte=cutoff)
+                .order_by("closed_at")
+                .first()
+            )
+            if due is None:
+                return archived
+            move_case(
+                case=due,
+                to=Case.Status.ARCHIVED,
+                actor=None,
+                reason=f"Archived {settings.ARCHIVE_AFTER_DAYS} days after closing",
+            )
+            archived += 1

@@ -11,9 +11,10 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     S.IN_TRIAGE: frozenset({S.NEW, S.DISCARDED, S.VERIFIED}),  # back to new = released
     S.DISCARDED: frozenset({S.NEW}),  # reinstated by a supervisor (an extension of the contract)
     S.VERIFIED: frozenset({S.REFERRED}),
-    S.REFERRED: frozenset({S.IN_SERVICE}),
+    # back to verified: every referral was declined or withdrawn, so it must be referred again
+    S.REFERRED: frozenset({S.IN_SERVICE, S.VERIFIED}),
     S.IN_SERVICE: frozenset({S.RESOLVED}),
-    S.RESOLVED: frozenset({S.CLOSED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.IN_SERVICE}),  # back to in service = sent back
     S.CLOSED: frozenset({S.ARCHIVED, S.VERIFIED}),  # back to verified = reopened
     S.ARCHIVED: frozenset(),
 }
@@ -28,6 +29,18 @@ class CaseError(Exception):
     @property
     def details(self) -> dict[str, object]:
         return {}
+
+
+class NotAllowedError(CaseError):
+    """The user may see the case but not do this to it (the API answers 403)."""
+
+    http_status = 403
+
+
+class ConflictError(CaseError):
+    """Refused because of the state something is in now, e.g. a referral already answered (409)."""
+
+    http_status = 409
 
 
 class IllegalMoveError(CaseError):

@@ -15,19 +15,13 @@ from accounts.models import User
 from cases.models import Case, CasePerson, Category, DiscardReason, Person, Relationship
 from cases.policy import can_work_case
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case
-from cases.workflow import CaseError
+from cases.workflow import CaseError, NotAllowedError
 from notifications import realtime
 from project.history import attribute_change
 
 
 class TriageError(CaseError):
     """A triage action refused for a reason the person acting can see."""
-
-
-class NotAllowedError(TriageError):
-    """The user may see the case but not do this to it (the API answers 403)."""
-
-    http_status = 403
 
 
 class ClaimedByOtherError(TriageError):

@@ -25,12 +25,15 @@ CONTRACT_MOVES = {
     (S.RESOLVED, S.CLOSED),
     (S.CLOSED, S.ARCHIVED),
     (S.CLOSED, S.VERIFIED),
-    (S.DISCARDED, S.NEW),  # extension: a supervisor reinstates a wrongly discarded report
+    # extensions:
+    (S.DISCARDED, S.NEW),  # a supervisor reinstates a wrongly discarded report
+    (S.REFERRED, S.VERIFIED),  # every referral declined or withdrawn: refer again
+    (S.RESOLVED, S.IN_SERVICE),  # the helpline sends a resolved case back
 }
 ALL_PAIRS = list(itertools.product(S.values, repeat=2))
 
 
-def test_table_is_exactly_the_contract_and_its_one_extension() -> None:
+def test_table_is_exactly_the_contract_and_its_extensions() -> None:
     table = {(a, b) for a, targets in ALLOWED_MOVES.items() for b in targets}
     assert table == CONTRACT_MOVES
     assert set(ALLOWED_MOVES) == set(S.values)
