@@ -13,7 +13,14 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from cases import selectors
 from cases.filters import CaseFilter
-from cases.models import AccessLog, Category, DiscardReason, Relationship, ServiceType
+from cases.models import (
+    AccessLog,
+    Category,
+    DiscardReason,
+    FollowUpKind,
+    Relationship,
+    ServiceType,
+)
 from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
 
 
@@ -47,7 +54,9 @@ class CaseHistoryView(APIView):
         case = selectors.access_case(
             request.user, number, request=request, action=AccessLog.Action.HISTORY
         )
-        return Response(HistoryEntrySerializer(selectors.case_history(case), many=True).data)
+        return Response(
+            HistoryEntrySerializer(selectors.case_history(request.user, case), many=True).data
+        )
 
 
 class LookupsView(APIView):
@@ -60,6 +69,7 @@ class LookupsView(APIView):
             "service_types": ServiceType,
             "discard_reasons": DiscardReason,
             "relationships": Relationship,
+            "follow_up_kinds": FollowUpKind,  # an extension of the contract
         }
         return Response(
             {

@@ -8,8 +8,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from cases.models import AccessLog, Case, CasePerson, Person, Report
-from cases.policy import can_see_identities, visible_cases
+from cases.models import AccessLog, Case, CaseNote, CasePerson, Person, Report
+from cases.policy import can_see_identities, notes_visible, own_records, visible_cases
 from project.crypto import blind_index, is_encrypted, normalise_text
 from project.phones import to_e164
 
@@ -52,7 +52,13 @@ def access_case(
     action: str = AccessLog.Action.VIEW,
 ) -> Case:
     """The case with this number if the user may see it, else Http404 (never 403: numbers cannot be
-    probed). The read is written to the access log before the case is returned."""
+    probed). The read is written to the access log before the case is returned.
+
+    What the user may read of the records hanging off it is settled here too (need to know):
+    `case.visible_notes` and `case.visible_follow_ups` hold only what the policy allows, and each
+    service and referral carries `readable_notes` / `readable_reason` / `readable_decline_reason`,
+    empty where the text belongs to another organisation. Pages and JSON read only those."""
+    follow_ups = Case._meta.get_field("follow_ups").related_model  # referrals sits above cases
     case = (
         visible_cases(user)
         .select_related("category", "claimed_by", "helpline")
@@ -64,14 +70,31 @@ def access_case(
             ),
             "referrals__organisation",
             "referrals__assignee",
+            "referrals__referred_by",
             "services__organisation",
             "services__service_type",
+            "services__recorded_by",
+            Prefetch(
+                "notes",
+                queryset=CaseNote.objects.filter(notes_visible(user)).select_related(
+                    "author", "organisation"
+                ),
+                to_attr="visible_notes",
+            ),
+            Prefetch(
+                "follow_ups",
+                queryset=follow_ups.objects.filter(own_records(user)).select_related(
+                    "kind", "assignee"
+                ),
+                to_attr="visible_follow_ups",
+            ),
         )
         .filter(number=number)
         .first()
     )
     if case is None:
         raise Http404("No such case.")
+    _settle_readable_text(user, case)
     AccessLog.objects.create(
         user=user,
         case=case,
@@ -80,6 +103,26 @@ def access_case(
         ip_address=request.META.get("REMOTE_ADDR") or None,
     )
     return case
+
+
+def _settle_readable_text(user: AbstractBaseUser, case: Case) -> None:
+    """Service notes are their organisation's own; a referral's reasons are for the two sides of
+    it and the case's helpline. Monitors read none of them."""
+    identities = can_see_identities(user)
+    org_id = getattr(user, "organisation_id", None)
+    for service in case.services.all():
+        service.readable_notes = (
+            service.notes if identities and service.organisation_id == org_id else ""
+        )
+    for referral in case.referrals.all():
+        party = org_id in (
+            referral.organisation_id,
+            referral.referred_by_organisation_id,
+            case.helpline_id,
+        )
+        allowed = identities and party
+        referral.readable_reason = referral.reason if allowed else ""
+        referral.readable_decline_reason = referral.decline_reason if allowed else ""
 
 
 def earlier_cases_from_same_number(user: AbstractBaseUser, case: Case) -> list[Case]:
@@ -96,13 +139,25 @@ def earlier_cases_from_same_number(user: AbstractBaseUser, case: Case) -> list[C
     )
 
 
-def case_history(case: Case) -> list[dict[str, Any]]:
-    """Every recorded change to the case and the records hanging off it, oldest first."""
-    records: list[Any] = list(case.history.all())
+def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
+    """The case's timeline, oldest first, from the history tables: every change to the case and
+    to the records hanging off it (reports, people, referrals, services, follow-ups, notes), with
+    who, when and why. Notes and follow-ups the user may not read are left out altogether; the
+    values of encrypted fields are never shown (that they changed, not what to)."""
+    records: list[Any] = list(case.history.select_related("history_user"))
     for related in ("reports", "people", "referrals", "services"):
-        manager = getattr(case, related)
-        records += list(manager.model.history.filter(case_id=case.pk))
-    records += list(Person.history.filter(id__in=[link.person_id for link in case.people.all()]))
+        model = Case._meta.get_field(related).related_model
+        records += list(model.history.filter(case_id=case.pk).select_related("history_user"))
+    notes = CaseNote.objects.filter(notes_visible(user), case=case).values("pk")
+    records += list(CaseNote.history.filter(id__in=notes).select_related("history_user"))
+    follow_ups = Case._meta.get_field("follow_ups").related_model
+    mine = follow_ups.objects.filter(own_records(user), case=case).values("pk")
+    records += list(follow_ups.history.filter(id__in=mine).select_related("history_user"))
+    records += list(
+        Person.history.filter(id__in=[link.person_id for link in case.people.all()]).select_related(
+            "history_user"
+        )
+    )
     records.sort(key=lambda r: (r.history_date, r.history_id))
     return [_history_entry(record) for record in records]
 

@@ -60,24 +60,68 @@ class PersonSerializer(_RedactingSerializer):
 
 
 class ReferralSerializer(serializers.Serializer):
+    """A referral. Its reasons are read from `readable_*`, which cases.selectors (or the API answering
+    the party that just acted) set to what this user may read."""
+
     id = serializers.IntegerField()
     organisation = serializers.CharField(source="organisation.slug")
     assignee = serializers.CharField(source="assignee.username", default=None)
     status = serializers.CharField()
     consent = serializers.BooleanField()
+    consent_overridden = serializers.SerializerMethodField()
+    referred_by = serializers.CharField(source="referred_by.username")
+    reason = serializers.SerializerMethodField()
+    decline_reason = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField(source="is_overdue")
     responded_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+    def get_consent_overridden(self, referral: Any) -> bool:
+        return referral.consent_overridden_by_id is not None
+
+    def get_reason(self, referral: Any) -> str | None:
+        return getattr(referral, "readable_reason", "") or None
+
+    def get_decline_reason(self, referral: Any) -> str | None:
+        return getattr(referral, "readable_decline_reason", "") or None
 
 
-class ServiceSerializer(_RedactingSerializer):
-    identifying = ("notes",)
+class ServiceSerializer(serializers.Serializer):
+    """A service given. Its notes are the giving organisation's own (`readable_notes`)."""
 
     id = serializers.IntegerField()
     organisation = serializers.CharField(source="organisation.slug")
     service_type = serializers.CharField(source="service_type.code")
     provided_at = serializers.DateTimeField()
     duration_minutes = serializers.IntegerField(allow_null=True)
+    notes = serializers.SerializerMethodField()
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    def get_notes(self, service: Any) -> str | None:
+        return getattr(service, "readable_notes", "") or None
+
+
+class FollowUpSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(source="organisation.slug")
+    kind = serializers.CharField(source="kind.code")
+    due_at = serializers.DateTimeField()
     notes = serializers.CharField()
+    assignee = serializers.CharField(source="assignee.username")
+    overdue = serializers.BooleanField(source="is_overdue")
+    done_at = serializers.DateTimeField(allow_null=True)
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(source="organisation.slug")
+    author = serializers.CharField(source="author.username", default=None)
+    kind = serializers.CharField()
+    shared = serializers.BooleanField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class CaseListSerializer(serializers.ModelSerializer):
@@ -99,15 +143,21 @@ class CaseDetailSerializer(CaseListSerializer):
     people = PersonSerializer(many=True)
     referrals = ReferralSerializer(many=True)
     services = ServiceSerializer(many=True)
+    # only what the access policy let cases.selectors.access_case load for this user
+    follow_ups = FollowUpSerializer(many=True, source="visible_follow_ups")
+    notes = NoteSerializer(many=True, source="visible_notes")
 
     class Meta(CaseListSerializer.Meta):
         fields = [
             *CaseListSerializer.Meta.fields,
+            "closed_at",
             "incident",
             "reports",
             "people",
             "referrals",
             "services",
+            "follow_ups",
+            "notes",
         ]
 
     def get_incident(self, case: Case) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
+from referrals import api as casework
 from triage import api as triage
 
 router = SimpleRouter()
@@ -20,6 +21,35 @@ urlpatterns = [
     path("cases/<str:number>/discard/", triage.DiscardView.as_view(), name="case-discard"),
     path("cases/<str:number>/reinstate/", triage.ReinstateView.as_view(), name="case-reinstate"),
     path("cases/<str:number>/reassign/", triage.ReassignView.as_view(), name="case-reassign"),
+    path("cases/<str:number>/referrals/", casework.CaseReferralsView.as_view(), name="case-refer"),
+    path("cases/<str:number>/services/", casework.ServicesView.as_view(), name="case-services"),
+    path(
+        "cases/<str:number>/follow-ups/", casework.FollowUpsView.as_view(), name="case-follow-ups"
+    ),
+    path("cases/<str:number>/notes/", casework.NotesView.as_view(), name="case-notes"),
+    path("cases/<str:number>/resolve/", casework.ResolveView.as_view(), name="case-resolve"),
+    path("cases/<str:number>/close/", casework.CloseView.as_view(), name="case-close"),
+    path("cases/<str:number>/send-back/", casework.SendBackView.as_view(), name="case-send-back"),
+    path("cases/<str:number>/reopen/", casework.ReopenView.as_view(), name="case-reopen"),
+    path("referrals/", casework.ReferralListView.as_view(), name="referral-list"),
+    path(
+        "referrals/<int:referral_id>/accept/", casework.AcceptView.as_view(), name="referral-accept"
+    ),
+    path(
+        "referrals/<int:referral_id>/decline/",
+        casework.DeclineView.as_view(),
+        name="referral-decline",
+    ),
+    path(
+        "referrals/<int:referral_id>/withdraw/",
+        casework.WithdrawView.as_view(),
+        name="referral-withdraw",
+    ),
+    path(
+        "follow-ups/<int:follow_up_id>/done/",
+        casework.FollowUpDoneView.as_view(),
+        name="follow-up-done",
+    ),
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
 ]

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -521,12 +520,3 @@ def send_follow_up_digests(*, now: datetime | None = None) -> int:
             )
         sent += 1
     return sent
-
-
-def overdue_referrals(helpline_id: int) -> Q:
-    """Pending referrals of this helpline's cases past their deadline (for the queue)."""
-    return Q(
-        case__helpline_id=helpline_id,
-        status=Referral.Status.PENDING,
-        deadline__lt=timezone.now(),
-    )
