@@ -95,6 +95,7 @@ class ReferralFactory(DjangoModelFactory[Referral]):
     status = Referral.Status.ACCEPTED
     consent = True
     referred_by = factory.SubFactory(StaffFactory)
+    referred_by_organisation = factory.SelfAttribute("referred_by.organisation")
 
 
 def category(code: str = "physical") -> Category:

@@ -31,9 +31,7 @@ S = Case.Status
 @pytest.fixture
 def case(helpline, operator) -> Case:
     """A verified case, held by the operator who verified it."""
-    return CaseFactory(
-        helpline=helpline, status=S.VERIFIED, claimed_by=operator, priority="high"
-    )
+    return CaseFactory(helpline=helpline, status=S.VERIFIED, claimed_by=operator, priority="high")
 
 
 def refer(case, actor, organisation, **kwargs) -> Referral:
@@ -131,7 +129,9 @@ def test_refused_destinations(case, operator, helpline, other_helpline, cso, oth
     with pytest.raises(ReferralError):
         refer(case, operator, cso)
     with pytest.raises(ReferralError, match="cannot take referrals"):
-        refer(case, operator, other_cso_rep.organisation, assignee=StaffFactory(organisation=helpline))
+        refer(
+            case, operator, other_cso_rep.organisation, assignee=StaffFactory(organisation=helpline)
+        )
 
 
 def test_other_helplines_and_cso_staff_cannot_refer(case, other_operator, cso, cso_rep, monitor):
@@ -263,7 +263,9 @@ def test_a_cso_serving_the_case_refers_it_onward(
     assert not sees(other_cso_rep, in_service)
 
 
-def test_a_cso_only_told_about_a_case_cannot_refer_it_onward(case, operator, cso, cso_rep, other_cso):
+def test_a_cso_only_told_about_a_case_cannot_refer_it_onward(
+    case, operator, cso, cso_rep, other_cso
+):
     refer(case, operator, cso)  # pending, not accepted
     with pytest.raises(NotAllowedError):
         refer(case, cso_rep, other_cso)
@@ -420,7 +422,10 @@ def test_follow_ups_and_the_daily_digest(in_service, cso_rep, other_cso_rep) -> 
     assert services.send_follow_up_digests(now=now) == 0  # once a day
     digest = Notification.objects.get(kind="follow_ups.digest")
     assert digest.recipient == cso_rep
-    assert digest.text in ("Follow-ups: 1 due today, 1 overdue", "Follow-ups: 0 due today, 2 overdue")
+    assert digest.text in (
+        "Follow-ups: 1 due today, 1 overdue",
+        "Follow-ups: 0 due today, 2 overdue",
+    )
 
     done = services.complete_follow_up(follow_up=overdue, actor=cso_rep)
     assert done.done_at is not None and not done.is_overdue
