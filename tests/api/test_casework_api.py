@@ -53,8 +53,10 @@ def test_the_whole_journey_over_the_api(case, operator, cso_rep, helpline) -> No
     )
     assert answer.status_code == 201
     referral = answer.json()
-    assert referral["status"] == "pending" and referral["organisation"] == "safe-haven"
-    assert referral["assignee"] == "chidi" and referral["deadline"]
+    assert referral["status"] == "pending"
+    assert referral["organisation"] == "safe-haven"
+    assert referral["assignee"] == "chidi"
+    assert referral["deadline"]
 
     # need to know: the background without asking again, never the helpline's internal notes
     seen = cso_api.get(f"/api/v1/cases/{case.number}/")
@@ -66,7 +68,8 @@ def test_the_whole_journey_over_the_api(case, operator, cso_rep, helpline) -> No
     assert INTERNAL_CANARY not in seen.content.decode()
 
     accepted = cso_api.post(f"/api/v1/referrals/{referral['id']}/accept/")
-    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "accepted"
     assert cso_api.post(f"/api/v1/referrals/{referral['id']}/accept/").status_code == 409
 
     service = cso_api.post(
@@ -88,13 +91,15 @@ def test_the_whole_journey_over_the_api(case, operator, cso_rep, helpline) -> No
     assert helpline_view["services"][0]["notes"] is None
 
     resolved = cso_api.post(url(case, "resolve"), {"remark": "Sessions done"}, format="json")
-    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "resolved"
     assert cso_api.get(f"/api/v1/cases/{case.number}/").status_code == 404  # access ended
 
     closed = helpline_api.post(
         url(case, "close"), {"remark": "Checked", "victim_check": "checked"}, format="json"
     )
-    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "closed"
 
     history = helpline_api.get(url(case, "history")).json()
     reasons = [entry["reason"] for entry in history]
@@ -106,7 +111,8 @@ def test_the_whole_journey_over_the_api(case, operator, cso_rep, helpline) -> No
         "Closed",
     ):
         assert expected in reasons
-    assert CSO_NOTES_CANARY not in str(history) and INTERNAL_CANARY not in str(history)
+    assert CSO_NOTES_CANARY not in str(history)
+    assert INTERNAL_CANARY not in str(history)
 
 
 def test_referral_payload_errors_are_400_with_fields_and_store_nothing(case, operator) -> None:
@@ -124,7 +130,8 @@ def test_referral_payload_errors_are_400_with_fields_and_store_nothing(case, ope
     no_consent = api.post(
         url(case, "referrals"), {"organisation": "safe-haven", "consent": False}, format="json"
     )
-    assert no_consent.status_code == 400 and "consent" in no_consent.json()["detail"]
+    assert no_consent.status_code == 400
+    assert "consent" in no_consent.json()["detail"]
     assert not Referral.objects.exists()
 
 
@@ -132,7 +139,8 @@ def test_supervisor_override_over_the_api(case, supervisor, operator) -> None:
     payload = {"organisation": "safe-haven", "consent": False, "consent_override": "Unconscious"}
     assert api_for(operator).post(url(case, "referrals"), payload, format="json").status_code == 403
     answer = api_for(supervisor).post(url(case, "referrals"), payload, format="json")
-    assert answer.status_code == 201 and answer.json()["consent_overridden"] is True
+    assert answer.status_code == 201
+    assert answer.json()["consent_overridden"] is True
     assert CaseNote.objects.get(kind=CaseNote.Kind.CONSENT_OVERRIDE).text == "Unconscious"
 
 
@@ -149,7 +157,8 @@ def test_decline_and_withdraw(case, operator, cso_rep, other_cso_rep) -> None:
     declined = cso_api.post(
         f"/api/v1/referrals/{first['id']}/decline/", {"reason": "No capacity"}, format="json"
     )
-    assert declined.status_code == 200 and declined.json()["decline_reason"] == "No capacity"
+    assert declined.status_code == 200
+    assert declined.json()["decline_reason"] == "No capacity"
     assert helpline_api.get(f"/api/v1/cases/{case.number}/").json()["status"] == "verified"
 
     second = helpline_api.post(
@@ -160,7 +169,8 @@ def test_decline_and_withdraw(case, operator, cso_rep, other_cso_rep) -> None:
         == 403
     )
     withdrawn = helpline_api.post(f"/api/v1/referrals/{second['id']}/withdraw/")
-    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
 
 
 def test_monitors_read_but_never_act(case, monitor, operator) -> None:
@@ -173,7 +183,8 @@ def test_monitors_read_but_never_act(case, monitor, operator) -> None:
         ("close", {"remark": "x"}),
     ):
         assert api.post(url(case, action), payload, format="json").status_code == 403, action
-    assert not Referral.objects.exists() and not ServiceRecord.objects.exists()
+    assert not Referral.objects.exists()
+    assert not ServiceRecord.objects.exists()
 
 
 def test_cases_the_user_cannot_see_are_404_for_every_casework_call(case, other_operator) -> None:
@@ -224,9 +235,11 @@ def test_follow_ups_over_the_api(case, operator) -> None:
         {"kind": "call-back", "due_at": "2026-12-01T09:00:00+00:00", "notes": "Morning only"},
         format="json",
     )
-    assert made.status_code == 201 and made.json()["assignee"] == "amina"
+    assert made.status_code == 201
+    assert made.json()["assignee"] == "amina"
     done = api.post(f"/api/v1/follow-ups/{made.json()['id']}/done/")
-    assert done.status_code == 200 and done.json()["done_at"]
+    assert done.status_code == 200
+    assert done.json()["done_at"]
     listed = api.get(f"/api/v1/cases/{case.number}/").json()["follow_ups"]
     assert [f["kind"] for f in listed] == ["call-back"]
 

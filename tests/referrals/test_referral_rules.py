@@ -92,12 +92,16 @@ def test_only_a_supervisor_overrides_consent_and_only_with_a_reason(
             case, supervisor, cso, consent=False, consent_override="CANARY-OVERRIDE-REASON"
         )
 
-    assert referral.consent is False and referral.consent_overridden_by == supervisor
+    assert referral.consent is False
+    assert referral.consent_overridden_by == supervisor
     note = CaseNote.objects.get(case=case, kind=CaseNote.Kind.CONSENT_OVERRIDE)
-    assert note.shared and note.text == "CANARY-OVERRIDE-REASON" and note.author == supervisor
+    assert note.shared
+    assert note.text == "CANARY-OVERRIDE-REASON"
+    assert note.author == supervisor
     assert "override by joan" in referral.history.first().history_change_reason
     event = next(r for r in caplog.records if r.getMessage() == "referral_consent_override")
-    assert event.case_id == case.pk and event.user_id == supervisor.pk
+    assert event.case_id == case.pk
+    assert event.user_id == supervisor.pk
     assert "CANARY" not in caplog.text  # the reason is audited on the case, never logged
 
 
@@ -150,7 +154,8 @@ def test_accepting_puts_the_case_in_service_and_tells_the_referrer(case, operato
 
     referral.refresh_from_db()
     assert referral.status == Referral.Status.ACCEPTED
-    assert referral.responded_by == cso_rep and referral.assignee == cso_rep
+    assert referral.responded_by == cso_rep
+    assert referral.assignee == cso_rep
     assert status(case) == S.IN_SERVICE
     assert Notification.objects.filter(recipient=operator, kind="referral.accepted").exists()
     with pytest.raises(ConflictError, match="already accepted"):
@@ -175,7 +180,8 @@ def test_declining_needs_a_reason_and_ends_the_receivers_access(case, operator, 
     services.decline_referral(referral=referral, actor=cso_rep, reason="No capacity this month")
 
     referral.refresh_from_db()
-    assert referral.status == Referral.Status.DECLINED and referral.ended_at is not None
+    assert referral.status == Referral.Status.DECLINED
+    assert referral.ended_at is not None
     assert status(case) == S.VERIFIED  # nobody has it: refer again
     assert not sees(cso_rep, case)
     assert Notification.objects.filter(recipient=operator, kind="referral.declined").exists()
@@ -188,7 +194,8 @@ def test_a_declined_referral_leaves_the_case_with_the_organisation_still_on_it(
     second = refer(case, operator, other_cso)
     services.decline_referral(referral=second, actor=other_cso_rep, reason="Not our area")
     assert status(case) == S.REFERRED
-    assert sees(cso_rep, case) and not sees(other_cso_rep, case)
+    assert sees(cso_rep, case)
+    assert not sees(other_cso_rep, case)
 
 
 def test_the_referrer_withdraws_a_pending_referral_only(case, operator, cso, cso_rep) -> None:
@@ -199,7 +206,8 @@ def test_the_referrer_withdraws_a_pending_referral_only(case, operator, cso, cso
     services.withdraw_referral(referral=referral, actor=operator)
 
     assert Referral.objects.get().status == Referral.Status.WITHDRAWN
-    assert status(case) == S.VERIFIED and not sees(cso_rep, case)
+    assert status(case) == S.VERIFIED
+    assert not sees(cso_rep, case)
     assert Notification.objects.filter(recipient=cso_rep, kind="referral.withdrawn").exists()
     again = refer(case, operator, cso)
     services.accept_referral(referral=again, actor=cso_rep)
@@ -227,7 +235,8 @@ def test_a_referral_past_its_deadline_is_flagged_to_the_referrers_supervisors_on
         assert services.flag_overdue_referrals() == 0  # once
 
     late.refresh_from_db()
-    assert late.escalated_at is not None and late.status == Referral.Status.PENDING
+    assert late.escalated_at is not None
+    assert late.status == Referral.Status.PENDING
     told = set(
         Notification.objects.filter(kind="referral.overdue").values_list("recipient", flat=True)
     )
@@ -278,7 +287,8 @@ def test_logging_a_service(in_service, cso_rep, other_cso_rep) -> None:
         actor=cso_rep,
         entry=ServiceEntry(counselling, timezone.now(), 45, "Made-up session notes"),
     )
-    assert record.organisation == cso_rep.organisation and record.recorded_by == cso_rep
+    assert record.organisation == cso_rep.organisation
+    assert record.recorded_by == cso_rep
     assert record.history.first().history_change_reason == "Service logged: Counselling"
 
     for bad in (
@@ -322,9 +332,11 @@ def test_resolving_completes_the_referral_and_asks_the_holder_to_close(
     assert Referral.objects.get().status == Referral.Status.COMPLETED
     assert not sees(cso_rep, in_service)  # their part is over: so is their access
     remark = CaseNote.objects.get(kind=CaseNote.Kind.RESOLUTION)
-    assert remark.shared and remark.text == "Six sessions given"
+    assert remark.shared
+    assert remark.text == "Six sessions given"
     alert = Notification.objects.get(kind="case.resolved")
-    assert alert.recipient == operator and "Six sessions" not in alert.text
+    assert alert.recipient == operator
+    assert "Six sessions" not in alert.text
 
 
 def test_a_case_with_two_organisations_resolves_when_both_are_done(
@@ -359,12 +371,14 @@ def test_closing_and_reopening(in_service, cso_rep, operator, supervisor) -> Non
     close_case(case=in_service, actor=operator, remark="All well", victim_check=VictimCheck.CHECKED)
 
     closed = Case.objects.get(pk=in_service.pk)
-    assert closed.status == S.CLOSED and closed.closed_at is not None
+    assert closed.status == S.CLOSED
+    assert closed.closed_at is not None
     with pytest.raises(CaseError, match="Say why"):
         reopen_case(case=closed, actor=operator, reason="")
     reopen_case(case=closed, actor=supervisor, reason="She called again")
     reopened = Case.objects.get(pk=in_service.pk)
-    assert reopened.status == S.VERIFIED and reopened.closed_at is None
+    assert reopened.status == S.VERIFIED
+    assert reopened.closed_at is None
     assert CaseNote.objects.get(kind=CaseNote.Kind.REOPENED).text == "She called again"
 
 
@@ -385,7 +399,8 @@ def test_closed_cases_are_archived_after_the_configured_days_and_then_read_only(
     assert archive_closed_cases() == 1
     assert archive_closed_cases() == 0
 
-    assert status(old) == S.ARCHIVED and status(recent) == S.CLOSED
+    assert status(old) == S.ARCHIVED
+    assert status(recent) == S.CLOSED
     assert old.history.first().history_change_reason == "Archived 30 days after closing"
     archived = Case.objects.get(pk=old.pk)
     for attempt in (
@@ -428,7 +443,8 @@ def test_follow_ups_and_the_daily_digest(in_service, cso_rep, other_cso_rep) -> 
     )
 
     done = services.complete_follow_up(follow_up=overdue, actor=cso_rep)
-    assert done.done_at is not None and not done.is_overdue
+    assert done.done_at is not None
+    assert not done.is_overdue
     with pytest.raises(NotAllowedError):
         services.complete_follow_up(follow_up=overdue, actor=other_cso_rep)
     assert FollowUp.objects.filter(done_at=None).count() == 1
