@@ -159,14 +159,23 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
         )
     )
     records.sort(key=lambda r: (r.history_date, r.history_id))
-    return [_history_entry(record) for record in records]
+    # Each row's previous version is found here, in memory: simple-history's prev_record would
+    # cost one query per row, and a long-running case has hundreds.
+    previous: dict[tuple[type, int], Any] = {}
+    names: dict[tuple[type, Any], Any] = {}
+    entries = []
+    for record in records:
+        key = (record.instance_type, record.id)
+        entries.append(_history_entry(record, previous.get(key), names))
+        previous[key] = record
+    return entries
 
 
-def _history_entry(record: Any) -> dict[str, Any]:
+def _history_entry(record: Any, prev: Any, names: dict[tuple[type, Any], Any]) -> dict[str, Any]:
     model = record.instance_type
     changes: list[dict[str, Any]] = []
-    if record.prev_record is not None:
-        for change in record.diff_against(record.prev_record).changes:
+    if prev is not None:
+        for change in record.diff_against(prev).changes:
             field = model._meta.get_field(change.field)
             if is_encrypted(field):
                 changes.append({"field": change.field})  # that it changed, never what to
@@ -174,8 +183,8 @@ def _history_entry(record: Any) -> dict[str, Any]:
                 changes.append(
                     {
                         "field": change.field,
-                        "from": _readable(field, change.old),
-                        "to": _readable(field, change.new),
+                        "from": _readable(field, change.old, names),
+                        "to": _readable(field, change.new, names),
                     }
                 )
     user = record.history_user
@@ -190,9 +199,12 @@ def _history_entry(record: Any) -> dict[str, Any]:
     }
 
 
-def _readable(field: Any, value: Any) -> Any:
-    """A related row by its name (a username, a category label), not its id."""
+def _readable(field: Any, value: Any, names: dict[tuple[type, Any], Any]) -> Any:
+    """A related row by its name (a username, a category label), not its id; each looked up once."""
     if value is None or not field.is_relation:
         return value
-    related = field.related_model.objects.filter(pk=value).first()
-    return str(related) if related is not None else value
+    key = (field.related_model, value)
+    if key not in names:
+        related = field.related_model.objects.filter(pk=value).first()
+        names[key] = str(related) if related is not None else value
+    return names[key]

@@ -116,7 +116,8 @@ def test_history_never_shows_encrypted_values(api, helpline, operator) -> None:
 
 def test_lookups_have_the_contract_shape(api) -> None:
     data = api.get("/api/v1/lookups/").json()
-    assert set(data) == {"categories", "service_types", "discard_reasons", "relationships"}
+    contract = {"categories", "service_types", "discard_reasons", "relationships"}
+    assert set(data) == contract | {"follow_up_kinds"}  # the contract's lists, and one extension
     assert {"code": "physical", "label": "Physical violence"} in data["categories"]
     assert all(set(entry) == {"code", "label"} for entries in data.values() for entry in entries)
 
