@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_filters",
     "django_htmx",
+    "django_celery_beat",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN
@@ -290,6 +291,18 @@ CELERY_TASK_IGNORE_RESULT = True
 # Lantern
 CASE_NUMBER_PREFIX = env.str("CASE_NUMBER_PREFIX", default="LNT")
 
+# Casework
+# Hours a receiving organisation has to accept or decline a referral, by the case's priority; past
+# it the referrer's supervisors are told and the queue shows it. e.g. "high=4,medium=24,standard=72"
+REFERRAL_ACCEPT_HOURS = {
+    "high": 4,
+    "medium": 24,
+    "standard": 72,
+    **env.dict("REFERRAL_ACCEPT_HOURS", cast={"value": int}, default={}),
+}
+# Closed cases become archived (read-only to everyone) this many days after closing.
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=90)
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -329,6 +342,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},  # seven INFO lines for every PDF
     },
 }
 
@@ -377,8 +391,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "max_retries": 0,
 }
-CELERY_BEAT_SCHEDULE = {
-    # re-queue outbox rows whose publish was lost (Redis down, process killed after commit)
-    "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
-}
+# Periodic jobs are rows admins can edit (django-celery-beat), seeded from project/schedules.py after
+# every migrate. No CELERY_BEAT_SCHEDULE: beat would write it over the rows at every start.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE  # crontab hours are local time, summer time included
+# No result backend, so nothing for beat's built-in nightly celery.backend_cleanup job to clean up;
+# without this beat would put that job back into the table at every start.
+CELERY_RESULT_EXPIRES = None
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=60)

@@ -1,0 +1,34 @@
+"""The case file: everything on a case the user may read, printed to PDF for a paper file. The
+print is audited like a read (DESIGN rule 8) and goes only to those who work on the case."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cases import selectors
+from cases.models import AccessLog
+from cases.policy import can_export_case, can_see_identities
+from project.pdf import pdf_response, render_pdf
+
+
+@never_cache
+@require_GET
+def case_print(request: HttpRequest, number: str) -> HttpResponse:
+    case = selectors.access_case(request.user, number, request=request, action=AccessLog.Action.PRINT)
+    if not can_export_case(request.user, case):
+        raise PermissionDenied("Case files are printed by those who work on the case.")
+    pdf = render_pdf(
+        "cases/case_print.html",
+        {
+            "case": case,
+            "identities": can_see_identities(request.user),
+            "history": selectors.case_history(request.user, case),
+            "generated_at": timezone.localtime(),
+            "generated_by": request.user.get_username(),
+        },
+    )
+    return pdf_response(pdf, f"{case.number}.pdf")
