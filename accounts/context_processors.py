@@ -12,6 +12,10 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     links = []
     if user.has_perm("cases.work_case"):
         links.append(("Queue", reverse("helpline:queue")))
+    if user.has_perm("cases.view_case") and (
+        user.has_perm("cases.work_case") or user.has_perm("referrals.log_service")
+    ):
+        links.append(("Casework", reverse("referrals:workspace")))
     if user.has_perm("cases.view_case"):
         links.append(("Cases", reverse("cases:list")))
     if user.is_staff:

@@ -18,7 +18,9 @@ from project.pdf import pdf_response, render_pdf
 @never_cache
 @require_GET
 def case_print(request: HttpRequest, number: str) -> HttpResponse:
-    case = selectors.access_case(request.user, number, request=request, action=AccessLog.Action.PRINT)
+    case = selectors.access_case(
+        request.user, number, request=request, action=AccessLog.Action.PRINT
+    )
     if not can_export_case(request.user, case):
         raise PermissionDenied("Case files are printed by those who work on the case.")
     pdf = render_pdf(

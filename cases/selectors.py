@@ -163,21 +163,28 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
     # cost one query per row, and a long-running case has hundreds.
     previous: dict[tuple[type, int], Any] = {}
     names: dict[tuple[type, Any], Any] = {}
+    # Without identities (monitors) no value about a person shows: not even an age or a number.
+    hidden = () if can_see_identities(user) else IDENTIFYING_RECORDS
     entries = []
     for record in records:
         key = (record.instance_type, record.id)
-        entries.append(_history_entry(record, previous.get(key), names))
+        entries.append(_history_entry(record, previous.get(key), names, hidden))
         previous[key] = record
     return entries
 
 
-def _history_entry(record: Any, prev: Any, names: dict[tuple[type, Any], Any]) -> dict[str, Any]:
+IDENTIFYING_RECORDS = (Person, CasePerson, Report)
+
+
+def _history_entry(
+    record: Any, prev: Any, names: dict[tuple[type, Any], Any], hidden: tuple[type, ...]
+) -> dict[str, Any]:
     model = record.instance_type
     changes: list[dict[str, Any]] = []
     if prev is not None:
         for change in record.diff_against(prev).changes:
             field = model._meta.get_field(change.field)
-            if is_encrypted(field):
+            if is_encrypted(field) or model in hidden:
                 changes.append({"field": change.field})  # that it changed, never what to
             else:
                 changes.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,7 +11,46 @@ from django.views.decorators.cache import never_cache
 
 from cases import selectors
 from cases.filters import CaseFilter
+from cases.models import Case, ServiceType
 from cases.policy import can_see_identities
+from cases.timeline import readable
+
+# The case page is where every app's actions on a case meet: what it offers comes from referrals,
+# which decides it from cases.policy (one policy) and the states its services accept.
+from referrals.forms import NoteForm
+from referrals.offers import next_step, offers_for
+
+S = Case.Status
+# The workflow bar (UX.md 21), in the order a case goes through.
+WORKFLOW = (
+    S.NEW,
+    S.IN_TRIAGE,
+    S.VERIFIED,
+    S.REFERRED,
+    S.IN_SERVICE,
+    S.RESOLVED,
+    S.CLOSED,
+    S.ARCHIVED,
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    state: str  # "done", "current" or "to come"
+
+
+def workflow_stages(status: str) -> list[Stage]:
+    """The stages with the current one marked. A discarded case stopped after triage."""
+    order = [*WORKFLOW[:2], S.DISCARDED] if status == S.DISCARDED else list(WORKFLOW)
+    here = order.index(S(status))
+    return [
+        Stage(
+            label=stage.label,
+            state="done" if i < here else "current" if i == here else "to come",
+        )
+        for i, stage in enumerate(order)
+    ]
 
 
 @never_cache
@@ -26,14 +67,28 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
-    case = selectors.access_case(request.user, number, request=request)
+    user = request.user
+    case = selectors.access_case(user, number, request=request)
+    offers = offers_for(user, case)
     return render(
         request,
         "cases/case_detail.html",
         {
             "case": case,
-            "identities": can_see_identities(request.user),
-            "history": selectors.case_history(case),
-            "earlier_cases": selectors.earlier_cases_from_same_number(request.user, case),
+            "identities": can_see_identities(user),
+            "offers": offers,
+            "next": next_step(case, offers),
+            "stages": workflow_stages(case.status),
+            "quick_services": (
+                ServiceType.objects.filter(is_active=True, quick=True) if offers.serve else []
+            ),
+            # open ones first, the earliest due (so the overdue) at the top
+            "follow_ups": sorted(
+                case.visible_follow_ups,  # type: ignore[attr-defined]
+                key=lambda f: (f.done_at is not None, f.due_at),
+            ),
+            "note_form": NoteForm() if offers.note else None,
+            "history": readable(selectors.case_history(user, case)),
+            "earlier_cases": selectors.earlier_cases_from_same_number(user, case),
         },
     )

@@ -362,10 +362,14 @@ def helpline_staff(helpline: Organisation | None) -> Any:
     ).order_by("username")
 
 
+def staff_label(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+        return staff_label(obj)
 
 
 class ReassignForm(ConsoleForm):

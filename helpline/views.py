@@ -44,6 +44,7 @@ from helpline.forms import (
     initial_for,
     perpetrator_formset_with_extra_row,
 )
+from referrals.selectors import overdue_referrals
 from triage import services
 from triage.services import PRIORITY_RANK, ClaimedByOtherError, NotAllowedError
 
@@ -66,6 +67,7 @@ CHANNEL_ICONS = {
     Case.Channel.FEED: "shield",
     Case.Channel.API: "plug",
 }
+LATE_REFERRALS_SHOWN = 10
 REFRESH_EVENT = "queue-refresh"  # console.js and the rows refresher listen for it
 
 
@@ -227,6 +229,10 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
 def queue(request: HttpRequest) -> HttpResponse:
     context = _queue(request)
     context["channel_labels"] = json.dumps(dict(Case.Channel.choices))
+    # On the full page only: the rows partial, refreshed on every event, stays as cheap as it is.
+    late = overdue_referrals(request.user)
+    context["late_referrals"] = list(late[:LATE_REFERRALS_SHOWN])
+    context["late_referrals_count"] = late.count() if context["late_referrals"] else 0
     return render(request, "helpline/queue.html", context)
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from collections.abc import Iterable
+from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import F, Max, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from cases.models import Case
 from cases.policy import visible_cases
 from referrals.models import FollowUp, Referral
 
@@ -53,3 +59,128 @@ def referrals_for_organisation(user: AbstractBaseUser, *, status: str = "") -> Q
     if status in Referral.Status.values:
         referrals = referrals.filter(status=status)
     return referrals
+
+
+# The casework lists: what a CSO has to answer and is working on, and what a helpline has to
+# close or chase. Rows name the case by number only; no list needs anyone's personal details.
+
+
+def _own_organisation(user: AbstractBaseUser) -> int | None:
+    return getattr(user, "organisation_id", None)
+
+
+def _referrals(user: AbstractBaseUser) -> QuerySet[Referral]:
+    return Referral.objects.select_related(
+        "case", "case__category", "organisation", "assignee"
+    ).filter(case__in=visible_cases(user))
+
+
+def referrals_to_answer(user: AbstractBaseUser) -> QuerySet[Referral]:
+    """Pending referrals to the user's organisation, the soonest deadline first."""
+    return (
+        _referrals(user)
+        .filter(organisation_id=_own_organisation(user), status=Referral.Status.PENDING)
+        .order_by(F("deadline").asc(nulls_last=True), "created_at", "pk")
+    )
+
+
+def my_referred_cases(user: AbstractBaseUser) -> QuerySet[Referral]:
+    """Accepted referrals to the user's organisation that name the user."""
+    return (
+        _referrals(user)
+        .filter(
+            organisation_id=_own_organisation(user),
+            status=Referral.Status.ACCEPTED,
+            assignee_id=user.pk,
+        )
+        .order_by("-responded_at", "-pk")
+    )
+
+
+def organisation_referred_cases(user: AbstractBaseUser) -> QuerySet[Referral]:
+    """Every live referral to the user's organisation: the ones to answer and the ones in hand."""
+    return (
+        _referrals(user)
+        .filter(organisation_id=_own_organisation(user), status__in=Referral.GRANTS_ACCESS)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def overdue_referrals(user: AbstractBaseUser, *, now: datetime | None = None) -> QuerySet[Referral]:
+    """Pending referrals of the user's helpline's cases past their acceptance deadline, the most
+    overdue first (the queue's panel and the helpline's casework list)."""
+    return (
+        _referrals(user)
+        .filter(
+            case__helpline_id=_own_organisation(user),
+            status=Referral.Status.PENDING,
+            deadline__lt=now or timezone.now(),
+        )
+        .order_by("deadline", "pk")
+    )
+
+
+def cases_to_close(user: AbstractBaseUser) -> QuerySet[Case]:
+    """The user's helpline's resolved cases: to check with the victim and close, or send back."""
+    return (
+        visible_cases(user)
+        .filter(helpline_id=_own_organisation(user), status=Case.Status.RESOLVED)
+        .select_related("category")
+        .order_by("updated_at", "pk")
+    )
+
+
+def my_follow_ups(user: AbstractBaseUser) -> QuerySet[FollowUp]:
+    """The user's open follow-ups on cases they may still see, the earliest due (so the overdue)
+    first."""
+    return (
+        FollowUp.objects.select_related("case", "case__category", "kind")
+        .filter(
+            assignee_id=user.pk,
+            organisation_id=_own_organisation(user),
+            done_at=None,
+            case__in=visible_cases(user),
+        )
+        .order_by("due_at", "pk")
+    )
+
+
+def people_taking_referrals(organisations: Iterable[Organisation]) -> QuerySet[User]:
+    """Active staff of these organisations who may answer a referral and then serve the case:
+    the people a referral can name."""
+    return (
+        User.objects.filter(organisation__in=organisations, is_active=True)
+        .filter(
+            groups__permissions__codename="respond_referral",
+            groups__permissions__content_type__app_label="referrals",
+        )
+        .filter(
+            groups__permissions__codename="log_service",
+            groups__permissions__content_type__app_label="referrals",
+        )
+        .select_related("organisation")
+        .distinct()
+        .order_by("organisation__name", "username")
+    )
+
+
+def colleagues(user: AbstractBaseUser) -> QuerySet[User]:
+    """Active staff of the user's organisation who work on cases: whom a follow-up can be for."""
+    return (
+        User.objects.filter(organisation_id=_own_organisation(user), is_active=True)
+        .filter(role__in=[User.Role.OPERATOR, User.Role.SUPERVISOR, User.Role.CSO_REP])
+        .exclude(pk=user.pk)
+        .order_by("username")
+    )
+
+
+def organisations_that_completed(case: Case) -> QuerySet[Organisation]:
+    """Organisations whose work on the case is completed, the most recent first: where a resolved
+    case can be sent back to."""
+    return (
+        Organisation.objects.filter(
+            referrals__case=case, referrals__status=Referral.Status.COMPLETED
+        )
+        .annotate(last_completed=Max("referrals__ended_at"))
+        .order_by(F("last_completed").desc(nulls_last=True), "name")
+    )

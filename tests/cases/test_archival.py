@@ -58,9 +58,11 @@ def test_the_scheduled_job_archives_old_closed_cases(helpline, operator, setting
         answer = api.post(f"/api/v1/cases/{old.number}/{action}/", payload, format="json")
         assert answer.status_code in (400, 409), action  # invalid input, or read-only
     assert not CaseNote.objects.filter(case=old).exists()
-    assert api.post(
-        f"/api/v1/cases/{old.number}/notes/", {"text": "Too late"}, format="json"
-    ).json()["detail"].endswith("it can be read, not changed.")
+    assert (
+        api.post(f"/api/v1/cases/{old.number}/notes/", {"text": "Too late"}, format="json")
+        .json()["detail"]
+        .endswith("it can be read, not changed.")
+    )
 
 
 def test_the_deadline_and_digest_jobs_are_scheduled() -> None:

@@ -112,3 +112,20 @@ def test_each_reader_sees_only_their_own_internal_records(journey, operator, cso
     # encrypted values never appear, whoever reads
     for view in (helpline_view, cso_view):
         assert "CANARY" not in str(view)
+
+
+def test_monitors_read_the_story_without_any_value_about_a_person(journey, monitor) -> None:
+    from cases.models import Person
+
+    victim = Person.objects.create(name="Testperson Timeline", age=41, ethnicity="CANARY-ETHNICITY")
+    journey.people.create(person=victim, role="victim")
+    victim.age = 42
+    victim.save()
+
+    entries = case_history(monitor, journey)
+
+    person_changes = [c for e in entries if e["record"] == "person" for c in e["changes"]]
+    assert {"field": "age"} in person_changes  # that it changed, not from what to what
+    assert "42" not in str(person_changes)
+    assert "CANARY" not in str(entries)
+    assert not any(e["record"] in ("case note", "follow up") for e in entries)

@@ -28,7 +28,7 @@ def test_opening_a_case_is_audited_with_who_and_where(operator, otp_client) -> N
     html = response.content.decode()
     assert "Made-up words from the report" in html
     assert f"by {operator.username}: Claimed" in html
-    assert "status: new → in_triage" in html
+    assert "Status: New → In triage" in html
     log = AccessLog.objects.get()
     assert (log.user, log.case, log.action, log.via, log.ip_address) == (
         operator,

@@ -71,7 +71,8 @@ def _seeded_lookups(request: pytest.FixtureRequest) -> None:
     from django.apps import apps
 
     request.getfixturevalue("transactional_db")
-    importlib.import_module("cases.migrations.0002_seed_lookups").seed(apps, None)
+    for migration in ("0002_seed_lookups", "0006_seed_casework_lookups"):
+        importlib.import_module(f"cases.migrations.{migration}").seed(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,7 @@ def test_a_report_from_the_public_reaches_the_helplines_queue(
     log_in(operator)
     page.goto("/cases/")
     page.get_by_role("link", name=reference).click()
-    expect(page.get_by_text(REPORT_TEXT)).to_be_visible()
+    expect(page.locator("#reports").get_by_text(REPORT_TEXT)).to_be_visible()
     assert csp_violations(console_errors) == []
 
 

@@ -1,0 +1,83 @@
+"""The case timeline in words (UX.md 26): each history entry from cases.selectors.case_history as a
+sentence ("Referral changed by amina: Referred to Safe Haven") and each field change as
+"Status: Verified → Referred", with labels, never raw codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+
+from cases.models import Case, Person
+
+# The records a timeline is made of, by the name case_history gives them. Looked up through the
+# case's relations because referrals (services, follow-ups) sits above cases.
+_RELATED = ("reports", "people", "referrals", "services", "notes", "follow_ups")
+# Friendlier names than some models' verbose names.
+_NOUNS = {"case person": "Person on the case", "case note": "Note", "service record": "Service"}
+# Bookkeeping every save touches: it says nothing a reader needs.
+_SKIPPED = frozenset({"updated_at"})
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    what: str  # "Case changed"
+    by: str
+    reason: str
+    changes: list[str]
+
+
+def _models() -> dict[str, type[models.Model]]:
+    related = [Case._meta.get_field(name).related_model for name in _RELATED]
+    return {str(m._meta.verbose_name): m for m in (Case, Person, *related)}  # type: ignore[union-attr]
+
+
+def _value(field: models.Field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "j M Y H:i")
+    return str(value)
+
+
+def _change(model: type[models.Model] | None, change: dict[str, Any]) -> str:
+    name = change["field"]
+    field = model._meta.get_field(name) if model else None
+    label = capfirst(field.verbose_name) if field else capfirst(name.replace("_", " "))
+    if "from" not in change:  # an encrypted field: that it changed, never what to
+        return f"{label} changed"
+    if field is None:
+        return f"{label}: {change['from'] or '—'} → {change['to'] or '—'}"
+    return f"{label}: {_value(field, change['from'])} → {_value(field, change['to'])}"
+
+
+def readable(entries: list[dict[str, Any]]) -> list[TimelineEntry]:
+    models_by_name = _models()
+    timeline = []
+    for entry in entries:
+        model = models_by_name.get(entry["record"])
+        noun = _NOUNS.get(entry["record"], capfirst(entry["record"]))
+        timeline.append(
+            TimelineEntry(
+                at=entry["at"],
+                what=f"{noun} {entry['action']}",
+                by=entry["by"] or "",
+                reason=entry["reason"],
+                changes=[
+                    _change(model, change)
+                    for change in entry["changes"]
+                    if change["field"] not in _SKIPPED
+                ],
+            )
+        )
+    return timeline

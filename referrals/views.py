@@ -1,0 +1,428 @@
+"""Casework pages (UX.md 5a 20-26, 5b): the workspace of CSO and helpline staff, and every action on
+a case after triage: refer, answer a referral, log a service, set and finish follow-ups, write
+notes, resolve, close, send back and reopen.
+
+Thin: each view parses a form, makes one call into referrals.services or cases.services and
+redirects with a message that names the case by number only. Every action is a plain POST form
+that works without JavaScript. What a service refuses becomes an error on the page with its status
+code (400 fix and retry, 409 the case has moved on), never a 500; NotAllowedError is a 403. Which
+cases a user reaches is the access policy's (404 otherwise), through the selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from cases import services as case_services
+from cases.models import Case
+from cases.policy import (
+    can_change_case,
+    can_refer,
+    can_respond_to_referral,
+    can_see_identities,
+    can_serve_case,
+    can_supervise_case,
+    can_withdraw_referral,
+    can_work_case,
+)
+from cases.selectors import access_case, get_case_to_act_on
+from cases.workflow import CaseError, NotAllowedError
+from referrals import selectors, services
+from referrals.forms import (
+    CloseForm,
+    DeclineForm,
+    FollowUpForm,
+    NoteForm,
+    ReferForm,
+    ReopenForm,
+    ResolveForm,
+    SendBackForm,
+    ServiceForm,
+)
+from referrals.models import FollowUp
+
+Save = Callable[[Case, Any], object]
+
+
+def _attempt(form: forms.Form, action: Callable[[], object]) -> int:
+    """Run one service call. What it refuses becomes an error at the top of the form, and the
+    status code to answer with; 0 when it went through."""
+    try:
+        action()
+    except NotAllowedError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except CaseError as exc:
+        form.add_error(None, str(exc))
+        return exc.http_status
+    return 0
+
+
+def _case_form(
+    request: HttpRequest,
+    number: str,
+    *,
+    template: str,
+    may: Callable[[User, Case], bool],
+    make: Callable[[Case, QueryDict | None], forms.Form],
+    save: Save,
+    done: Callable[[Case], tuple[str, str]],
+) -> HttpResponse:
+    """A page with one form that changes a case. GET: the form, to those the policy lets do it
+    (403 otherwise). POST: the service decides; success redirects with a message, anything else
+    shows the form again with what was typed, the error summary and the status code."""
+    user = request.user
+    form = None
+    status = 200
+    if request.method == "POST":
+        case = get_case_to_act_on(user, number)
+        form = make(case, request.POST)
+        status = _attempt(form, lambda: save(case, form)) if form.is_valid() else 400
+        if not status:
+            message, url = done(case)
+            messages.success(request, message)
+            return redirect(url)
+    # The page shows the case (safe contact, what the other side sees): an audited read.
+    case = access_case(user, number, request=request)
+    if form is None:
+        if not may(user, case):
+            raise PermissionDenied
+        form = make(case, None)
+    context = {"case": case, "form": form, "identities": can_see_identities(user)}
+    return render(request, template, context, status=status)
+
+
+def _case_page(case: Case) -> str:
+    return reverse("cases:detail", args=[case.number])
+
+
+def _workspace(view: str = "") -> str:
+    url = reverse("referrals:workspace")
+    return f"{url}?view={view}" if view else url
+
+
+def _one_click(
+    request: HttpRequest, action: Callable[[], object], *, message: str, back: str
+) -> HttpResponse:
+    """A button with no form to fill (accept, withdraw, done): success goes back with a message;
+    a refusal is a page saying why, with its status code (409 when already answered)."""
+    try:
+        action()
+    except NotAllowedError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except CaseError as exc:
+        return render(
+            request,
+            "referrals/refused.html",
+            {"message": str(exc), "back": back},
+            status=exc.http_status,
+        )
+    messages.success(request, message)
+    return redirect(back)
+
+
+# Referring and answering -------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def refer(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/refer.html",
+        may=can_refer,
+        make=lambda case, data: ReferForm(
+            data, user=user, supervisor=can_supervise_case(user, case)
+        ),
+        save=lambda case, form: services.refer_case(case=case, actor=user, request=form.request()),
+        done=lambda case: (f"Case {case.number} referred.", _case_page(case)),
+    )
+
+
+@never_cache
+@require_POST
+def accept(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = selectors.get_referral_to_act_on(request.user, referral_id)
+    return _one_click(
+        request,
+        lambda: services.accept_referral(referral=referral, actor=request.user),
+        message=f"You accepted case {referral.case.number}.",
+        back=_case_page(referral.case),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def decline(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = selectors.get_referral_to_act_on(request.user, referral_id)
+    if not can_respond_to_referral(request.user, referral.organisation_id):
+        raise PermissionDenied
+    form = DeclineForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            status = _attempt(
+                form,
+                lambda: services.decline_referral(
+                    referral=referral, actor=request.user, reason=reason
+                ),
+            )
+            if not status:
+                # Declining ends the organisation's access: back to its list, not to the case.
+                messages.success(request, f"You declined case {referral.case.number}.")
+                return redirect(_workspace())
+    return render(
+        request, "referrals/decline.html", {"referral": referral, "form": form}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """An "Are you sure?" page first (the case page's link lands here), then the withdrawal."""
+    referral = selectors.get_referral_to_act_on(request.user, referral_id)
+    case = referral.case
+    if referral.referred_by_organisation_id is None or not can_withdraw_referral(
+        request.user, case, referral.referred_by_organisation_id
+    ):
+        raise PermissionDenied
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        return _one_click(
+            request,
+            lambda: services.withdraw_referral(referral=referral, actor=request.user),
+            message=f"Referral of case {case.number} withdrawn.",
+            back=_case_page(case),
+        )
+    return render(request, "referrals/withdraw_confirm.html", {"referral": referral})
+
+
+# Services, follow-ups, notes ---------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def log_service(request: HttpRequest, number: str) -> HttpResponse:
+    """A quick button on the case page opens this with ?type=<code> chosen and the time set to
+    now: one tap more (Save) logs it."""
+    user = request.user
+    chosen = {"service_type": request.GET["type"]} if request.GET.get("type") else {}
+    return _case_form(
+        request,
+        number,
+        template="referrals/service.html",
+        may=can_change_case,
+        make=lambda case, data: ServiceForm(data, initial=dict(chosen)),
+        save=lambda case, form: services.log_service(case=case, actor=user, entry=form.entry()),
+        done=lambda case: (f"Service logged on case {case.number}.", _case_page(case)),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def add_follow_up(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/follow_up.html",
+        may=can_change_case,
+        make=lambda case, data: FollowUpForm(data, user=user),
+        save=lambda case, form: services.add_follow_up(case=case, actor=user, entry=form.entry()),
+        done=lambda case: (f"Follow-up set on case {case.number}.", _case_page(case)),
+    )
+
+
+@never_cache
+@require_POST
+def follow_up_done(request: HttpRequest, follow_up_id: int) -> HttpResponse:
+    follow_up = selectors.get_follow_up_to_act_on(request.user, follow_up_id)
+    case = follow_up.case
+    # Back to where the button was: only these two places, so no address is taken from the form.
+    back = _workspace("follow-ups") if request.POST.get("from") == "casework" else _case_page(case)
+    return _one_click(
+        request,
+        lambda: services.complete_follow_up(follow_up=follow_up, actor=request.user),
+        message=f"Follow-up on case {case.number} done.",
+        back=back,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def add_note(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/note.html",
+        may=can_change_case,
+        make=lambda case, data: NoteForm(data),
+        save=lambda case, form: case_services.add_note(
+            case=case,
+            actor=user,
+            text=form.cleaned_data["text"],
+            shared=form.cleaned_data["shared"],
+        ),
+        done=lambda case: (f"Note added to case {case.number}.", f"{_case_page(case)}#notes"),
+    )
+
+
+# The end of a case -------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/resolve.html",
+        may=can_serve_case,
+        make=lambda case, data: ResolveForm(data),
+        save=lambda case, form: services.resolve_case(
+            case=case, actor=user, remark=form.cleaned_data["remark"]
+        ),
+        # Resolving completes the organisation's referral and so ends its access to the case.
+        done=lambda case: (
+            f"Case {case.number} resolved: the helpline will close it.",
+            _workspace(),
+        ),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def close(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/close.html",
+        may=can_work_case,
+        make=lambda case, data: CloseForm(data),
+        save=lambda case, form: case_services.close_case(
+            case=case,
+            actor=user,
+            remark=form.cleaned_data["remark"],
+            victim_check=form.cleaned_data["victim_check"],
+        ),
+        done=lambda case: (f"Case {case.number} closed.", _case_page(case)),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def send_back(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/send_back.html",
+        may=can_work_case,
+        make=lambda case, data: SendBackForm(data, case=case),
+        save=lambda case, form: services.send_back(
+            case=case,
+            actor=user,
+            remark=form.cleaned_data["remark"],
+            organisation=form.cleaned_data["organisation"],
+        ),
+        done=lambda case: (f"Case {case.number} sent back.", _case_page(case)),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reopen(request: HttpRequest, number: str) -> HttpResponse:
+    user = request.user
+    return _case_form(
+        request,
+        number,
+        template="referrals/reopen.html",
+        may=can_work_case,
+        make=lambda case, data: ReopenForm(data),
+        save=lambda case, form: case_services.reopen_case(
+            case=case, actor=user, reason=form.cleaned_data["reason"]
+        ),
+        done=lambda case: (f"Case {case.number} reopened.", _case_page(case)),
+    )
+
+
+# The workspace -----------------------------------------------------------------------------------
+
+
+def _lists(user: User) -> dict[str, tuple[str, QuerySet[Any]]]:
+    """The workspace's lists for the user's side, by their `?view=` key: a CSO answers and serves
+    referrals; a helpline closes resolved cases and chases late referrals. Anyone else (monitors,
+    admins) has no workspace."""
+    mine = ("My follow-ups", selectors.my_follow_ups(user))
+    if user.has_perm("referrals.log_service"):
+        return {
+            "answer": ("To answer", selectors.referrals_to_answer(user)),
+            "mine": ("My cases", selectors.my_referred_cases(user)),
+            "organisation": (
+                "My organisation's cases",
+                selectors.organisation_referred_cases(user),
+            ),
+            "follow-ups": mine,
+        }
+    if user.has_perm("cases.work_case"):
+        return {
+            "close": ("Resolved — ready to close", selectors.cases_to_close(user)),
+            "late": ("Referrals past their deadline", selectors.overdue_referrals(user)),
+            "follow-ups": mine,
+        }
+    raise PermissionDenied
+
+
+def due_groups(follow_ups: list[FollowUp], now: datetime) -> list[tuple[str, list[FollowUp]]]:
+    """Overdue, due today, later (UX.md 31): the overdue first, and said in words."""
+    end_of_today = timezone.make_aware(datetime.combine(timezone.localdate(now), time.max))
+    groups: dict[str, list[FollowUp]] = {"Overdue": [], "Due today": [], "Later": []}
+    for follow_up in follow_ups:
+        if follow_up.due_at < now:
+            groups["Overdue"].append(follow_up)
+        elif follow_up.due_at <= end_of_today:
+            groups["Due today"].append(follow_up)
+        else:
+            groups["Later"].append(follow_up)
+    return [(label, items) for label, items in groups.items() if items]
+
+
+@never_cache
+@require_GET
+def workspace(request: HttpRequest) -> HttpResponse:
+    lists = _lists(request.user)
+    view = request.GET.get("view", "")
+    view = view if view in lists else next(iter(lists))
+    label, chosen = lists[view]
+    rows: list[Any] = list(chosen)
+    now = timezone.now()
+    return render(
+        request,
+        "referrals/workspace.html",
+        {
+            "tabs": [(key, name, qs.count()) for key, (name, qs) in lists.items()],
+            "view": view,
+            "view_label": label,
+            "rows": rows,
+            "groups": due_groups(rows, now) if view == "follow-ups" else [],
+            "now": now,
+        },
+    )
