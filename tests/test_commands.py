@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from cases.models import Case
+from referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +59,8 @@ def test_seed_demo_is_idempotent(capsys) -> None:
     assert "operator" in out
     assert "TOTP secret" in out
     assert counts == (4, 5, 5)
+    # the CSO demo login has a referral to answer
+    assert Referral.objects.filter(organisation__slug="safe-haven", status="pending").count() == 1
 
 
 def test_resetting_the_second_factor_sends_the_person_back_to_enrolment(

@@ -13,8 +13,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from accounts.services import create_organisation, create_staff
-from cases.models import Case
+from cases.models import Case, Category
 from cases.services import IncomingReport, move_case, open_case
+from referrals.services import ReferralRequest, refer_case
+from triage.services import Verification, verify_case
 
 DEMO_PASSWORD = "lantern-demo-pass"  # noqa: S105 - a published demo login, never production
 
@@ -85,6 +87,28 @@ class Command(BaseCommand):
             )
             if created and i == 1:
                 move_case(case=case, to=Case.Status.IN_TRIAGE, actor=operator, reason="Claimed")
+            if created and i == 0:
+                self._refer(case, operator)
+
+    def _refer(self, case: Case, operator: User) -> None:
+        """One case already with Safe Haven, so the CSO login has a referral to answer."""
+        move_case(case=case, to=Case.Status.IN_TRIAGE, actor=operator, reason="Claimed")
+        verify_case(
+            case=case,
+            actor=operator,
+            verification=Verification(
+                category=Category.objects.get(code="physical"), priority=Case.Priority.HIGH
+            ),
+        )
+        refer_case(
+            case=case,
+            actor=operator,
+            request=ReferralRequest(
+                organisation=Organisation.objects.get(slug="safe-haven"),
+                reason="She asked for counselling and help with a safety plan.",
+                consent=True,
+            ),
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
