@@ -351,7 +351,7 @@ def open_reported_case(
 # Casework on the case itself: notes, closing, reopening, archival ---------------------------------
 
 
-def _require(allowed: bool, case: Case, message: str) -> None:
+def require(allowed: bool, case: Case, message: str) -> None:
     """Archived cases are read-only to everyone (409); otherwise the policy's answer (403)."""
     if case.is_read_only:
         raise ConflictError(f"{case.number} is archived: it can be read, not changed.")
@@ -393,7 +393,7 @@ def add_note(*, case: Case, actor: User, text: str, shared: bool = False) -> Cas
     """A note on the case: internal to the writer's organisation unless shared with everyone
     working on the case."""
     locked = lock_case(case)
-    _require(can_change_case(actor, locked), locked, "You cannot write on this case.")
+    require(can_change_case(actor, locked), locked, "You cannot write on this case.")
     return write_note(
         case=locked, actor=actor, organisation=organisation_of(actor), text=text, shared=shared
     )
@@ -411,7 +411,7 @@ class VictimCheck(models.TextChoices):
 def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") -> Case:
     """The helpline closes a resolved case, after checking with the victim where that is safe."""
     locked = lock_case(case)
-    _require(can_work_case(actor, locked), locked, "Only the case's helpline can close it.")
+    require(can_work_case(actor, locked), locked, "Only the case's helpline can close it.")
     if victim_check and victim_check not in VictimCheck.values:
         raise CaseError("Say whether you checked with the victim.")
     check_move(locked.status, Case.Status.CLOSED)
@@ -429,7 +429,7 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
 def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
     """A closed case comes back to verified, to be referred again; the reason is required."""
     locked = lock_case(case)
-    _require(can_work_case(actor, locked), locked, "Only the case's helpline can reopen it.")
+    require(can_work_case(actor, locked), locked, "Only the case's helpline can reopen it.")
     if not reason.strip():
         raise CaseError("Say why the case is reopened.")
     check_move(locked.status, Case.Status.VERIFIED)

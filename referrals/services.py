@@ -25,7 +25,7 @@ from cases.policy import (
     can_withdraw_referral,
     can_work_case,
 )
-from cases.services import lock_case, move_case, organisation_of, write_note
+from cases.services import lock_case, move_case, organisation_of, require, write_note
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications.services import notify_staff
 from project.history import attribute_change
@@ -46,13 +46,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class ReferralError(CaseError):
     """A referral action refused for a reason the person acting can see and fix (400)."""
-
-
-def _check(allowed: bool, case: Case, message: str) -> None:
-    if case.is_read_only:
-        raise ConflictError(f"{case.number} is archived: it can be read, not changed.")
-    if not allowed:
-        raise NotAllowedError(message)
 
 
 def _lock_referral(referral: Referral) -> tuple[Case, Referral]:
@@ -121,7 +114,7 @@ def refer_case(*, case: Case, actor: User, request: ReferralRequest) -> Referral
     supervisor may refer, with a reason, and the override is kept as a shared note. A CSO serving
     the case may refer it onward the same way."""
     locked = lock_case(case)
-    _check(can_refer(actor, locked), locked, "You cannot refer this case.")
+    require(can_refer(actor, locked), locked, "You cannot refer this case.")
     if locked.status not in REFERABLE:
         raise ConflictError(
             f"A case that is {locked.get_status_display().lower()} cannot be referred."
@@ -210,7 +203,7 @@ def _require_pending(referral: Referral) -> None:
 def accept_referral(*, referral: Referral, actor: User) -> Referral:
     """The receiving organisation takes the case on; the first acceptance puts it in service."""
     case, locked = _lock_referral(referral)
-    _check(
+    require(
         can_respond_to_referral(actor, locked.organisation_id),
         case,
         "Only the receiving organisation can accept this referral.",
@@ -233,7 +226,7 @@ def accept_referral(*, referral: Referral, actor: User) -> Referral:
 def decline_referral(*, referral: Referral, actor: User, reason: str) -> Referral:
     """The receiving organisation says no, and why; the referrer is told to refer elsewhere."""
     case, locked = _lock_referral(referral)
-    _check(
+    require(
         can_respond_to_referral(actor, locked.organisation_id),
         case,
         "Only the receiving organisation can decline this referral.",
@@ -259,7 +252,7 @@ def decline_referral(*, referral: Referral, actor: User, reason: str) -> Referra
 def withdraw_referral(*, referral: Referral, actor: User) -> Referral:
     """The referring side takes back a referral nobody has answered yet."""
     case, locked = _lock_referral(referral)
-    _check(
+    require(
         locked.referred_by_organisation_id is not None
         and can_withdraw_referral(actor, case, locked.referred_by_organisation_id),
         case,
@@ -294,15 +287,19 @@ class ServiceEntry:
     notes: str = ""
 
 
+def _lock_to_serve(case: Case, actor: User, what: str) -> Case:
+    """The case locked, if the actor may work on it and it is in a state to take `what`."""
+    locked = lock_case(case)
+    require(can_change_case(actor, locked), locked, f"You cannot add {what} to this case.")
+    if locked.status not in SERVICEABLE:
+        raise ConflictError(f"No {what} on a case that is {locked.get_status_display().lower()}.")
+    return locked
+
+
 @transaction.atomic
 def log_service(*, case: Case, actor: User, entry: ServiceEntry) -> ServiceRecord:
     """Record a service the actor's organisation gave the victim."""
-    locked = lock_case(case)
-    _check(can_change_case(actor, locked), locked, "You cannot log services on this case.")
-    if locked.status not in SERVICEABLE:
-        raise ConflictError(
-            f"Services cannot be logged on a case that is {locked.get_status_display().lower()}."
-        )
+    locked = _lock_to_serve(case, actor, "services")
     if not entry.service_type.is_active:
         raise ReferralError(f"{entry.service_type.label} is no longer offered.")
     if entry.provided_at > timezone.now() + CLOCK_SKEW:
@@ -334,12 +331,7 @@ class FollowUpEntry:
 @transaction.atomic
 def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
     """A task for later on this case, for the actor or a colleague in the same organisation."""
-    locked = lock_case(case)
-    _check(can_change_case(actor, locked), locked, "You cannot set follow-ups on this case.")
-    if locked.status not in SERVICEABLE:
-        raise ConflictError(
-            f"Follow-ups cannot be set on a case that is {locked.get_status_display().lower()}."
-        )
+    locked = _lock_to_serve(case, actor, "follow-ups")
     if not entry.kind.is_active:
         raise ReferralError(f"{entry.kind.label} is no longer in use.")
     assignee = entry.assignee or actor
@@ -363,7 +355,7 @@ def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
 def complete_follow_up(*, follow_up: FollowUp, actor: User) -> FollowUp:
     case = lock_case(follow_up.case)
     locked = FollowUp.objects.select_for_update(of=("self",)).get(pk=follow_up.pk)
-    _check(
+    require(
         locked.organisation_id == actor.organisation_id and can_change_case(actor, case),
         case,
         "Only the organisation that set this follow-up can mark it done.",
@@ -384,7 +376,7 @@ def resolve_case(*, case: Case, actor: User, remark: str) -> Case:
     """A CSO finishes its part: its referral completes with a remark the helpline reads. When no
     other organisation is still on the case, the case is resolved and its holder told to close it."""
     locked = lock_case(case)
-    _check(
+    require(
         can_serve_case(actor, locked),
         locked,
         "Only an organisation serving the case can resolve it.",
@@ -427,7 +419,7 @@ def send_back(
     """The helpline is not ready to close (the victim still needs help): the case goes back in
     service with the organisation that completed it last, or the one named, and says why."""
     locked = lock_case(case)
-    _check(can_work_case(actor, locked), locked, "Only the case's helpline can send it back.")
+    require(can_work_case(actor, locked), locked, "Only the case's helpline can send it back.")
     if not remark.strip():
         raise ReferralError("Say why the case goes back, for the organisation that gets it.")
     if locked.status != S.RESOLVED:
