@@ -142,4 +142,10 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
     assert AccessLog.objects.filter(case=case, user=rep).exists()
     for errors in (desk_errors, phone_errors):
         assert not csp_violations(errors)
-        assert not errors
+        assert not [e for e in errors if not _console_socket_refused(e)]
+
+
+def _console_socket_refused(error: str) -> bool:
+    """The operator signs in to the console, whose socket pytest-django's live server (no ASGI)
+    cannot serve: its refusal is expected here (tests/e2e/test_console.py runs daphne for it)."""
+    return "/ws/helpline/" in error or error == "[object Event]"
