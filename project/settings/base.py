@@ -302,6 +302,8 @@ REFERRAL_ACCEPT_HOURS = {
 }
 # Closed cases become archived (read-only to everyone) this many days after closing.
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=90)
+# Case files (PDF) one person may print, e.g. "30/h"; more is refused with 429 for a while.
+CASE_PRINT_RATE = env.str("CASE_PRINT_RATE", default="30/h")
 
 # REST API
 REST_FRAMEWORK = {

@@ -20,3 +20,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"lantern-test-{os.getpid()}.sqlite3")
     }
+
+# Tests print many case files as the same few users; the limit itself is tested with its own rate.
+CASE_PRINT_RATE = "10000/h"

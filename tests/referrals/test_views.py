@@ -622,3 +622,21 @@ def test_services_logged_by_another_organisation_show_without_their_notes(
     assert "30 min" in html
     assert "CANARY-CSO-SERVICE-NOTE" not in html
     assert "CANARY-CSO-SERVICE-NOTE" in html_of(otp_client(cso_rep).get(page(in_service)))
+
+
+def test_the_workspace_lists_a_page_at_a_time(otp_client, helpline, cso, cso_rep, operator) -> None:
+    from referrals.views import WORKSPACE_PAGE_SIZE
+    from tests.factories import CaseFactory, ReferralFactory
+
+    for _ in range(WORKSPACE_PAGE_SIZE + 3):
+        ReferralFactory(
+            case=CaseFactory(helpline=helpline, status="in_service"),
+            organisation=cso,
+            referred_by=operator,
+        )
+    client = otp_client(cso_rep)
+    first = client.get("/casework/?view=organisation").content.decode()
+    assert first.count('class="case-link"') == WORKSPACE_PAGE_SIZE
+    assert f"Page 1 of 2 ({WORKSPACE_PAGE_SIZE + 3} in all)" in first
+    second = client.get("/casework/?view=organisation&page=2").content.decode()
+    assert second.count('class="case-link"') == 3
