@@ -30,7 +30,9 @@ def case(helpline, cso, operator) -> Case:
     CasePersonFactory(case=case, person=PersonFactory(name="Testperson Printed"))
     ReportFactory(case=case, body="Made-up printed report")
     ReferralFactory(case=case, organisation=cso, referred_by=operator, reason="Printed reason")
-    CaseNote.objects.create(case=case, organisation=helpline, author=operator, text="CANARY-INTERNAL")
+    CaseNote.objects.create(
+        case=case, organisation=helpline, author=operator, text="CANARY-INTERNAL"
+    )
     return case
 
 
