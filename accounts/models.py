@@ -46,6 +46,9 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=16, choices=Role.choices, blank=True)
     phone = PhoneNumberField(blank=True)
+    # staff switch it in the header; new-case alerts (and SMS or email alerts they asked for
+    # "only on duty") reach only those on duty
+    on_duty = models.BooleanField(default=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
 

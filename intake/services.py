@@ -26,7 +26,12 @@ from cases.services import (
 )
 from intake.adapters import twilio
 from intake.models import DeliveryReceipt
-from notifications.services import record_sms_keyword, sms_keyword, sms_opted_out
+from notifications.services import (
+    record_delivery,
+    record_sms_keyword,
+    sms_keyword,
+    sms_opted_out,
+)
 from project.phones import to_e164
 
 
@@ -125,13 +130,17 @@ def receive_call_status(params: twilio.Params) -> None:
         )
 
 
-def receive_delivery_status(params: twilio.Params) -> None:
+def receive_delivery_status(params: twilio.Params, *, key: str = "") -> None:
+    """A delivery report for a message we sent: kept once per status, and the outbox row it
+    names moves on (sent, delivered or failed)."""
+    status = twilio.clean(params["MessageStatus"])[:16]
     with suppress(IntegrityError):  # the same receipt, delivered twice at once
         DeliveryReceipt.objects.get_or_create(
             message_sid=params["MessageSid"],
-            status=twilio.clean(params["MessageStatus"])[:16],
+            status=status,
             defaults={"error_code": twilio.clean(params.get("ErrorCode", ""))[:16]},
         )
+    record_delivery(key=key, provider_id=params["MessageSid"], status=status)
 
 
 def receive_web_report(

@@ -27,7 +27,8 @@ def _sms(request: HttpRequest, params: twilio.Params) -> HttpResponse:
 
 
 def _sms_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
-    services.receive_delivery_status(params)
+    # `key` names our outbox row: in the status callback address we gave, so it is signed too.
+    services.receive_delivery_status(params, key=request.GET.get("key", "")[:64])
     return twilio.sms_reply("")
 
 

@@ -1,44 +1,267 @@
-"""The outbox: every message to a person is a row first, delivered after commit."""
+"""The outbox (DESIGN rule 6): every message to a person, staff or victim, is a row written in the
+transaction of the change that caused it and delivered by Celery after commit. Messages to victims
+pass the safe-contact function (rule 7) when queued and again when sent.
+
+Delivery is at most once: a conditional update claims a row before it is sent, and a send whose
+outcome is unknown (the worker died while the provider had it) is never repeated by itself. What
+failed for a passing reason is tried again with growing waits, the state kept in the row, not in
+the broker, so a Redis loss loses nothing."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from notifications import realtime
-from notifications.models import Notification, SmsKeyword
+from cases.workflow import CaseError, ConflictError, NotAllowedError
+from notifications import safe_contact, transports
+from notifications.models import AlertPreference, MessageTemplate, Notification, SmsKeyword
 from project.crypto import blind_index
 
 logger = logging.getLogger(__name__)
 
 STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
 START_WORDS = frozenset({"start", "yes", "unstop"})
+S = Notification.Status
+
+# The alerts staff can choose to get by email or SMS too (always in the app). Their text is a
+# case number and neutral words; the email or text adds a link to the case, nothing more.
+ALERT_KINDS: dict[str, str] = {
+    "case.new": "A new report reaches the queue (while on duty)",
+    "case.message_received": "A new message on a case you hold",
+    "case.assigned": "A case is handed to you",
+    "queue.sla_breach": "A report waits past its target time (supervisors)",
+    "referral.received": "A referral to you or your organisation",
+    "referral.accepted": "A referral you made is accepted",
+    "referral.declined": "A referral you made is declined",
+    "referral.withdrawn": "A referral to you is withdrawn",
+    "referral.overdue": "A referral is not answered by its deadline",
+    "case.resolved": "A case you hold is resolved and can be closed",
+    "case.sent_back": "A case is sent back to you",
+    "follow_up.due": "A follow-up of yours is due",
+    "follow_ups.digest": "The morning list of follow-ups due",
+    "outbox.failed": "A message could not be sent (supervisors)",
+}
+
+
+# Staff --------------------------------------------------------------------------------------------
 
 
 def notify_staff(
     *, users: Iterable[AbstractBaseUser], kind: str, case_number: str, text: str
 ) -> list[Notification]:
-    """Queue an in-app alert to each user. Must run inside the transaction of the change it is
-    about: the rows commit with it, and delivery is queued only once it has committed."""
-    rows = [
-        Notification.objects.create(
-            recipient=user,
-            channel=Notification.Channel.IN_APP,
-            kind=kind,
-            case_number=case_number,
-            text=text,
+    """Queue an alert to each user: in the app always, and by email or SMS where they asked for
+    this kind (only while on duty, if they said so). Must run inside the transaction of the change
+    it is about: the rows commit with it, and delivery is queued only once it has committed."""
+    people = {user.pk: user for user in users if user is not None and user.is_active}
+    if not people:
+        return []
+    wanted = {
+        p.user_id: p
+        for p in AlertPreference.objects.filter(user_id__in=people, kind=kind)
+        if p.email or p.sms
+    }
+    rows = []
+    for user in people.values():
+        rows.append(_staff_row(user, Notification.Channel.IN_APP, kind, case_number, text, ""))
+        preference = wanted.get(user.pk)
+        if preference is None or (preference.only_on_duty and not user.on_duty):
+            continue
+        if preference.email and user.email:
+            rows.append(
+                _staff_row(
+                    user, "email", kind, case_number, _with_link(text, case_number), user.email
+                )
+            )
+        if preference.sms and user.phone:
+            rows.append(
+                _staff_row(
+                    user, "sms", kind, case_number, _with_link(text, case_number), str(user.phone)
+                )
+            )
+    _queue_on_commit(rows)
+    return rows
+
+
+def _staff_row(
+    user: AbstractBaseUser, channel: str, kind: str, case_number: str, text: str, destination: str
+) -> Notification:
+    return Notification.objects.create(
+        recipient=user,
+        channel=channel,
+        kind=kind,
+        case_number=case_number,
+        text=text,
+        subject=f"Lantern: {ALERT_KINDS.get(kind, 'an alert')}" if channel == "email" else "",
+        destination=destination,
+    )
+
+
+def _with_link(text: str, case_number: str) -> str:
+    """A staff email or text: the alert and where to read the case, signed in. Nothing else."""
+    if not case_number:
+        return f"{text}\n{settings.PUBLIC_BASE_URL}/"
+    return f"{text}\n{settings.PUBLIC_BASE_URL}/cases/{case_number}/"
+
+
+# Victims ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    """A supervisor sending past a safe-contact refusal, and why (audited on the row)."""
+
+    by: AbstractBaseUser
+    reason: str
+
+
+def message_victim(
+    *,
+    case: Any,
+    channel: str,
+    text: str,
+    kind: str,
+    sent_by: AbstractBaseUser | None = None,
+    automated: bool = False,
+    override: Override | None = None,
+) -> Notification:
+    """Queue a message to the victim of a case, or keep it as suppressed with the reason, as the
+    safe-contact function decides. Must run inside the transaction of the change it is about."""
+    person = victim_of(case)
+    decision, destination = _decide(case, person, channel, automated=automated, text=text)
+    row = Notification(
+        person=person,
+        case=case,
+        case_number=case.number,
+        channel=channel,
+        kind=kind,
+        text=text,
+        destination=destination,
+        sent_by=sent_by,
+    )
+    if decision.allowed:
+        row.not_before = decision.not_before
+    elif override is not None:
+        _apply_override(row, case, decision, override)
+    else:
+        row.status, row.reason = S.SUPPRESSED, decision.reason
+    row.save()
+    if row.status == S.PENDING and row.not_before is None:
+        _queue_on_commit([row])
+    return row
+
+
+def _apply_override(
+    row: Notification, case: Any, decision: safe_contact.Decision, override: Override
+) -> None:
+    from cases.policy import can_supervise_case
+
+    if not decision.overridable:
+        raise ConflictError(f"No one can override this: {decision.reason}")
+    if not can_supervise_case(override.by, case):
+        raise NotAllowedError("Only a supervisor of the case's helpline can override safe contact.")
+    if not override.reason.strip():
+        raise CaseError("Say why the message must go despite the victim's preferences.")
+    row.overridden_by, row.override_reason = override.by, override.reason.strip()
+    row.reason = f"Sent despite: {decision.reason}"
+    # A security event: who overrode on which case (ids only, never the reason or the text).
+    logger.warning("safe_contact_override", extra={"case_id": case.pk, "user_id": override.by.pk})
+
+
+def victim_of(case: Any) -> Any:
+    link = case.people.select_related("person").filter(role="victim").first()
+    return link.person if link else None
+
+
+def _decide(
+    case: Any, person: Any, channel: str, *, automated: bool, text: str, now: datetime | None = None
+) -> tuple[safe_contact.Decision, str]:
+    """The safe-contact decision for this message now, and the address it would go to."""
+    now = now or timezone.now()
+    prefs = (person.contact_preferences if person else None) or {}
+    destination = ""
+    if person is not None:
+        destination = prefs.get("email", "") if channel == "email" else person.phone
+    decision = safe_contact.decide(
+        prefs,
+        channel,
+        now=now,
+        has_address=bool(destination),
+        texted_stop=bool(destination) and channel == "sms" and sms_opted_out(destination),
+        victim_wrote_at=_last_message_from(case, destination) if channel == "sms" else None,
+        automated=automated,
+    )
+    if decision.allowed and decision.discreet and _names_an_organisation(case, text):
+        decision = safe_contact.Decision(
+            allowed=False,
+            reason="The message names an organisation, and the victim asked us not to.",
         )
-        for user in users
-    ]
+    return decision, destination
+
+
+def _last_message_from(case: Any, phone: str) -> datetime | None:
+    if not phone:
+        return None
+    return (
+        case.reports.filter(sender_index=blind_index(phone))
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+
+
+def _names_an_organisation(case: Any, text: str) -> bool:
+    from accounts.models import Organisation
+
+    words = text.casefold()
+    names = Organisation.objects.filter(
+        Q(pk=case.helpline_id) | Q(referrals__case=case)
+    ).values_list("name", flat=True)
+    return any(name.casefold() in words for name in names if name)
+
+
+def victim_milestone(
+    *, case: Any, milestone: str, when: datetime | None = None
+) -> Notification | None:
+    """An automatic update at a milestone, in the victim's language, by the first way they said
+    is safe; only if they asked for updates (else it is kept as suppressed, saying so)."""
+    person = victim_of(case)
+    if person is None:
+        return None
+    prefs = person.contact_preferences or {}
+    channels = [c for c in ("sms", "email") if c in (prefs.get("channels") or [])] or ["sms"]
+    template = _template(milestone, prefs.get("language") or "en", channels[0])
+    if template is None:
+        return None
+    text = template.text.replace(
+        "{when}", timezone.localtime(when).strftime("%-d %b %H:%M") if when else ""
+    )
+    return message_victim(
+        case=case, channel=channels[0], text=text, kind=f"victim.{milestone}", automated=True
+    )
+
+
+def _template(milestone: str, language: str, channel: str) -> MessageTemplate | None:
+    found = MessageTemplate.objects.filter(milestone=milestone, channel=channel, is_active=True)
+    return found.filter(language=language).first() or found.filter(language="en").first()
+
+
+# Delivery -----------------------------------------------------------------------------------------
+
+
+def _queue_on_commit(rows: Iterable[Notification]) -> None:
     for row in rows:
         transaction.on_commit(lambda pk=row.pk: queue_delivery(pk), robust=True)
-    return rows
 
 
 def queue_delivery(notification_id: int) -> None:
@@ -54,34 +277,143 @@ def queue_delivery(notification_id: int) -> None:
 
 def deliver(*, notification_id: int) -> bool:
     """Deliver one row, at most once: a conditional update claims it, so two workers (or a sweep
-    and a late original) never both send. Returns whether this call delivered it."""
+    and a late original) never both send. Returns whether this call sent it."""
+    now = timezone.now()
     claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.PENDING
-    ).update(status=Notification.Status.SENDING, attempts=1)
+        Q(not_before=None) | Q(not_before__lte=now),
+        pk=notification_id,
+        status=S.PENDING,
+    ).update(status=S.SENDING, sent_at=now)
     if not claimed:
         return False
-    notification = Notification.objects.get(pk=notification_id)
-    if notification.channel == Notification.Channel.IN_APP:
-        # Stored is delivered: the list in the app reads the row. The push is a courtesy.
-        realtime.notify_user(notification.recipient_id, notification.pk)
-    notification.status = Notification.Status.SENT
-    notification.sent_at = timezone.now()
-    notification.save(update_fields=["status", "sent_at"])
+    row = Notification.objects.select_related("case", "person").get(pk=notification_id)
+    row.attempts += 1
+    if row.to_victim and row.overridden_by_id is None:
+        # Preferences may have changed since it was queued (a STOP, "do not contact").
+        decision, destination = _decide(
+            row.case,
+            row.person,
+            row.channel,
+            automated=row.kind.startswith("victim."),
+            text=row.text,
+        )
+        if not decision.allowed or decision.not_before is not None:
+            if decision.allowed:  # outside their safe hours now: wait for the window
+                row.status, row.not_before = S.PENDING, decision.not_before
+            else:
+                row.status, row.reason = S.SUPPRESSED, decision.reason
+            row.save(update_fields=["status", "reason", "not_before", "attempts"])
+            return False
+        row.destination = destination
+    try:
+        row.provider_id = transports.send(row)
+    except transports.TransientError as exc:
+        _failed_for_now(row, str(exc))
+        return False
+    except transports.PermanentError as exc:
+        _failed(row, str(exc))
+        return False
+    row.status, row.sent_at = S.SENT, timezone.now()
+    row.save(update_fields=["status", "sent_at", "provider_id", "attempts", "destination"])
     return True
 
 
+def _failed_for_now(row: Notification, error: str) -> None:
+    if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        _failed(row, error)
+        return
+    wait = settings.OUTBOX_RETRY_SECONDS * 2 ** (row.attempts - 1)
+    row.status, row.last_error = S.PENDING, error[:500]
+    row.not_before = timezone.now() + timedelta(seconds=wait)  # the sweeper sends it then
+    row.save(update_fields=["status", "last_error", "not_before", "attempts"])
+
+
+def _failed(row: Notification, error: str) -> None:
+    row.status, row.last_error = S.FAILED, error[:500]
+    row.reason = "Could not be sent: see the error, then retry or contact them another way."
+    row.save(update_fields=["status", "last_error", "reason", "attempts"])
+    if row.to_victim:
+        _tell_supervisors_about(row)
+
+
+def _tell_supervisors_about(row: Notification) -> None:
+    from accounts.models import User
+
+    supervisors = User.objects.filter(
+        organisation_id=row.case.helpline_id,
+        is_active=True,
+        groups__permissions__codename="supervise_case",
+    ).distinct()
+    with transaction.atomic():
+        notify_staff(
+            users=supervisors,
+            kind="outbox.failed",
+            case_number=row.case_number,
+            text=f"A message to the victim of {row.case_number} could not be sent",
+        )
+
+
 def sweep_outbox() -> int:
-    """Queue again every row still pending after OUTBOX_SWEEP_AFTER_SECONDS; returns how many.
-    Rows claimed by a worker that died stay 'sending' for a supervisor to see (issue: outbox)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
-    stuck = list(
-        Notification.objects.filter(
-            status=Notification.Status.PENDING, created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
+    """Queue again every row still pending after OUTBOX_SWEEP_AFTER_SECONDS, or whose wait (safe
+    hours, a retry) is over; mark sends stuck past OUTBOX_UNKNOWN_AFTER_SECONDS as failed with an
+    unknown outcome (never re-sent by themselves). Returns how many were queued."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+    due = list(
+        Notification.objects.filter(status=S.PENDING)
+        .filter(Q(not_before=None, created_at__lt=cutoff) | Q(not_before__lte=now))
+        .values_list("pk", flat=True)[:500]
     )
-    for pk in stuck:
+    for pk in due:
         queue_delivery(pk)
-    return len(stuck)
+    unknown = now - timedelta(seconds=settings.OUTBOX_UNKNOWN_AFTER_SECONDS)
+    for row in Notification.objects.filter(status=S.SENDING, sent_at__lt=unknown).select_related(
+        "case"
+    ):
+        _failed(row, "The outcome is unknown: the sender stopped while the provider had it. "
+                "Check with the provider before sending again.")  # fmt: skip
+    return len(due)
+
+
+def record_delivery(*, key: str, provider_id: str, status: str) -> None:
+    """A provider's delivery report: matched by the row's key (in the report's address) or its
+    provider id. A late or repeated report never moves a row backwards."""
+    match = Q(provider_id=provider_id) if provider_id else Q(pk__in=[])
+    with suppress(ValueError):  # a key that is no key: matched by the provider id alone
+        match |= Q(idempotency_key=uuid.UUID(key))
+    row = Notification.objects.filter(match).first()
+    if row is None:
+        return
+    if status == "delivered":
+        Notification.objects.filter(pk=row.pk).exclude(status=S.DELIVERED).update(
+            status=S.DELIVERED,
+            delivered_at=timezone.now(),
+            provider_id=provider_id or row.provider_id,
+        )
+    elif status in ("failed", "undelivered"):
+        Notification.objects.filter(pk=row.pk).exclude(status=S.DELIVERED).update(
+            status=S.FAILED,
+            last_error=f"The provider reported {status}",
+            provider_id=provider_id or row.provider_id,
+        )
+    elif status in ("sent", "queued", "accepted", "sending"):
+        # The provider has it: a send whose outcome we did not know did reach it.
+        Notification.objects.filter(pk=row.pk, status__in=[S.SENDING, S.FAILED]).update(
+            status=S.SENT, provider_id=provider_id or row.provider_id
+        )
+
+
+@transaction.atomic
+def retry(*, notification: Notification, actor: AbstractBaseUser) -> Notification:
+    """A supervisor sends a failed message again (safe contact is asked again when it goes)."""
+    row = Notification.objects.select_for_update().get(pk=notification.pk)
+    if row.status != S.FAILED:
+        return row
+    row.status, row.not_before = S.PENDING, None
+    row.reason = f"Retried by {actor.get_username()}"
+    row.save(update_fields=["status", "not_before", "reason"])
+    _queue_on_commit([row])
+    return row
 
 
 def sms_keyword(body: str) -> str | None:

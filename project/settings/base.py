@@ -248,6 +248,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lantern <no-reply@la
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Where the REST client sends: Twilio's own API unless set (tests point it at a loopback stand-in).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 
 # Redis: the real channel layer, Celery broker and cache; absent, everything runs in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -401,3 +403,12 @@ CELERY_TIMEZONE = TIME_ZONE  # crontab hours are local time, summer time include
 # without this beat would put that job back into the table at every start.
 CELERY_RESULT_EXPIRES = None
 OUTBOX_SWEEP_AFTER_SECONDS = env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=60)
+# Sends that failed for a reason that may pass (provider down, timeout) are tried this many times,
+# waiting OUTBOX_RETRY_SECONDS, then twice as long each time.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=30)
+# A send whose outcome is unknown (the worker died while the provider had it) is never repeated
+# by itself: after this long without a delivery report it is marked failed for staff to check.
+OUTBOX_UNKNOWN_AFTER_SECONDS = env.int("OUTBOX_UNKNOWN_AFTER_SECONDS", default=600)
+# "Only if I contact you first": a reply by text is allowed this long after their last message.
+SAFE_CONTACT_REPLY_HOURS = env.int("SAFE_CONTACT_REPLY_HOURS", default=24)

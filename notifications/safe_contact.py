@@ -1,0 +1,114 @@
+"""Safe contact (DESIGN rule 7): the one function that decides whether a message may go to a victim,
+by which channel and when, from the preferences they gave. Every outbound path to a victim asks
+here, automated or typed by staff, when it is queued and again when it is sent. Deny by default:
+no preferences, or ones it cannot read, mean no contact.
+
+The stored preferences (intake.contact.preferences) are:
+`contact` "none" | "only_if_i_contact_first" | "allowed"; `channels` ["phone", "sms", "email"];
+`no_text`, `no_voicemail`, `no_org_name`, `updates` (automatic updates wanted) booleans;
+`safe_from`, `safe_until` "HH:MM" (local time; the window may cross midnight); `email`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+SMS, EMAIL, PHONE = "sms", "email", "phone"
+CHANNELS = (SMS, EMAIL, PHONE)
+NONE, ONLY_IF_FIRST, ALLOWED = "none", "only_if_i_contact_first", "allowed"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""  # why not, in words staff read (never personal data)
+    not_before: datetime | None = None  # allowed, but only from then (outside their safe hours)
+    discreet: bool = False  # the message must not name the organisation
+    no_voicemail: bool = False
+    # a supervisor may send anyway, with a reason; never past a STOP or to no address
+    overridable: bool = True
+
+
+def _deny(reason: str, *, overridable: bool = True) -> Decision:
+    return Decision(allowed=False, reason=reason, overridable=overridable)
+
+
+def decide(
+    preferences: Mapping[str, Any] | None,
+    channel: str,
+    *,
+    now: datetime,
+    has_address: bool,
+    texted_stop: bool = False,
+    victim_wrote_at: datetime | None = None,
+    automated: bool = False,
+) -> Decision:
+    """May a message go to this victim by `channel` now? `victim_wrote_at` is when they last wrote
+    to us (for "only if I contact you first"); `automated` is for updates nobody typed."""
+    if channel not in CHANNELS:
+        return _deny("Lantern cannot contact anyone that way.", overridable=False)
+    if not has_address:
+        what = "email address" if channel == EMAIL else "phone number"
+        return _deny(f"No {what} is recorded for the victim.", overridable=False)
+    if channel == SMS and texted_stop:
+        return _deny(
+            "The victim's phone texted STOP: no texts until it sends START.", overridable=False
+        )
+    prefs = preferences or {}
+    contact = prefs.get("contact")
+    if contact == NONE:
+        return _deny("The victim asked not to be contacted.")
+    if contact == ONLY_IF_FIRST:
+        window = timedelta(hours=settings.SAFE_CONTACT_REPLY_HOURS)
+        if channel != SMS or victim_wrote_at is None or now - victim_wrote_at > window:
+            return _deny(
+                "Only if the victim contacts us first: reply by text within "
+                f"{settings.SAFE_CONTACT_REPLY_HOURS} hours of their message."
+            )
+    elif contact == ALLOWED:
+        if channel not in (prefs.get("channels") or []):
+            return _deny(f"The victim did not say {_label(channel)} is safe.")
+        if channel == SMS and prefs.get("no_text"):
+            return _deny("The victim asked not to be texted.")
+    else:
+        return _deny("No safe-contact preferences are recorded: ask the victim first.")
+    if automated and not prefs.get("updates"):
+        return _deny("The victim did not ask for automatic updates.")
+    return Decision(
+        allowed=True,
+        not_before=next_safe_moment(prefs, now),
+        discreet=bool(prefs.get("no_org_name")),
+        no_voicemail=bool(prefs.get("no_voicemail")),
+    )
+
+
+def _label(channel: str) -> str:
+    return {SMS: "a text message", EMAIL: "email", PHONE: "a phone call"}[channel]
+
+
+def _clock(value: Any) -> time | None:
+    try:
+        return time.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def next_safe_moment(prefs: Mapping[str, Any], now: datetime) -> datetime | None:
+    """None when now is inside the victim's safe hours (or they gave none); else when the next
+    window opens, in local time, so a clock change moves it with the wall clock."""
+    start, end = _clock(prefs.get("safe_from")), _clock(prefs.get("safe_until"))
+    if start is None or end is None or start == end:
+        return None
+    local = timezone.localtime(now)
+    at = local.timetz().replace(tzinfo=None)
+    inside = start <= at < end if start < end else (at >= start or at < end)
+    if inside:
+        return None
+    day = local.date() if at < start else local.date() + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, start))

@@ -1,0 +1,110 @@
+"""How a message leaves Lantern: email through Django's mail (SMTP from EMAIL_URL), SMS through
+Twilio's REST client, in-app through the staff member's live pages. The only module that talks to
+a provider; notifications.services decides what is sent and records what happened.
+
+A transport raises TransientError when trying again later may work (provider down, timeout, rate
+limited) and PermanentError when it will not (no such number)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from notifications import realtime
+from notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+STATUS_PATH = "/intake/twilio/sms/status/"
+TIMEOUT_SECONDS = 10
+
+
+class TransientError(Exception):
+    """Sending failed for now; the outbox tries again later."""
+
+
+class PermanentError(Exception):
+    """Sending cannot work as it is (a refused address); the row fails for staff to see."""
+
+
+class _IdempotentHttpClient(TwilioHttpClient):
+    """Twilio's own HTTP client, adding the outbox row's key to every request it makes, so a
+    retried send of the same row says it is the same message."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(timeout=TIMEOUT_SECONDS)
+        self.key = key
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), IDEMPOTENCY_HEADER: self.key}
+        return super().request(method, url, *args, **kwargs)
+
+
+def sms_configured() -> bool:
+    return bool(
+        settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER
+    )
+
+
+def send(notification: Notification) -> str:
+    """Send one row by its channel; returns the provider's id for it ("" when it has none)."""
+    if notification.channel == Notification.Channel.IN_APP:
+        # Stored is delivered: the list in the app reads the row. The push is a courtesy.
+        realtime.notify_user(notification.recipient_id, notification.pk)
+        return ""
+    if notification.channel == Notification.Channel.EMAIL:
+        return _email(notification)
+    return _sms(notification)
+
+
+def _email(notification: Notification) -> str:
+    message = EmailMessage(
+        subject=notification.subject or "Lantern",
+        body=notification.text,
+        to=[notification.destination],
+    )
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentError("The mail server refused the address.") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientError(f"Mail server: {type(exc).__name__}") from exc
+    return ""
+
+
+def _sms(notification: Notification) -> str:
+    if not sms_configured():
+        # Embedded and development: the row is the record; the log names the row, not the person.
+        logger.info("sms_outbox_only", extra={"notification_id": notification.pk})
+        return ""
+    key = str(notification.idempotency_key)
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=_IdempotentHttpClient(key),
+    )
+    if settings.TWILIO_API_BASE_URL:  # a stand-in for Twilio's API (tests on loopback)
+        client.api.base_url = settings.TWILIO_API_BASE_URL
+    try:
+        message = client.messages.create(
+            to=notification.destination,
+            from_=settings.TWILIO_FROM_NUMBER,
+            body=notification.text,
+            # the delivery report names the row, so it is matched even if we never learnt the sid
+            status_callback=f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?key={key}",
+        )
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise TransientError(f"Twilio answered {exc.status}") from exc
+        raise PermanentError(f"Twilio refused the message (error {exc.code})") from exc
+    except OSError as exc:  # requests' connection errors and timeouts are OSErrors
+        raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
+    return str(message.sid or "")
