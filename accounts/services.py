@@ -114,3 +114,13 @@ def issue_api_token(*, user: User) -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_on_duty(*, user: User, on_duty: bool) -> None:
+    """Staff say they are on (or off) duty: new-report alerts, and the email or SMS alerts they
+    asked for only while on duty, follow it. Kept in the user's history, who and when."""
+    if user.on_duty == on_duty:
+        return
+    user.on_duty = on_duty
+    attribute_change(user, actor=user, reason="On duty" if on_duty else "Off duty")
+    user.save(update_fields=["on_duty"])

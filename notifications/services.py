@@ -442,3 +442,55 @@ def sms_opted_out(phone: str) -> bool:
         .first()
     )
     return latest is not None and latest.keyword == SmsKeyword.Keyword.STOP
+
+
+# Staff acting -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_to_victim(
+    *, case: Any, actor: AbstractBaseUser, channel: str, text: str, override_reason: str = ""
+) -> Notification:
+    """A member of staff writes to the victim from the case page. Whoever works on the case may;
+    the safe-contact function decides whether it goes, and a supervisor may send past a refusal
+    with a reason."""
+    from cases.policy import can_change_case
+    from cases.services import lock_case, require
+
+    locked = lock_case(case)
+    require(can_change_case(actor, locked), locked, "You cannot write to this case's victim.")
+    text = text.strip()
+    if not text:
+        raise CaseError("Write the message first.")
+    if channel not in (Notification.Channel.SMS, Notification.Channel.EMAIL):
+        raise CaseError("Choose text message or email.")
+    override = Override(by=actor, reason=override_reason) if override_reason.strip() else None
+    return message_victim(
+        case=locked,
+        channel=channel,
+        text=text,
+        kind="victim.reply",
+        sent_by=actor,
+        override=override,
+    )
+
+
+def contact_check(case: Any, channel: str, text: str = "") -> safe_contact.Decision:
+    """What the safe-contact function says now about writing to this case's victim by `channel`
+    (for the case page, before anyone types)."""
+    return _decide(case, victim_of(case), channel, automated=False, text=text)[0]
+
+
+@transaction.atomic
+def set_alert_preferences(
+    *, user: AbstractBaseUser, choices: dict[str, tuple[bool, bool, bool]]
+) -> None:
+    """Save which alerts reach the user by email and SMS: kind -> (email, sms, only on duty)."""
+    for kind, (email, sms, only_on_duty) in choices.items():
+        if kind not in ALERT_KINDS:
+            raise CaseError(f"There is no alert called {kind!r}.")
+        AlertPreference.objects.update_or_create(
+            user=user,
+            kind=kind,
+            defaults={"email": email, "sms": sms, "only_on_duty": only_on_duty},
+        )
