@@ -14,6 +14,7 @@ from accounts.models import Organisation, User
 from cases.models import Case, CasePerson, Category, DiscardReason, Relationship
 from cases.services import IncidentDetails
 from intake.contact import (
+    HALF_HOURS,
     NO_EMAIL,
     NO_PHONE,
     NO_WAYS,
@@ -24,6 +25,7 @@ from intake.contact import (
     not_in_future,
     phone_or_error,
     preferences,
+    safe_hour_field,
     start_of,
 )
 from triage.services import PerpetratorDetails, Verification, VictimRecord
@@ -35,6 +37,7 @@ PROBLEMS = {
     NO_PHONE: "Enter a phone number to call or text them on",
     NO_EMAIL: "Enter an email address to write to them at",
     TEXT_AND_NO_TEXT: "Text message is chosen as safe and also 'do not text'.",
+    HALF_HOURS: "Give both safe times, from and until, or neither",
 }
 
 
@@ -147,7 +150,19 @@ class VerifyForm(ConsoleForm):
     )
     no_voicemail = forms.BooleanField(label="Do not leave a voicemail", required=False)
     no_text = forms.BooleanField(label="Do not send text messages", required=False)
-    safe_times = _text("Safe times to contact them", 200, help_text="For example, weekdays 10–2.")
+    no_org_name = forms.BooleanField(label="Do not name the organisation", required=False)
+    updates = forms.BooleanField(
+        label="They want automatic updates (a short neutral message at each step)",
+        required=False,
+    )
+    safe_from = safe_hour_field("Safe to contact from", "Messages are held until then.")
+    safe_until = safe_hour_field("Safe until")
+    language = forms.ChoiceField(
+        label="Language for messages",
+        choices=[("en", "English"), ("cy", "Cymraeg (Welsh)"), ("pl", "Polski (Polish)")],
+        required=False,
+    )
+    safe_times = _text("Other notes on safe times", 200, help_text="For example, not on Sundays.")
     email = forms.EmailField(
         label="Email address (only if safe)",
         required=False,
@@ -157,7 +172,8 @@ class VerifyForm(ConsoleForm):
 
     VICTIM_FIELDS = ("victim_name", "victim_age", "victim_ethnicity", "victim_phone")
     VICTIM_FIELDS += ("victim_address",)
-    CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "safe_times", "email")
+    CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates")
+    CONTACT_FIELDS += ("safe_from", "safe_until", "language", "safe_times", "email")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -248,6 +264,11 @@ def initial_for(case: Case) -> dict[str, Any]:
         "channels": preferences.get("channels", []),
         "no_voicemail": preferences.get("no_voicemail", False),
         "no_text": preferences.get("no_text", False),
+        "no_org_name": preferences.get("no_org_name", False),
+        "updates": preferences.get("updates", False),
+        "safe_from": preferences.get("safe_from", ""),
+        "safe_until": preferences.get("safe_until", ""),
+        "language": preferences.get("language", "en"),
         "safe_times": preferences.get("safe_times", ""),
         "email": preferences.get("email", ""),
     }

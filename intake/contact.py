@@ -32,12 +32,25 @@ class Channel:
 
 
 # The problems a "yes, you can contact me" answer can have; each form words them for its reader.
-NO_WAYS, NO_PHONE, NO_EMAIL, TEXT_AND_NO_TEXT = (
+NO_WAYS, NO_PHONE, NO_EMAIL, TEXT_AND_NO_TEXT, HALF_HOURS = (
     "no_ways",
     "no_phone",
     "no_email",
     "text_and_no_text",
+    "half_hours",
 )
+
+
+def safe_hour_field(label: str, help_text: str = "") -> forms.TimeField:
+    """A safe-hours time (native time picker), as both forms ask it: `safe_from` and
+    `safe_until`. The safe-contact function holds messages until the window opens."""
+    return forms.TimeField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time, like 18:30"},
+    )
 
 
 def problems(data: dict[str, Any], *, phone_field: str) -> list[tuple[str, str]]:
@@ -54,6 +67,8 @@ def problems(data: dict[str, Any], *, phone_field: str) -> list[tuple[str, str]]
         found.append(("email", NO_EMAIL))
     if Channel.SMS in channels and data.get("no_text"):
         found.append(("no_text", TEXT_AND_NO_TEXT))
+    if bool(data.get("safe_from")) != bool(data.get("safe_until")):
+        found.append(("safe_until" if data.get("safe_from") else "safe_from", HALF_HOURS))
     return found
 
 
@@ -65,17 +80,29 @@ def add_problems(form: forms.Form, *, phone_field: str, wording: dict[str, str])
 
 
 def preferences(data: dict[str, Any], contact: str) -> dict[str, Any]:
-    """The stored shape: the same keys every time, so staff screens and exports can rely on them."""
+    """The stored shape: the same keys every time, so staff screens, exports and the safe-contact
+    function (notifications.safe_contact) can rely on them."""
+    allowed = contact == Contact.ALLOWED
     return {
         "contact": contact,
         # Ways to reach someone are kept only when they said yes: never a channel to act on
         # against an explicit "do not contact me".
-        "channels": list(data.get("channels") or []) if contact == Contact.ALLOWED else [],
+        "channels": list(data.get("channels") or []) if allowed else [],
         "no_voicemail": bool(data.get("no_voicemail")),
         "no_text": bool(data.get("no_text")),
+        "no_org_name": bool(data.get("no_org_name")),
+        # automatic updates only for someone who said we may contact them
+        "updates": bool(data.get("updates")) and allowed,
         "safe_times": data.get("safe_times", ""),
+        "safe_from": _hhmm(data.get("safe_from")),
+        "safe_until": _hhmm(data.get("safe_until")),
+        "language": data.get("language") or "en",
         "email": data.get("email", ""),
     }
+
+
+def _hhmm(value: time | None) -> str:
+    return value.strftime("%H:%M") if value else ""
 
 
 def phone_or_error(value: str, example: str) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases.models import Category
 from intake.contact import (
+    HALF_HOURS,
     NO_EMAIL,
     NO_PHONE,
     NO_WAYS,
@@ -23,6 +24,7 @@ from intake.contact import (
     not_in_future,
     phone_or_error,
     preferences,
+    safe_hour_field,
     start_of,
 )
 
@@ -81,6 +83,7 @@ PROBLEMS = {
     NO_PHONE: "Enter a phone number so we can call or text you",
     NO_EMAIL: "Enter an email address so we can email you",
     TEXT_AND_NO_TEXT: "You chose text message and also 'do not text me'. Choose one.",
+    HALF_HOURS: "Give both times, from and until, or neither",
 }
 
 CHOOSE_ONE = {"invalid_choice": "Choose one of the options"}
@@ -154,8 +157,20 @@ class ReportForm(forms.Form):
     )
     no_voicemail = forms.BooleanField(label="Do not leave a voicemail", required=False)
     no_text = forms.BooleanField(label="Do not send me text messages", required=False)
+    no_org_name = forms.BooleanField(
+        label="Do not say the name of the organisation", required=False
+    )
+    updates = forms.BooleanField(
+        label="Send me a short message when there is news about my report",
+        help_text="It only says you have an update, never what happened or who we are.",
+        required=False,
+    )
+    safe_from = safe_hour_field(
+        "Safe to contact me from (optional)", "We will only send messages between these times."
+    )
+    safe_until = safe_hour_field("Until")
     safe_times = _text(
-        label="When is it safe to contact you? (optional)",
+        label="Anything else about when it is safe? (optional)",
         help_text="For example, weekdays between 10am and 2pm.",
         max_length=200,
         error_messages={"max_length": "Write 200 characters or fewer."},

@@ -326,6 +326,11 @@ def test_verify_records_the_case_the_victim_and_the_perpetrator(operator, otp_cl
         "channels": ["sms"],
         "no_voicemail": True,
         "no_text": False,
+        "no_org_name": False,
+        "updates": False,
+        "safe_from": "",
+        "safe_until": "",
+        "language": "en",
         "safe_times": "Weekdays 10 to 2",
         "email": "",
     }

@@ -91,6 +91,11 @@ WISHES = {
     "channels": ["phone", "email"],
     "no_voicemail": True,
     "no_text": True,
+    "no_org_name": False,
+    "updates": False,
+    "safe_from": "",
+    "safe_until": "",
+    "language": "en",
     "safe_times": "Weekdays 10am to 2pm",
     "email": "testperson@example.invalid",
 }
@@ -180,6 +185,11 @@ def test_only_what_happened_is_needed_and_the_default_is_no_contact(client, serv
         "channels": [],
         "no_voicemail": False,
         "no_text": False,
+        "no_org_name": False,
+        "updates": False,
+        "safe_from": "",
+        "safe_until": "",
+        "language": "en",
         "safe_times": "",
         "email": "",
     }
