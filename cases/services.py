@@ -18,7 +18,7 @@ from cases.numbering import allocate_case_number
 from cases.policy import can_change_case, can_work_case
 from cases.workflow import CaseError, ConflictError, NotAllowedError, check_move
 from notifications import realtime
-from notifications.services import notify_staff
+from notifications.services import notify_staff, victim_milestone
 from project.crypto import blind_index
 from project.history import attribute_change
 
@@ -92,6 +92,14 @@ def _open_case(
     attribute_change(case, actor=actor, reason=f"Opened from a {case.get_channel_display()} report")
     case.save()
     _store_report(case=case, report=report, actor=actor, reason="Report received")
+    notify_staff(
+        users=User.objects.filter(
+            organisation=helpline, on_duty=True, is_active=True, role=User.Role.OPERATOR
+        ),
+        kind="case.new",
+        case_number=case.number,
+        text=f"New {case.get_channel_display()} report {case.number}",
+    )
     realtime.broadcast_on_commit(
         [realtime.helpline_group(helpline.pk)],
         realtime.CaseEvent(type="case.created", case=case_summary(case)),
@@ -345,6 +353,7 @@ def open_reported_case(
         link = CasePerson(case=case, person=person, role=CasePerson.Role.VICTIM)
         attribute_change(link, actor=None, reason="Victim described in the report")
         link.save()
+        victim_milestone(case=case, milestone="report_received")
     return case, True
 
 
@@ -422,7 +431,9 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
     )  # fmt: skip
     locked.closed_at = timezone.now()
     locked.save(update_fields=["closed_at", "updated_at"])
-    return move_case(case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed")
+    closed = move_case(case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed")
+    victim_milestone(case=closed, milestone="case_closed")
+    return closed
 
 
 @transaction.atomic

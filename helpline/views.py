@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -46,13 +45,19 @@ from helpline.forms import (
 )
 from referrals.selectors import overdue_referrals
 from triage import services
-from triage.services import PRIORITY_RANK, ClaimedByOtherError, NotAllowedError
+from triage.services import (
+    DEFAULT_SLA_MINUTES,
+    PRIORITY_RANK,
+    ClaimedByOtherError,
+    NotAllowedError,
+    overdue_unclaimed,
+    sla_minutes,
+)
 
 QUEUE_STATUSES = (Case.Status.NEW, Case.Status.IN_TRIAGE)
 # What one page shows at most: the most urgent first, so the cap never hides an urgent case
 # behind an older standard one. Keeps the rows partial's cost flat however long the queue is.
 QUEUE_LIMIT = 200
-DEFAULT_SLA_MINUTES = {"high": 5, "medium": 15, "standard": 60}
 SAVED_VIEWS = {
     "all": "Everything",
     "unclaimed": "Unclaimed",
@@ -69,11 +74,6 @@ CHANNEL_ICONS = {
 }
 LATE_REFERRALS_SHOWN = 10
 REFRESH_EVENT = "queue-refresh"  # console.js and the rows refresher listen for it
-
-
-def sla_minutes() -> dict[str, int]:
-    """Minutes an unclaimed case of each priority may wait (settings.QUEUE_SLA_MINUTES)."""
-    return {**DEFAULT_SLA_MINUTES, **(getattr(settings, "QUEUE_SLA_MINUTES", None) or {})}
 
 
 # Access -------------------------------------------------------------------------------------------
@@ -141,15 +141,6 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _overdue(now: datetime) -> Q:
-    targets = sla_minutes()
-    late = Q(pk__in=[])
-    for priority in Case.Priority.values:
-        minutes = targets.get(priority, DEFAULT_SLA_MINUTES["standard"])
-        late |= Q(priority=priority, created_at__lt=now - timedelta(minutes=minutes))
-    return Q(status=Case.Status.NEW) & late
-
-
 def _repeat_contact() -> Exists:
     """Another case of the same helpline came from a number this case came from (compared by the
     blind index: no phone number is read). One subquery, so the rows cost the same however many."""
@@ -180,7 +171,7 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
     elif view == "mine":
         cases = cases.filter(status=Case.Status.IN_TRIAGE, claimed_by=user)
     elif view == "overdue":
-        cases = cases.filter(_overdue(now))
+        cases = cases.filter(overdue_unclaimed(now))
     elif view == "high":
         cases = cases.filter(priority=Case.Priority.HIGH)
     cases = cases.annotate(repeat_contact=_repeat_contact()).order_by(
@@ -468,7 +459,7 @@ def team(request: HttpRequest) -> HttpResponse:
             }
         )
     overdue = []
-    for case in cases.filter(_overdue(now)).order_by(PRIORITY_RANK.asc(), "created_at"):
+    for case in cases.filter(overdue_unclaimed(now)).order_by(PRIORITY_RANK.asc(), "created_at"):
         target = targets.get(case.priority, DEFAULT_SLA_MINUTES["standard"])
         waited = (now - case.created_at).total_seconds()
         overdue.append(

@@ -29,8 +29,8 @@ from intake.models import DeliveryReceipt
 from notifications.services import (
     record_delivery,
     record_sms_keyword,
+    sms_acknowledgement,
     sms_keyword,
-    sms_opted_out,
 )
 from project.phones import to_e164
 
@@ -65,7 +65,7 @@ def receive_sms(params: twilio.Params) -> str:
     if keyword:
         record_sms_keyword(message_sid=params["MessageSid"], phone=sender, keyword=keyword)
         return ""  # Twilio itself answers STOP/START on our number
-    receive_message(
+    case, stored = receive_message(
         helpline=helpline_for(params.get("To", "")),
         report=IncomingReport(
             channel=Case.Channel.SMS,
@@ -76,10 +76,8 @@ def receive_sms(params: twilio.Params) -> str:
             raw=twilio.raw_fields(params),
         ),
     )
-    # The acknowledgement is opt-in per deployment and never goes to a number that said STOP.
-    if settings.SMS_ACK_TEXT and not sms_opted_out(sender):
-        return settings.SMS_ACK_TEXT
-    return ""
+    # Opt-in per deployment, decided by the safe-contact function, and once per message.
+    return sms_acknowledgement(case=case, sender=sender) if stored else ""
 
 
 def receive_call(params: twilio.Params) -> None:

@@ -28,6 +28,7 @@ NONE, ONLY_IF_FIRST, ALLOWED = "none", "only_if_i_contact_first", "allowed"
 class Decision:
     allowed: bool
     reason: str = ""  # why not, in words staff read (never personal data)
+    code: str = ""  # why not, for code: "no_updates", "stop", "do_not_contact"...
     not_before: datetime | None = None  # allowed, but only from then (outside their safe hours)
     discreet: bool = False  # the message must not name the organisation
     no_voicemail: bool = False
@@ -35,8 +36,8 @@ class Decision:
     overridable: bool = True
 
 
-def _deny(reason: str, *, overridable: bool = True) -> Decision:
-    return Decision(allowed=False, reason=reason, overridable=overridable)
+def _deny(code: str, reason: str, *, overridable: bool = True) -> Decision:
+    return Decision(allowed=False, reason=reason, code=code, overridable=overridable)
 
 
 def decide(
@@ -52,34 +53,39 @@ def decide(
     """May a message go to this victim by `channel` now? `victim_wrote_at` is when they last wrote
     to us (for "only if I contact you first"); `automated` is for updates nobody typed."""
     if channel not in CHANNELS:
-        return _deny("Lantern cannot contact anyone that way.", overridable=False)
+        return _deny("channel", "Lantern cannot contact anyone that way.", overridable=False)
     if not has_address:
         what = "email address" if channel == EMAIL else "phone number"
-        return _deny(f"No {what} is recorded for the victim.", overridable=False)
+        return _deny("no_address", f"No {what} is recorded for the victim.", overridable=False)
     if channel == SMS and texted_stop:
         return _deny(
-            "The victim's phone texted STOP: no texts until it sends START.", overridable=False
+            "stop",
+            "The victim's phone texted STOP: no texts until it sends START.",
+            overridable=False,
         )
     prefs = preferences or {}
     contact = prefs.get("contact")
     if contact == NONE:
-        return _deny("The victim asked not to be contacted.")
+        return _deny("do_not_contact", "The victim asked not to be contacted.")
     if contact == ONLY_IF_FIRST:
         window = timedelta(hours=settings.SAFE_CONTACT_REPLY_HOURS)
         if channel != SMS or victim_wrote_at is None or now - victim_wrote_at > window:
             return _deny(
+                "only_if_first",
                 "Only if the victim contacts us first: reply by text within "
-                f"{settings.SAFE_CONTACT_REPLY_HOURS} hours of their message."
+                f"{settings.SAFE_CONTACT_REPLY_HOURS} hours of their message.",
             )
     elif contact == ALLOWED:
         if channel not in (prefs.get("channels") or []):
-            return _deny(f"The victim did not say {_label(channel)} is safe.")
+            return _deny("channel_not_safe", f"The victim did not say {_label(channel)} is safe.")
         if channel == SMS and prefs.get("no_text"):
-            return _deny("The victim asked not to be texted.")
+            return _deny("no_text", "The victim asked not to be texted.")
     else:
-        return _deny("No safe-contact preferences are recorded: ask the victim first.")
+        return _deny(
+            "no_preferences", "No safe-contact preferences are recorded: ask the victim first."
+        )
     if automated and not prefs.get("updates"):
-        return _deny("The victim did not ask for automatic updates.")
+        return _deny("no_updates", "The victim did not ask for automatic updates.")
     return Decision(
         allowed=True,
         not_before=next_safe_moment(prefs, now),

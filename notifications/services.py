@@ -62,7 +62,8 @@ def notify_staff(
 ) -> list[Notification]:
     """Queue an alert to each user: in the app always, and by email or SMS where they asked for
     this kind (only while on duty, if they said so). Must run inside the transaction of the change
-    it is about: the rows commit with it, and delivery is queued only once it has committed."""
+    it is about: the rows commit with it, and delivery is queued only once it has committed.
+    Two queries whoever is told: intake calls this in the webhook's own transaction."""
     people = {user.pk: user for user in users if user is not None and user.is_active}
     if not people:
         return []
@@ -71,40 +72,29 @@ def notify_staff(
         for p in AlertPreference.objects.filter(user_id__in=people, kind=kind)
         if p.email or p.sms
     }
+    linked = _with_link(text, case_number)
+    subject = f"Lantern: {ALERT_KINDS.get(kind, 'an alert')}"
     rows = []
     for user in people.values():
-        rows.append(_staff_row(user, Notification.Channel.IN_APP, kind, case_number, text, ""))
+        rows.append(Notification(recipient=user, channel="in_app", kind=kind, text=text))
         preference = wanted.get(user.pk)
         if preference is None or (preference.only_on_duty and not user.on_duty):
             continue
         if preference.email and user.email:
             rows.append(
-                _staff_row(
-                    user, "email", kind, case_number, _with_link(text, case_number), user.email
-                )
-            )
+                Notification(recipient=user, channel="email", kind=kind, text=linked,
+                             subject=subject, destination=user.email)
+            )  # fmt: skip
         if preference.sms and user.phone:
             rows.append(
-                _staff_row(
-                    user, "sms", kind, case_number, _with_link(text, case_number), str(user.phone)
-                )
-            )
-    _queue_on_commit(rows)
-    return rows
-
-
-def _staff_row(
-    user: AbstractBaseUser, channel: str, kind: str, case_number: str, text: str, destination: str
-) -> Notification:
-    return Notification.objects.create(
-        recipient=user,
-        channel=channel,
-        kind=kind,
-        case_number=case_number,
-        text=text,
-        subject=f"Lantern: {ALERT_KINDS.get(kind, 'an alert')}" if channel == "email" else "",
-        destination=destination,
-    )
+                Notification(recipient=user, channel="sms", kind=kind, text=linked,
+                             destination=str(user.phone))
+            )  # fmt: skip
+    for row in rows:
+        row.case_number = case_number
+    created = Notification.objects.bulk_create(rows)
+    _queue_on_commit(created)
+    return created
 
 
 def _with_link(text: str, case_number: str) -> str:
@@ -134,6 +124,7 @@ def message_victim(
     sent_by: AbstractBaseUser | None = None,
     automated: bool = False,
     override: Override | None = None,
+    subject: str = "",
 ) -> Notification:
     """Queue a message to the victim of a case, or keep it as suppressed with the reason, as the
     safe-contact function decides. Must run inside the transaction of the change it is about."""
@@ -146,6 +137,8 @@ def message_victim(
         channel=channel,
         kind=kind,
         text=text,
+        # an email's subject is on the screen of whoever holds the phone: neutral words only
+        subject=(subject or NEUTRAL_SUBJECT) if channel == "email" else "",
         destination=destination,
         sent_by=sent_by,
     )
@@ -178,6 +171,9 @@ def _apply_override(
     logger.warning("safe_contact_override", extra={"case_id": case.pk, "user_id": override.by.pk})
 
 
+NEUTRAL_SUBJECT = "Update"
+
+
 def victim_of(case: Any) -> Any:
     link = case.people.select_related("person").filter(role="victim").first()
     return link.person if link else None
@@ -204,6 +200,7 @@ def _decide(
     if decision.allowed and decision.discreet and _names_an_organisation(case, text):
         decision = safe_contact.Decision(
             allowed=False,
+            code="names_org",
             reason="The message names an organisation, and the victim asked us not to.",
         )
     return decision, destination
@@ -234,20 +231,30 @@ def victim_milestone(
     *, case: Any, milestone: str, when: datetime | None = None
 ) -> Notification | None:
     """An automatic update at a milestone, in the victim's language, by the first way they said
-    is safe; only if they asked for updates (else it is kept as suppressed, saying so)."""
+    is safe. Nothing at all for a victim who did not ask for updates (or has no victim yet): that
+    is no message anyone tried to send. Anything else the safe-contact function refuses is kept
+    as suppressed, with the reason."""
     person = victim_of(case)
     if person is None:
         return None
     prefs = person.contact_preferences or {}
-    channels = [c for c in ("sms", "email") if c in (prefs.get("channels") or [])] or ["sms"]
-    template = _template(milestone, prefs.get("language") or "en", channels[0])
+    channel = next((c for c in ("sms", "email") if c in (prefs.get("channels") or [])), "sms")
+    template = _template(milestone, prefs.get("language") or "en", channel)
     if template is None:
         return None
     text = template.text.replace(
         "{when}", timezone.localtime(when).strftime("%-d %b %H:%M") if when else ""
     )
+    decision, _ = _decide(case, person, channel, automated=True, text=text)
+    if decision.code == "no_updates":
+        return None
     return message_victim(
-        case=case, channel=channels[0], text=text, kind=f"victim.{milestone}", automated=True
+        case=case,
+        channel=channel,
+        text=text,
+        kind=f"victim.{milestone}",
+        automated=True,
+        subject=template.subject,
     )
 
 
@@ -313,8 +320,17 @@ def deliver(*, notification_id: int) -> bool:
     except transports.PermanentError as exc:
         _failed(row, str(exc))
         return False
-    row.status, row.sent_at = S.SENT, timezone.now()
-    row.save(update_fields=["status", "sent_at", "provider_id", "attempts", "destination"])
+    except transports.OutcomeUnknownError as exc:
+        # The provider may have it: left `sending` for its delivery report to settle or, failing
+        # that, the sweeper to mark for a person to check. Never sent again by itself.
+        row.last_error = str(exc)[:500]
+        row.save(update_fields=["last_error", "attempts", "destination"])
+        return False
+    row.save(update_fields=["provider_id", "attempts", "destination"])
+    # Conditional: a delivery report can overtake the provider's answer, and must not be undone.
+    Notification.objects.filter(pk=row.pk, status=S.SENDING).update(
+        status=S.SENT, sent_at=timezone.now()
+    )
     return True
 
 
@@ -397,10 +413,11 @@ def record_delivery(*, key: str, provider_id: str, status: str) -> None:
             provider_id=provider_id or row.provider_id,
         )
     elif status in ("sent", "queued", "accepted", "sending"):
-        # The provider has it: a send whose outcome we did not know did reach it.
-        Notification.objects.filter(pk=row.pk, status__in=[S.SENDING, S.FAILED]).update(
-            status=S.SENT, provider_id=provider_id or row.provider_id
-        )
+        # The provider has it: a send whose outcome we did not know did reach it. A row the
+        # provider itself reported failed has its sid, and a late "sent" must not hide that.
+        Notification.objects.filter(
+            Q(status=S.SENDING) | Q(status=S.FAILED, provider_id=""), pk=row.pk
+        ).update(status=S.SENT, provider_id=provider_id or row.provider_id)
 
 
 @transaction.atomic
@@ -494,3 +511,50 @@ def set_alert_preferences(
             kind=kind,
             defaults={"email": email, "sms": sms, "only_on_duty": only_on_duty},
         )
+
+
+def sms_acknowledgement(*, case: Any, sender: str) -> str:
+    """The reply to an inbound text (settings.SMS_ACK_TEXT, off by default), put in Twilio's answer
+    if the safe-contact function lets it go to that phone now: they just wrote, which "only if I
+    contact you first" allows; a STOP, "do not contact" or no recorded preferences do not. Kept
+    in the outbox either way, as sent or as suppressed with the reason."""
+    if not settings.SMS_ACK_TEXT:
+        return ""
+    now = timezone.now()
+    person = victim_of(case)
+    decision = safe_contact.decide(
+        (person.contact_preferences if person else None) or {},
+        "sms",
+        now=now,
+        has_address=bool(sender),
+        texted_stop=sms_opted_out(sender),
+        victim_wrote_at=now,
+    )
+    goes = decision.allowed and decision.not_before is None
+    Notification.objects.create(
+        person=person,
+        case=case,
+        case_number=case.number,
+        channel="sms",
+        kind="victim.sms_ack",
+        text=settings.SMS_ACK_TEXT,
+        destination=sender,
+        status=S.SENT if goes else S.SUPPRESSED,
+        reason="" if goes else decision.reason or "Outside the victim's safe hours.",
+        sent_at=now if goes else None,
+    )
+    return settings.SMS_ACK_TEXT if goes else ""
+
+
+def mark_alerts_read(
+    *, user: AbstractBaseUser, notification_ids: Iterable[int] | None = None
+) -> int:
+    """Mark the user's unread in-app alerts read: these ones, or all. Only their own: anyone
+    else's ids are ignored. Returns how many changed."""
+    unread = Notification.objects.filter(
+        recipient=user, channel=Notification.Channel.IN_APP, read_at=None
+    )
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    # Notification keeps no history rows, so a bulk update skips nothing.
+    return unread.update(read_at=timezone.now())

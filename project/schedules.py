@@ -24,6 +24,10 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
         "referrals.tasks.send_follow_up_digests",
         {"minute": "0", "hour": "7"},
     ),
+    # Supervisors hear, once per case, of new reports nobody claimed within their target time.
+    "Alert supervisors to reports waiting too long": ("triage.tasks.alert_sla_breaches", 60),
+    # Each follow-up's assignee hears once when it comes due.
+    "Remind follow-ups that are due": ("referrals.tasks.remind_due_follow_ups", 300),
     # Closed cases past ARCHIVE_AFTER_DAYS become read-only, at night when nobody is working them.
     "Archive closed cases": ("cases.tasks.archive_closed_cases", {"minute": "30", "hour": "2"}),
 }

@@ -27,7 +27,7 @@ from cases.policy import (
 )
 from cases.services import lock_case, move_case, organisation_of, require, write_note
 from cases.workflow import CaseError, ConflictError, NotAllowedError
-from notifications.services import notify_staff
+from notifications.services import notify_staff, victim_milestone
 from project.history import attribute_change
 from referrals.models import FollowUp, Referral, ServiceRecord
 
@@ -40,6 +40,8 @@ REFERABLE = (S.VERIFIED, S.REFERRED, S.IN_SERVICE)
 # call from the helpline before it closes).
 SERVICEABLE = (S.VERIFIED, S.REFERRED, S.IN_SERVICE, S.RESOLVED)
 MAX_SERVICE_MINUTES = 24 * 60
+# A follow-up of this kind is an appointment with the victim: they get a reminder if they asked.
+APPOINTMENT = "appointment"
 # A service's time may be a little ahead of the server's clock (a phone's clock), never more.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -217,7 +219,8 @@ def accept_referral(*, referral: Referral, actor: User) -> Referral:
     attribute_change(locked, actor=actor, reason=why)
     locked.save(update_fields=["status", "responded_at", "responded_by", "assignee"])
     if case.status == S.REFERRED:
-        move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why)
+        taken = move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why)
+        victim_milestone(case=taken, milestone="referral_accepted")
     _tell([locked.referred_by], kind="referral.accepted", case=case, text=f"{why}: {case.number}")
     return locked
 
@@ -348,6 +351,8 @@ def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
     )
     attribute_change(follow_up, actor=actor, reason=f"Follow-up set: {entry.kind.label}")
     follow_up.save()
+    if entry.kind.code == APPOINTMENT:
+        victim_milestone(case=locked, milestone="appointment", when=entry.due_at)
     return follow_up
 
 
@@ -480,6 +485,32 @@ def flag_overdue_referrals(*, now: datetime | None = None) -> int:
                 text=f"Referral of {case.number} to {referral.organisation.name} not answered in time",
             )
             flagged += 1
+
+
+def remind_due_follow_ups(*, now: datetime | None = None) -> int:
+    """Tell each assignee, once, that a follow-up of theirs is due. Returns how many were told."""
+    now = now or timezone.now()
+    reminded = 0
+    while True:
+        with transaction.atomic():
+            follow_up = (
+                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("case", "kind", "assignee")
+                .filter(done_at=None, reminded_at=None, due_at__lte=now)
+                .order_by("due_at")
+                .first()
+            )
+            if follow_up is None:
+                return reminded
+            follow_up.reminded_at = now
+            follow_up.save(update_fields=["reminded_at"])
+            _tell(
+                [follow_up.assignee],
+                kind="follow_up.due",
+                case=follow_up.case,
+                text=f"Follow-up due: {follow_up.kind.label}, case {follow_up.case.number}",
+            )
+            reminded += 1
 
 
 def send_follow_up_digests(*, now: datetime | None = None) -> int:

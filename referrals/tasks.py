@@ -17,3 +17,11 @@ def send_follow_up_digests() -> int:
     from referrals.services import send_follow_up_digests as send
 
     return send()
+
+
+@shared_task(ignore_result=True)
+def remind_due_follow_ups() -> int:
+    """Every few minutes (project.schedules): follow-ups that have come due."""
+    from referrals.services import remind_due_follow_ups as remind
+
+    return remind()

@@ -5,10 +5,12 @@ cases.services.move_case (the state machine, history, events after commit)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as Cases
-from django.db.models import IntegerField, Value, When
+from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,6 +19,7 @@ from cases.policy import can_work_case
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case
 from cases.workflow import CaseError, NotAllowedError
 from notifications import realtime
+from notifications.services import notify_staff, victim_milestone
 from project.history import attribute_change
 
 
@@ -102,6 +105,47 @@ def release_case(*, case: Case, actor: User, reason: str = "Released") -> Case:
     return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason)
 
 
+# Minutes an unclaimed case of each priority may wait (settings.QUEUE_SLA_MINUTES overrides).
+DEFAULT_SLA_MINUTES = {"high": 5, "medium": 15, "standard": 60}
+
+
+def sla_minutes() -> dict[str, int]:
+    return {**DEFAULT_SLA_MINUTES, **(getattr(settings, "QUEUE_SLA_MINUTES", None) or {})}
+
+
+def overdue_unclaimed(now: datetime) -> Q:
+    """New cases nobody has claimed within their priority's target."""
+    targets = sla_minutes()
+    late = Q(pk__in=[])
+    for priority in Case.Priority.values:
+        minutes = targets.get(priority, DEFAULT_SLA_MINUTES["standard"])
+        late |= Q(priority=priority, created_at__lt=now - timedelta(minutes=minutes))
+    return Q(status=Case.Status.NEW) & late
+
+
+def alert_sla_breaches(*, now: datetime | None = None) -> int:
+    """Tell each helpline's supervisors, once per case, about new cases waiting past their target.
+    Returns how many cases were reported."""
+    from notifications.models import Notification
+
+    now = now or timezone.now()
+    told = Notification.objects.filter(kind="queue.sla_breach").values("case_number")
+    reported = 0
+    for case in Case.objects.filter(overdue_unclaimed(now)).exclude(number__in=told):
+        supervisors = User.objects.filter(
+            organisation_id=case.helpline_id, is_active=True, role=User.Role.SUPERVISOR
+        )
+        with transaction.atomic():
+            notify_staff(
+                users=supervisors,
+                kind="queue.sla_breach",
+                case_number=case.number,
+                text=f"{case.get_priority_display()} report {case.number} waits past its target",
+            )
+        reported += 1
+    return reported
+
+
 PRIORITY_RANK = Cases(
     When(priority=Case.Priority.HIGH, then=Value(0)),
     When(priority=Case.Priority.MEDIUM, then=Value(1)),
@@ -155,9 +199,11 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
             actor,
             relationship=perpetrator.relationship,
         )
-    return move_case(
+    verified = move_case(
         case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Verified as genuine"
     )
+    victim_milestone(case=verified, milestone="case_taken_on")
+    return verified
 
 
 def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:
@@ -224,6 +270,12 @@ def reassign_case(*, case: Case, actor: User, to: User) -> Case:
     locked.claimed_by, locked.claimed_at = to, timezone.now()
     attribute_change(locked, actor=actor, reason=f"Reassigned to {to.get_username()}")
     locked.save(update_fields=["claimed_by", "claimed_at", "updated_at"])
+    notify_staff(
+        users=[to],
+        kind="case.assigned",
+        case_number=locked.number,
+        text=f"{actor.get_username()} handed case {locked.number} to you",
+    )
     realtime.broadcast_on_commit(
         [realtime.helpline_group(locked.helpline_id)],
         realtime.CaseEvent(type="case.claimed", case=case_summary(locked)),

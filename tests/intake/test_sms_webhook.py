@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from cases.models import Case, Report
+from cases.models import Case, CasePerson, Person, Report
 from cases.services import move_case
 from intake.models import DeliveryReceipt
 from notifications.models import Notification, SmsKeyword
@@ -152,25 +152,47 @@ def test_nul_characters_are_dropped_not_fatal(client: Client) -> None:
     assert Report.objects.get().body == "ab"
 
 
-def test_stop_and_start_are_recorded_and_open_no_case(client: Client, settings) -> None:
+def test_the_acknowledgement_goes_only_where_safe_contact_allows(client: Client, settings) -> None:
     settings.SMS_ACK_TEXT = "Thank you. We got your message."
-    ack = post_signed(client, SMS, sms_params("SM1", body="Hello"))
-    assert "We got your message" in ack.content.decode()
+    first = post_signed(client, SMS, sms_params("SM1", body="Hello"))
+    # a number we know nothing about: no preferences, so nothing goes back to a phone that may
+    # not be theirs alone
+    assert "<Message>" not in first.content.decode()
+    kept = Notification.objects.get(kind="victim.sms_ack")
+    assert kept.status == Notification.Status.SUPPRESSED
+    assert "No safe-contact preferences" in kept.reason
 
-    reply = post_signed(client, SMS, sms_params("SM2", body=" STOP "))
+    case = Case.objects.get()
+    victim = Person.objects.create(
+        phone="+447700900123", contact_preferences={"contact": "only_if_i_contact_first"}
+    )
+    CasePerson.objects.create(case=case, person=victim, role="victim")
+    ack = post_signed(client, SMS, sms_params("SM2", body="Are you there?"))
+    assert "We got your message" in ack.content.decode()  # they wrote first: a reply may go
+    assert (
+        post_signed(client, SMS, sms_params("SM2", body="Are you there?"))
+        .content.decode()
+        .count("<Message>")
+        == 0
+    )  # a retry of the same message is not answered twice
+
+    reply = post_signed(client, SMS, sms_params("SM3", body=" STOP "))
     assert "<Message>" not in reply.content.decode()
-    assert Case.objects.get().reports.count() == 1  # the keyword is not a report
+    assert case.reports.count() == 2  # the keyword is not a report
     assert sms_opted_out("+447700900123")
 
-    after_stop = post_signed(client, SMS, sms_params("SM3", body="one more thing"))
-    assert (
-        "<Message>" not in after_stop.content.decode()
-    )  # nothing is sent to a number that said STOP
+    after_stop = post_signed(client, SMS, sms_params("SM4", body="one more thing"))
+    assert "<Message>" not in after_stop.content.decode()  # nothing to a number that said STOP
 
-    post_signed(client, SMS, sms_params("SM4", body="start"))
+    post_signed(client, SMS, sms_params("SM5", body="start"))
     assert not sms_opted_out("+447700900123")
-    post_signed(client, SMS, sms_params("SM4", body="start"))  # a retry changes nothing
+    post_signed(client, SMS, sms_params("SM5", body="start"))  # a retry changes nothing
     assert SmsKeyword.objects.count() == 2
+    assert list(
+        Notification.objects.filter(kind="victim.sms_ack")
+        .order_by("pk")
+        .values_list("status", flat=True)
+    ) == ["suppressed", "sent", "suppressed"]
 
 
 def test_delivery_status_is_kept_once_per_status(client: Client) -> None:
