@@ -2,8 +2,9 @@
 Twilio's REST client, in-app through the staff member's live pages. The only module that talks to
 a provider; notifications.services decides what is sent and records what happened.
 
-A transport raises TransientError when trying again later may work (provider down, timeout, rate
-limited) and PermanentError when it will not (no such number)."""
+A transport raises TransientError when trying again later may work (provider down, rate limited),
+PermanentError when it will not (no such number), and OutcomeUnknownError when the provider may
+have the message but never said so (it must not be sent again by itself)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import logging
 import smtplib
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from notifications import realtime
 from notifications.models import Notification
@@ -33,6 +36,11 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Sending cannot work as it is (a refused address); the row fails for staff to see."""
+
+
+class OutcomeUnknownError(Exception):
+    """The request went out and no answer came back (a read timeout, a dropped connection): the
+    provider may have sent the message, so trying again could text the victim twice."""
 
 
 class _IdempotentHttpClient(TwilioHttpClient):
@@ -106,5 +114,19 @@ def _sms(notification: Notification) -> str:
             raise TransientError(f"Twilio answered {exc.status}") from exc
         raise PermanentError(f"Twilio refused the message (error {exc.code})") from exc
     except OSError as exc:  # requests' connection errors and timeouts are OSErrors
-        raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
+        if _never_connected(exc):
+            raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
+        raise OutcomeUnknownError(
+            f"Twilio did not answer ({type(exc).__name__}): the outcome is unknown."
+        ) from exc
     return str(message.sid or "")
+
+
+def _never_connected(exc: OSError) -> bool:
+    """Whether no connection to the provider was ever made, so it cannot have the message."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None  # requests wraps urllib3's MaxRetryError
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        getattr(cause, "reason", None), NewConnectionError
+    )

@@ -389,8 +389,12 @@ if not REDIS_URL:
 # by the sweeper once the broker is back.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# A worker started while Redis is down waits for it instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 600,
+    # A task whose worker vanished is handed out again after this long: longer than any task may
+    # run (CELERY_TASK_TIME_LIMIT), or a running one would be started twice. Tests shorten it.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     "max_retries": 0,
