@@ -344,9 +344,12 @@ def _failed_for_now(row: Notification, error: str) -> None:
     row.save(update_fields=["status", "last_error", "not_before", "attempts"])
 
 
+FAILED_REASON = "Could not be sent: see the error, then retry or contact them another way."
+
+
 def _failed(row: Notification, error: str) -> None:
     row.status, row.last_error = S.FAILED, error[:500]
-    row.reason = "Could not be sent: see the error, then retry or contact them another way."
+    row.reason = FAILED_REASON
     row.save(update_fields=["status", "last_error", "reason", "attempts"])
     if row.to_victim:
         _tell_supervisors_about(row)
@@ -386,8 +389,17 @@ def sweep_outbox() -> int:
     for row in Notification.objects.filter(status=S.SENDING, sent_at__lt=unknown).select_related(
         "case"
     ):
-        _failed(row, "The outcome is unknown: the sender stopped while the provider had it. "
-                "Check with the provider before sending again.")  # fmt: skip
+        # Only if still sending: a delivery report that just settled it wins.
+        if (
+            Notification.objects.filter(pk=row.pk, status=S.SENDING).update(
+                status=S.FAILED,
+                last_error="The outcome is unknown: the provider had it and never answered, or the "
+                "sender stopped. Check with the provider before sending again.",
+                reason=FAILED_REASON,
+            )
+            and row.to_victim
+        ):
+            _tell_supervisors_about(row)
     return len(due)
 
 
@@ -407,11 +419,18 @@ def record_delivery(*, key: str, provider_id: str, status: str) -> None:
             provider_id=provider_id or row.provider_id,
         )
     elif status in ("failed", "undelivered"):
-        Notification.objects.filter(pk=row.pk).exclude(status=S.DELIVERED).update(
-            status=S.FAILED,
-            last_error=f"The provider reported {status}",
-            provider_id=provider_id or row.provider_id,
+        failed = (
+            Notification.objects.filter(pk=row.pk)
+            .exclude(status__in=[S.DELIVERED, S.FAILED])
+            .update(
+                status=S.FAILED,
+                last_error=f"The provider reported {status}",
+                reason=FAILED_REASON,
+                provider_id=provider_id or row.provider_id,
+            )
         )
+        if failed and row.to_victim:
+            _tell_supervisors_about(row)
     elif status in ("sent", "queued", "accepted", "sending"):
         # The provider has it: a send whose outcome we did not know did reach it. A row the
         # provider itself reported failed has its sid, and a late "sent" must not hide that.

@@ -304,3 +304,26 @@ def journey(client, helpline, operator, supervisor, cso, cso_rep, other) -> None
     casework.remind_due_follow_ups()
     casework.resolve_case(case=case, actor=cso_rep, remark=CANARIES["story"])
     casework.send_back(case=case, actor=other, remark=CANARIES["story"])
+
+
+def test_a_message_the_provider_could_not_deliver_is_flagged_to_supervisors_once(
+    helpline, operator, supervisor, django_capture_on_commit_callbacks
+) -> None:
+    from notifications.services import record_delivery, reply_to_victim
+
+    case = victim_case(helpline, operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = reply_to_victim(case=case, actor=operator, channel="sms", text="Made-up reply")
+    Notification.objects.filter(pk=sent.pk).update(provider_id="SM" + "4" * 32)
+
+    for _ in range(2):  # Twilio may report the same failure twice
+        record_delivery(
+            key=str(sent.idempotency_key), provider_id="SM" + "4" * 32, status="undelivered"
+        )
+
+    sent.refresh_from_db()
+    assert sent.status == Notification.Status.FAILED
+    assert sent.last_error == "The provider reported undelivered"
+    (told,) = alerts("outbox.failed")
+    assert told.recipient == supervisor
+    assert told.text == f"A message to the victim of {case.number} could not be sent"
