@@ -12,8 +12,10 @@ from django.views.decorators.cache import never_cache
 from cases import selectors
 from cases.filters import CaseFilter
 from cases.models import Case, ServiceType
-from cases.policy import can_see_identities
+from cases.policy import can_change_case, can_see_identities
 from cases.timeline import readable
+from notifications.forms import MessageForm
+from notifications.selectors import contact_answers, victim_messages
 
 # The case page is where every app's actions on a case meet: what it offers comes from referrals,
 # which decides it from cases.policy (one policy) and the states its services accept.
@@ -70,6 +72,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = request.user
     case = selectors.access_case(user, number, request=request)
     offers = offers_for(user, case)
+    # Writing to the victim: whoever may write on the case (the archived one no one may).
+    writes = can_change_case(user, case)
     return render(
         request,
         "cases/case_detail.html",
@@ -90,5 +94,9 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "note_form": NoteForm() if offers.note else None,
             "history": readable(selectors.case_history(user, case)),
             "earlier_cases": selectors.earlier_cases_from_same_number(user, case),
+            "victim_messages": victim_messages(user, case),
+            "message_form": MessageForm() if writes else None,
+            "contact_answers": contact_answers(case) if writes else [],
+            "may_override": offers.override_consent,
         },
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from helpline.consumers import HelplineConsumer
+from notifications.consumers import StaffAlertsConsumer
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/helpline/", HelplineConsumer.as_asgi()),
+    path("ws/alerts/", StaffAlertsConsumer.as_asgi()),
 ]

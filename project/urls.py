@@ -43,6 +43,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("console/", include("helpline.urls")),
     path("", include("referrals.urls")),
+    path("", include("notifications.urls")),
     path(
         "cases/<str:number>/recordings/<int:report_id>/",
         intake_views.recording,

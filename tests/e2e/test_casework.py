@@ -146,6 +146,7 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
 
 
 def _console_socket_refused(error: str) -> bool:
-    """The operator signs in to the console, whose socket pytest-django's live server (no ASGI)
-    cannot serve: its refusal is expected here (tests/e2e/test_console.py runs daphne for it)."""
-    return "/ws/helpline/" in error or error == "[object Event]"
+    """The console's socket and every staff page's alerts socket, which pytest-django's live
+    server (no ASGI) cannot serve: their refusal is expected here (tests/e2e/test_console.py runs
+    daphne for the sockets)."""
+    return "/ws/helpline/" in error or "/ws/alerts/" in error or error == "[object Event]"

@@ -255,3 +255,33 @@ def test_alerts_are_off_until_chosen_and_say_nothing_about_the_report(
         tab.wait_for_timeout(100)
     assert tab.evaluate("window.shown") == ["New report"]
     assert csp_violations(errors) == []
+
+
+def test_a_new_report_pops_a_toast_on_any_page_of_an_operator_on_duty(
+    daphne: Daphne, open_console
+) -> None:
+    helpline = OrganisationFactory(
+        slug="north-helpline", name="North Helpline", phone_number=HELPLINE_NUMBER
+    )
+    amina = StaffFactory(username="amina", organisation=helpline, role=User.Role.OPERATOR)
+    User.objects.filter(pk=amina.pk).update(on_duty=True)
+    tab, errors = open_console(daphne.base_url, amina)
+    tab.goto("/cases/")  # not the console: alerts reach every staff page
+    expect(tab.get_by_role("link", name="Alerts (0)")).to_be_visible()
+    expect(tab.locator("#alert-toasts")).to_have_attribute("data-socket", "open")
+
+    params = sms_params("SM" + "toast".rjust(32, "0"), body="Made-up words, never in a toast.")
+    params["To"] = HELPLINE_NUMBER
+    assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
+    case = Case.objects.get()
+
+    # The toast says what came in by case number only, and the badge counts it.
+    toast = tab.locator("#alert-toasts .alert-toast")
+    expect(toast).to_contain_text(f"New SMS report {case.number}")
+    expect(toast).not_to_contain_text("Made-up words")
+    expect(tab.get_by_role("link", name="Alerts (1)")).to_be_visible()
+    expect(toast.get_by_role("link", name=f"Open case {case.number}")).to_be_visible()
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)
+    assert csp_violations(errors) == []
+    assert errors == [], errors
