@@ -41,7 +41,7 @@ def _fill_the_report(page: Page) -> None:
     page.get_by_label("Yes, you can contact me").check()
     page.get_by_label("Phone call").check()
     page.get_by_label("Do not leave a voicemail").check()
-    page.get_by_label("When is it safe to contact you? (optional)").fill("Weekdays before 3pm")
+    page.get_by_label("Anything else about when it is safe? (optional)").fill("Weekdays before 3pm")
     page.get_by_label("Phone number (optional)").fill("07700 900123")
 
 
