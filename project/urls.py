@@ -42,6 +42,8 @@ urlpatterns = [
     ),
     path("cases/", include("cases.urls")),
     path("console/", include("helpline.urls")),
+    path("dashboards/", include("dashboards.urls")),
+    path("dashboards/reports/", include("dashboards.report_urls")),
     path("", include("referrals.urls")),
     path("", include("notifications.urls")),
     path(
