@@ -16,8 +16,12 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
         user.has_perm("cases.work_case") or user.has_perm("referrals.log_service")
     ):
         links.append(("Casework", reverse("referrals:workspace")))
+    if user.has_perm("cases.view_figures"):
+        links.append(("Dashboard", reverse("dashboards:live")))
     if user.has_perm("cases.view_case"):
         links.append(("Cases", reverse("cases:list")))
+    if user.has_perm("cases.view_figures"):
+        links.append(("Reports", reverse("reports:snapshot")))
     if user.is_staff:
         links.append(("Administration", reverse("admin:index")))
     return {"nav_links": links}

@@ -17,6 +17,7 @@ _CONFIGURATION = [
         ("cases", "servicetype"),
         ("cases", "discardreason"),
         ("cases", "relationship"),
+        ("cases", "area"),
         ("notifications", "messagetemplate"),
     ]
     for action in ("view", "add", "change")

@@ -12,10 +12,12 @@ from accounts.access import password_step, public
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's starting page: the live queue for those who triage, the casework lists for CSO
-    staff, the cases others may read, or the configuration for admins."""
+    """Each role's starting page: the live queue for those who triage, the dashboard for monitors,
+    the casework lists for CSO staff, the cases others may read, or the configuration for admins."""
     if request.user.has_perm("cases.work_case"):
         return redirect("helpline:queue")
+    if request.user.has_perm("cases.view_figures"):
+        return redirect("dashboards:live")
     if request.user.has_perm("referrals.log_service"):
         return redirect("referrals:workspace")
     if request.user.has_perm("cases.view_case"):

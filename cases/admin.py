@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.models import Category, DiscardReason, Relationship, ServiceType
+from cases.models import Area, Category, DiscardReason, Relationship, ServiceType
 
 
 class LookupAdmin(SimpleHistoryAdmin):
@@ -19,5 +19,5 @@ class LookupAdmin(SimpleHistoryAdmin):
         return False  # retire entries with "active", so old cases keep their meaning
 
 
-for model in (Category, ServiceType, DiscardReason, Relationship):
+for model in (Category, ServiceType, DiscardReason, Relationship, Area):
     admin.site.register(model, LookupAdmin)

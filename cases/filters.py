@@ -14,6 +14,7 @@ class CaseFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Case.Channel.choices)
     category = django_filters.CharFilter(field_name="category__code")
     priority = django_filters.ChoiceFilter(choices=Case.Priority.choices)
+    area = django_filters.CharFilter(field_name="area__code")
     organisation = django_filters.CharFilter(method="filter_organisation")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

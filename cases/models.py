@@ -67,6 +67,13 @@ class Relationship(Lookup):
     history = HistoricalRecords()
 
 
+class Area(Lookup):
+    """Where a case belongs for the figures (a district, a borough). The incident's own location is
+    encrypted free text, so reports filter and count by this list instead."""
+
+    history = HistoricalRecords()
+
+
 class CaseNumber(models.Model):
     """One row per case number ever handed out. The auto-increment key is the serial: the database
     allocates it without a lock, a rolled-back case leaves a gap, and no number is ever reused."""
@@ -108,6 +115,7 @@ class Case(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True)
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.STANDARD)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -117,6 +125,9 @@ class Case(models.Model):
         related_name="claimed_cases",
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # when it was first claimed (never cleared): the reports' "time to first contact", kept here
+    # because finding it in the history for a year of cases takes seconds
+    first_claimed_at = models.DateTimeField(null=True, blank=True)
     # a call that ended without a message: someone must call back (when that is safe)
     needs_callback = models.BooleanField(default=False)
     discard_reason = models.ForeignKey(
@@ -143,9 +154,26 @@ class Case(models.Model):
         indexes = [
             # the live queue and every list: a helpline's cases by status, newest first
             models.Index(fields=["helpline", "status", "created_at"]),
-            models.Index(fields=["created_at"]),
             # the daily archival: closed cases by when they were closed
             models.Index(fields=["status", "closed_at"]),
+            # cases by when they came in; for snapshot reports (dashboards.reports) a period's cases
+            # are grouped and filtered by these columns from the index alone, however the table's
+            # rows lie on disk (PostgreSQL; elsewhere it is a plain created_at index)
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "helpline",
+                    "status",
+                    "channel",
+                    "category",
+                    "priority",
+                    "area",
+                    "discard_reason",
+                    "first_claimed_at",
+                    "closed_at",
+                ],
+                name="case_snapshot",
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:
@@ -241,6 +269,11 @@ class Report(models.Model):
         indexes = [
             # repeat contact and "the open case of this number": newest report from a number
             models.Index(fields=["sender_index", "received_at"], name="report_sender_newest"),
+            # the live dashboard's "reports in the last hour, today" by channel, from the index
+            # alone (PostgreSQL; elsewhere a plain received_at index)
+            models.Index(
+                fields=["received_at"], include=["channel", "case"], name="report_received"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -161,3 +161,22 @@ def notes_visible(user: AnyUser) -> Q:
     if not can_see_identities(user):
         return mine
     return mine | Q(shared=True)
+
+
+def can_view_figures(user: AnyUser) -> bool:
+    """Dashboards and snapshot reports, over the cases visible_cases gives: supervisors (their
+    helpline's) and monitors (all)."""
+    staff = _staff(user)
+    return staff is not None and staff.has_perm("cases.view_figures")
+
+
+def can_export_case_list(user: AnyUser) -> bool:
+    """A list of their helpline's case numbers with status, channel and kind (no people, no notes):
+    supervisors. Monitors get figures only."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and _kind(staff) == Organisation.Kind.HELPLINE
+        and staff.has_perm("cases.view_figures")
+        and staff.has_perm("cases.supervise_case")
+    )

@@ -118,7 +118,8 @@ def move_case(*, case: Case, to: str, actor: AbstractBaseUser | None, reason: st
     update_fields = ["status", "updated_at"]
     if to == Case.Status.IN_TRIAGE:
         locked.claimed_by, locked.claimed_at = actor, timezone.now()  # type: ignore[assignment]
-        update_fields += ["claimed_by", "claimed_at"]
+        locked.first_claimed_at = locked.first_claimed_at or locked.claimed_at
+        update_fields += ["claimed_by", "claimed_at", "first_claimed_at"]
     elif previous == Case.Status.IN_TRIAGE and to == Case.Status.NEW:
         locked.claimed_by, locked.claimed_at = None, None
         update_fields += ["claimed_by", "claimed_at"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from dashboards import views
 
 app_name = "dashboards"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.live, name="live"),
+    path("tiles/", views.tiles, name="tiles"),
+]

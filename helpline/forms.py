@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from cases.models import Case, CasePerson, Category, DiscardReason, Relationship
+from cases.models import Area, Case, CasePerson, Category, DiscardReason, Relationship
 from cases.services import IncidentDetails
 from intake.contact import (
     HALF_HOURS,
@@ -109,6 +109,14 @@ class VerifyForm(ConsoleForm):
         choices=Case.Priority.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose a priority"},
+    )
+    area = _active(
+        Area,
+        label="Area",
+        required=False,
+        empty_label="Not known",
+        help_text="Where the case is counted in reports.",
+        error_messages={"invalid_choice": "Choose an area from the list"},
     )
     incident_date = forms.DateField(
         label="When it happened",
@@ -228,6 +236,7 @@ class VerifyForm(ConsoleForm):
             ),
             victim=self.victim(),
             perpetrators=perpetrators,
+            area=data.get("area"),
         )
 
     def values(self) -> dict[str, Any]:
@@ -252,6 +261,7 @@ def initial_for(case: Case) -> dict[str, Any]:
     return {
         "category": case.category,
         "priority": case.priority,
+        "area": case.area,
         "incident_date": timezone.localdate(occurred) if occurred else None,
         "incident_place": case.incident_location,
         "incident_description": case.incident_description,

@@ -34,15 +34,36 @@ class NotificationEvent(TypedDict):
     notification_id: int
 
 
+class FiguresChanged(TypedDict):
+    """To dashboards: something they count changed. No more than that: each socket re-reads the
+    figures its user may see (dashboards.live)."""
+
+    type: Literal["figures.changed"]
+
+
+HELPLINE_GROUP_PREFIX = "helpline."
+DASHBOARD_ALL_GROUP = "dashboard.all"  # monitors: every helpline's figures
+
+
 def helpline_group(organisation_id: int) -> str:
-    return f"helpline.{organisation_id}"
+    return f"{HELPLINE_GROUP_PREFIX}{organisation_id}"
+
+
+def dashboard_helpline_group(organisation_id: int) -> str:
+    """A helpline's supervisors' dashboards."""
+    return f"dashboard.helpline.{organisation_id}"
+
+
+def dashboard_groups(helpline_id: int) -> list[str]:
+    """Every dashboard that counts this helpline's cases."""
+    return [DASHBOARD_ALL_GROUP, dashboard_helpline_group(helpline_id)]
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent) -> None:
+def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | FiguresChanged) -> None:
     layer = get_channel_layer()
     for group in groups:
         async_to_sync(layer.group_send)(group, {"type": "lantern.event", "event": event})
@@ -50,9 +71,32 @@ def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent) -> No
 
 def broadcast_on_commit(groups: Iterable[str], event: CaseEvent) -> None:
     """Send once the surrounding transaction commits; never for a change that rolled back. A failed
-    send is logged, not raised: the change is already stored and consumers resync on reconnect."""
+    send is logged, not raised: the change is already stored and consumers resync on reconnect.
+
+    Every case event also tells the dashboards of the case's helpline that their figures changed:
+    here, so no service can move a case without the dashboards hearing of it. A separate callback,
+    so a failed send to one audience still lets the other hear."""
     groups = list(groups)
+    dashboards = list(
+        dict.fromkeys(
+            group
+            for helpline_id in sorted(_helplines_of(groups))
+            for group in dashboard_groups(helpline_id)
+        )
+    )
     transaction.on_commit(lambda: broadcast(groups, event), robust=True)
+    if dashboards:
+        changed = FiguresChanged(type="figures.changed")
+        transaction.on_commit(lambda: broadcast(dashboards, changed), robust=True)
+
+
+def _helplines_of(groups: list[str]) -> set[int]:
+    """The helplines a case event is for: services address it to the case's helpline group."""
+    return {
+        int(group.removeprefix(HELPLINE_GROUP_PREFIX))
+        for group in groups
+        if group.startswith(HELPLINE_GROUP_PREFIX)
+    }
 
 
 def notify_user(user_id: int | None, notification_id: int) -> None:

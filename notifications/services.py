@@ -51,6 +51,7 @@ ALERT_KINDS: dict[str, str] = {
     "follow_up.due": "A follow-up of yours is due",
     "follow_ups.digest": "The morning list of follow-ups due",
     "outbox.failed": "A message could not be sent (supervisors)",
+    "export.ready": "An export you asked for is ready to download",
 }
 
 

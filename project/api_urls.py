@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
+from dashboards.api import SnapshotView
 from referrals import api as casework
 from triage import api as triage
 
@@ -52,4 +53,5 @@ urlpatterns = [
     ),
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
+    path("reports/snapshot/", SnapshotView.as_view(), name="reports-snapshot"),
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from dashboards.consumers import DashboardConsumer
 from helpline.consumers import HelplineConsumer
 from notifications.consumers import StaffAlertsConsumer
 
 websocket_urlpatterns: list[URLPattern] = [
     path("ws/helpline/", HelplineConsumer.as_asgi()),
     path("ws/alerts/", StaffAlertsConsumer.as_asgi()),
+    path("ws/dashboard/", DashboardConsumer.as_asgi()),
 ]

@@ -30,6 +30,8 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Remind follow-ups that are due": ("referrals.tasks.remind_due_follow_ups", 300),
     # Closed cases past ARCHIVE_AFTER_DAYS become read-only, at night when nobody is working them.
     "Archive closed cases": ("cases.tasks.archive_closed_cases", {"minute": "30", "hour": "2"}),
+    # Exports built in the background are kept EXPORT_KEEP_HOURS for their owner, then deleted.
+    "Delete expired exports": ("dashboards.tasks.delete_expired_exports", 3600),
 }
 
 

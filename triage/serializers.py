@@ -6,15 +6,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cases.models import Case, Category, DiscardReason, Relationship
+from cases.models import Area, Case, Category, DiscardReason, Relationship
 from cases.services import IncidentDetails
 from project.phones import to_e164
 from triage.services import PerpetratorDetails, Verification, VictimRecord
 
 
-def _active(model: type) -> Any:
+def _active(model: type, **kwargs: Any) -> Any:
     return serializers.SlugRelatedField(
-        slug_field="code", queryset=model.objects.filter(is_active=True)
+        slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs
     )
 
 
@@ -54,6 +54,8 @@ class PerpetratorSerializer(serializers.Serializer):
 class VerifySerializer(serializers.Serializer):
     category = _active(Category)
     priority = serializers.ChoiceField(choices=Case.Priority.values)
+    # an extension of the contract: the area the figures count the case under (a code, optional)
+    area = _active(Area, required=False, allow_null=True)
     incident = IncidentSerializer(required=False)
     victim = VictimSerializer(required=False)
     perpetrators = PerpetratorSerializer(many=True, required=False, max_length=20)
@@ -76,6 +78,7 @@ class VerifySerializer(serializers.Serializer):
             if victim
             else None,
             perpetrators=[PerpetratorDetails(**p) for p in data.get("perpetrators", [])],
+            area=data.get("area"),
         )
 
 

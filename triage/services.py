@@ -14,7 +14,15 @@ from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, CasePerson, Category, DiscardReason, Person, Relationship
+from cases.models import (
+    Area,
+    Case,
+    CasePerson,
+    Category,
+    DiscardReason,
+    Person,
+    Relationship,
+)
 from cases.policy import can_work_case
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case
 from cases.workflow import CaseError, NotAllowedError
@@ -64,6 +72,7 @@ class Verification:
     incident: IncidentDetails = field(default_factory=IncidentDetails)
     victim: VictimRecord | None = None
     perpetrators: list[PerpetratorDetails] = field(default_factory=list)
+    area: Area | None = None
 
 
 def _lock(case: Case, actor: User) -> Case:
@@ -179,13 +188,14 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
     incident = verification.incident
     locked.category = verification.category
     locked.priority = verification.priority
+    locked.area = verification.area or locked.area
     locked.incident_occurred_at = incident.occurred_at or locked.incident_occurred_at
     locked.incident_location = incident.location or locked.incident_location
     locked.incident_description = incident.description or locked.incident_description
     attribute_change(locked, actor=actor, reason="Details recorded at verification")
     locked.save(
         update_fields=[
-            "category", "priority", "incident_occurred_at", "incident_location",
+            "category", "priority", "area", "incident_occurred_at", "incident_location",
             "incident_description", "updated_at",
         ]
     )  # fmt: skip

@@ -308,6 +308,17 @@ ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=90)
 # Case files (PDF) one person may print, e.g. "30/h"; more is refused with 429 for a while.
 CASE_PRINT_RATE = env.str("CASE_PRINT_RATE", default="30/h")
 
+# Reports and exports
+# Counts from 1 to this minus one are shown as "<N" in every export and in shareable reports: in a
+# small district a count of 1 or 2 can single out a victim.
+SMALL_NUMBER_THRESHOLD = env.int("SMALL_NUMBER_THRESHOLD", default=5)
+# A case list longer than this is built by Celery and offered for download when ready.
+EXPORT_ASYNC_ROWS = env.int("EXPORT_ASYNC_ROWS", default=5000)
+# Exports one person may have being built at once; one more is refused with 429.
+EXPORT_MAX_RUNNING = env.int("EXPORT_MAX_RUNNING", default=2)
+# How long a finished export stays downloadable.
+EXPORT_KEEP_HOURS = env.int("EXPORT_KEEP_HOURS", default=24)
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -58,11 +58,16 @@ def test_allowed_move_changes_status_and_leaves_history(
         operator,
         "Because the test says so",
     )
-    assert len(captured_broadcasts) == 1
+    assert len(captured_broadcasts) == 2
     groups, event = captured_broadcasts[0]
     assert groups == [f"helpline.{case.helpline_id}"]
     assert event["case"]["number"] == case.number
     assert event["case"]["status"] == target
+    # ...and the dashboards counting that helpline hear that their figures changed, nothing more
+    assert captured_broadcasts[1] == (
+        ["dashboard.all", f"dashboard.helpline.{case.helpline_id}"],
+        {"type": "figures.changed"},
+    )
 
 
 @pytest.mark.parametrize(("current", "target"), [p for p in ALL_PAIRS if p not in CONTRACT_MOVES])

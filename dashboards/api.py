@@ -1,0 +1,45 @@
+"""The reports part of /api/v1/: the snapshot's figures as JSON (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.policy import can_view_figures
+from dashboards.reports import (
+    FILTER_NAMES,
+    InvalidFiltersError,
+    shareable_only,
+    snapshot,
+    suppress,
+)
+
+
+class SnapshotView(APIView):
+    """Figures for a period (default: the last 30 days) with the case list's filters. Suppressed
+    (counts from 1 to SMALL_NUMBER_THRESHOLD - 1 as "<N") for monitors, and with `shareable=1`."""
+
+    @extend_schema(
+        parameters=[
+            *(OpenApiParameter(name, OpenApiTypes.STR) for name in FILTER_NAMES),
+            OpenApiParameter("shareable", OpenApiTypes.BOOL),
+        ],
+        responses=dict[str, Any],
+    )
+    def get(self, request: Request) -> Response:
+        if not can_view_figures(request.user):
+            raise PermissionDenied("Reports are for supervisors and monitors.")
+        try:
+            figures = snapshot(request.user, request.query_params)
+        except InvalidFiltersError as error:
+            raise ValidationError(error.errors) from error
+        if shareable_only(request.user) or request.query_params.get("shareable") in ("1", "true"):
+            figures = suppress(figures)
+        return Response(figures)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ExportKind(models.TextChoices):
+    FIGURES_CSV = "figures_csv", "Figures (CSV)"
+    FIGURES_XLSX = "figures_xlsx", "Figures (XLSX)"
+    CASES_CSV = "cases_csv", "Case list (CSV)"
+    CASES_XLSX = "cases_xlsx", "Case list (XLSX)"
+    SNAPSHOT_PDF = "snapshot_pdf", "Snapshot report (PDF)"
+
+
+class ExportJob(models.Model):
+    """A case list too long to build in the request, built by Celery (dashboards.tasks). Its file
+    is kept here, for its owner only, until `expires_at`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being built"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    kind = models.CharField(max_length=16, choices=ExportKind.choices)
+    filters = models.JSONField(default=dict)  # filter names and values only (dashboards.reports)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent of the rows written
+    row_count = models.PositiveIntegerField(default=0)
+    filename = models.CharField(max_length=100, blank=True)
+    content = models.BinaryField(null=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # "how many exports is this person building": the concurrency cap
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ExportLog(models.Model):
+    """Who exported what, with which filters, when (DESIGN rule 8; UX 36). Written in the request
+    that delivers a file, or by the task that builds one; a download of a built file is a row too.
+    The filters are codes and dates only: no personal data ever reaches an export's filters."""
+
+    class Action(models.TextChoices):
+        EXPORTED = "exported", "Exported"
+        DOWNLOADED = "downloaded", "Downloaded a file built earlier"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=16, choices=ExportKind.choices)
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.EXPORTED)
+    filters = models.JSONField(default=dict)
+    row_count = models.PositiveIntegerField(default=0)
+    job = models.ForeignKey(ExportJob, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.action} by {self.user_id}"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def build_export(job_id: int) -> None:
+    """A case list too long to build in the request (dashboards.jobs)."""
+    from dashboards.jobs import build_case_list
+
+    build_case_list(job_id)
+
+
+@shared_task(ignore_result=True)
+def delete_expired_exports() -> int:
+    """Hourly (project.schedules): built files past EXPORT_KEEP_HOURS, and dead jobs."""
+    from dashboards.jobs import delete_expired
+
+    return delete_expired()
