@@ -8,36 +8,28 @@ says nothing, actions go over HTTP. Messages are the CaseSummary fields only, ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import random
 import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
 from accounts.models import User
+from accounts.sockets import StaffSocket
 from helpline.selectors import queue_snapshot, queue_watchers
 from notifications.realtime import helpline_group, user_group
 
-logger = logging.getLogger(__name__)
 
-FORBIDDEN = 4403  # CONTRACT: "others are refused: handshake 403 or close code 4403"
-TRY_AGAIN = 1011  # RFC 6455 "internal error": the check itself failed, not the user
-_jitter = random.Random()  # noqa: S311 - spreads timing only, guards nothing
+class HelplineConsumer(StaffSocket):
+    async def watcher(self, session_key: str) -> User | None:
+        return await _checks_for_this_loop().watcher(session_key)
 
+    def identity(self, watcher: User) -> tuple[Any, ...]:
+        return (watcher.pk, watcher.organisation_id)
 
-class HelplineConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        self.revoked = False
-        self.recheck_task: asyncio.Task[None] | None = None
-        user = await self._current_user()
+        user = await self.admit()
         if user is None:
-            await self.close(code=FORBIDDEN)  # before accept: the handshake is refused
             return
-        self.user_id, self.organisation_id = user.pk, user.organisation_id
         # Join before reading the snapshot, so no event falls between the two. Events that raced
         # the read arrive after it (a consumer handles one message at a time) and describe the
         # same or a later state, so a client that upserts rows by case number ends up correct.
@@ -47,65 +39,12 @@ class HelplineConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         cases = await database_sync_to_async(queue_snapshot)(user)
         await self.send_json({"type": "queue.snapshot", "cases": cases})
-        interval = float(getattr(settings, "WS_RECHECK_SECONDS", 60))
-        self.recheck_task = asyncio.create_task(self._recheck_every(interval))
-
-    async def disconnect(self, code: int) -> None:
-        if self.recheck_task is not None:
-            self.recheck_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.recheck_task
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Ignored: nothing a client says changes what it is sent, and a malformed frame must not
-        end the consumer."""
+        self.keep_checking()
 
     async def lantern_event(self, message: dict[str, Any]) -> None:
         """An event from notifications.realtime, passed on unchanged to a user still allowed it."""
-        if await self._still_allowed():
+        if await self.still_allowed() is not None:
             await self.send_json(message["event"])
-
-    async def _recheck_every(self, interval: float) -> None:
-        try:
-            while True:
-                # Jittered, never longer than the interval: sockets that reconnected together
-                # after a deploy do not all hit the database in the same instant.
-                await asyncio.sleep(interval * _jitter.uniform(0.5, 1.0))
-                if not await self._still_allowed():
-                    return
-        except Exception:
-            # Fail closed but not "forbidden": the client reconnects, and the handshake's own
-            # check decides whether it gets back in.
-            logger.exception("helpline_socket_recheck_failed")
-            await self._revoke(code=TRY_AGAIN)
-
-    async def _still_allowed(self) -> bool:
-        """Whether the session still belongs to the same user, allowed to watch the same helpline;
-        if not, the socket is closed and no further event is sent on it."""
-        if self.revoked:
-            return False
-        user = await self._current_user()
-        if (
-            user is not None
-            and user.pk == self.user_id
-            and user.organisation_id == self.organisation_id
-        ):
-            return True
-        await self._revoke()
-        return False
-
-    async def _revoke(self, code: int = FORBIDDEN) -> None:
-        if self.revoked:
-            return
-        self.revoked = True  # from now on no event is sent here; the groups go on disconnect
-        await self.close(code=code)
-
-    async def _current_user(self) -> User | None:
-        session = self.scope.get("session")
-        session_key = session.session_key if session is not None else None
-        if not session_key:
-            return None
-        return await _checks_for_this_loop().watcher(session_key)
 
 
 class _Checks:
