@@ -357,16 +357,11 @@ def _failed(row: Notification, error: str) -> None:
 
 
 def _tell_supervisors_about(row: Notification) -> None:
-    from accounts.models import User
+    from accounts.selectors import staff_with
 
-    supervisors = User.objects.filter(
-        organisation_id=row.case.helpline_id,
-        is_active=True,
-        groups__permissions__codename="supervise_case",
-    ).distinct()
     with transaction.atomic():
         notify_staff(
-            users=supervisors,
+            users=staff_with(row.case.helpline_id, "cases.supervise_case"),
             kind="outbox.failed",
             case_number=row.case_number,
             text=f"A message to the victim of {row.case_number} could not be sent",

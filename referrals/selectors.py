@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.selectors import with_permissions
 from cases.models import Case
 from cases.policy import visible_cases
 from referrals.models import FollowUp, Referral
@@ -148,18 +149,10 @@ def my_follow_ups(user: AbstractBaseUser) -> QuerySet[FollowUp]:
 def people_taking_referrals(organisations: Iterable[Organisation]) -> QuerySet[User]:
     """Active staff of these organisations who may answer a referral and then serve the case:
     the people a referral can name."""
+    staff = User.objects.filter(organisation__in=organisations, is_active=True)
     return (
-        User.objects.filter(organisation__in=organisations, is_active=True)
-        .filter(
-            groups__permissions__codename="respond_referral",
-            groups__permissions__content_type__app_label="referrals",
-        )
-        .filter(
-            groups__permissions__codename="log_service",
-            groups__permissions__content_type__app_label="referrals",
-        )
+        with_permissions(staff, "referrals.respond_referral", "referrals.log_service")
         .select_related("organisation")
-        .distinct()
         .order_by("organisation__name", "username")
     )
 

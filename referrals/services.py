@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.selectors import staff_with
 from cases.models import Case, CaseNote, FollowUpKind, ServiceType
 from cases.policy import (
     can_change_case,
@@ -59,18 +60,6 @@ def _lock_referral(referral: Referral) -> tuple[Case, Referral]:
         .get(pk=referral.pk)
     )
     return case, locked
-
-
-def _staff_with(organisation_id: int, permission: str) -> list[User]:
-    app_label, codename = permission.split(".")
-    return list(
-        User.objects.filter(
-            organisation_id=organisation_id,
-            is_active=True,
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label=app_label,
-        ).distinct()
-    )
 
 
 def _tell(users: Iterable[User], *, kind: str, case: Case, text: str) -> None:
@@ -169,7 +158,7 @@ def refer_case(*, case: Case, actor: User, request: ReferralRequest) -> Referral
     if locked.status == S.VERIFIED:
         locked = move_case(case=locked, to=S.REFERRED, actor=actor, reason=why)
     _tell(
-        [assignee] if assignee else _staff_with(organisation.pk, "referrals.respond_referral"),
+        [assignee] if assignee else staff_with(organisation.pk, "referrals.respond_referral"),
         kind="referral.received",
         case=locked,
         text=f"New referral: case {locked.number}",
@@ -271,7 +260,7 @@ def withdraw_referral(*, referral: Referral, actor: User) -> Referral:
     _tell(
         [locked.assignee]
         if locked.assignee
-        else _staff_with(locked.organisation_id, "referrals.respond_referral"),
+        else staff_with(locked.organisation_id, "referrals.respond_referral"),
         kind="referral.withdrawn",
         case=case,
         text=f"Referral withdrawn: case {case.number}",
@@ -409,7 +398,7 @@ def resolve_case(*, case: Case, actor: User, remark: str) -> Case:
     if settled.status == S.RESOLVED:
         holders = [locked.claimed_by] if locked.claimed_by else []
         _tell(
-            holders or _staff_with(locked.helpline_id, "cases.supervise_case"),
+            holders or staff_with(locked.helpline_id, "cases.supervise_case"),
             kind="case.resolved",
             case=locked,
             text=f"Case {locked.number} is resolved: check with the victim and close it",
@@ -479,7 +468,7 @@ def flag_overdue_referrals(*, now: datetime | None = None) -> int:
             referral.save(update_fields=["escalated_at"])
             case = referral.case
             _tell(
-                [referral.referred_by, *_staff_with(case.helpline_id, "cases.supervise_case")],
+                [referral.referred_by, *staff_with(case.helpline_id, "cases.supervise_case")],
                 kind="referral.overdue",
                 case=case,
                 text=f"Referral of {case.number} to {referral.organisation.name} not answered in time",

@@ -14,6 +14,7 @@ from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import staff_with
 from cases.models import (
     Area,
     Case,
@@ -141,12 +142,9 @@ def alert_sla_breaches(*, now: datetime | None = None) -> int:
     told = Notification.objects.filter(kind="queue.sla_breach").values("case_number")
     reported = 0
     for case in Case.objects.filter(overdue_unclaimed(now)).exclude(number__in=told):
-        supervisors = User.objects.filter(
-            organisation_id=case.helpline_id, is_active=True, role=User.Role.SUPERVISOR
-        )
         with transaction.atomic():
             notify_staff(
-                users=supervisors,
+                users=staff_with(case.helpline_id, "cases.supervise_case"),
                 kind="queue.sla_breach",
                 case_number=case.number,
                 text=f"{case.get_priority_display()} report {case.number} waits past its target",
