@@ -15,11 +15,8 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from accounts.services import set_role
@@ -28,22 +25,23 @@ from cases.services import IncomingReport, move_case, open_case
 from dashboards.live import LiveFigures
 from project.asgi import application
 from tests.factories import StaffFactory
+from tests.sockets import (
+    FORBIDDEN,
+    LOSING_ACCESS,
+    OUR_ORIGIN,
+    closed_with,
+    disable,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/dashboard/"
-OUR_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-FORBIDDEN = 4403
 SENDER = "+447700900654"  # Ofcom's drama range
 BODY = "Made-up words that no dashboard may carry."
 
 
 # Helpers ------------------------------------------------------------------------------------------
-
-
-def session_cookie(client: Client) -> tuple[bytes, bytes]:
-    name = settings.SESSION_COOKIE_NAME
-    return (b"cookie", f"{name}={client.cookies[name].value}".encode())
 
 
 def communicator(*headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
@@ -59,12 +57,6 @@ async def handshake(*headers: tuple[bytes, bytes]) -> tuple[bool, int | str | No
 
 async def receive(socket: WebsocketCommunicator, timeout: float = 5) -> dict[str, Any]:
     return await socket.receive_json_from(timeout=timeout)
-
-
-async def closed_with(socket: WebsocketCommunicator) -> int | None:
-    output = await socket.receive_output(timeout=5)
-    assert output["type"] == "websocket.close", output
-    return output.get("code")
 
 
 def sms() -> IncomingReport:
@@ -319,20 +311,6 @@ async def test_what_the_client_sends_is_ignored(connect, monitor: User) -> None:
 # Losing the right to watch (AUTH-07) --------------------------------------------------------------
 
 
-def disable(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(is_active=False)
-
-
-def log_out_everywhere(user: User) -> None:
-    for session in Session.objects.all():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-
-
-def remove_device(user: User) -> None:
-    TOTPDevice.objects.filter(user=user).delete()
-
-
 def make_operator(user: User) -> None:
     """A role in the same helpline without figures."""
     set_role(user=user, role=User.Role.OPERATOR)
@@ -342,7 +320,7 @@ def move_to_another_helpline(user: User) -> None:
     User.objects.filter(pk=user.pk).update(organisation=StaffFactory().organisation)
 
 
-REVOCATIONS = [disable, log_out_everywhere, remove_device, make_operator, move_to_another_helpline]
+REVOCATIONS = [*LOSING_ACCESS, make_operator, move_to_another_helpline]
 
 
 @pytest.mark.parametrize("revoke", REVOCATIONS, ids=lambda f: f.__name__)

@@ -17,7 +17,6 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -33,23 +32,25 @@ from helpline.selectors import may_work_cases
 from notifications.realtime import notify_user
 from project.asgi import application
 from tests.factories import CaseFactory, StaffFactory
+from tests.sockets import (
+    FORBIDDEN,
+    LOSING_ACCESS,
+    OUR_ORIGIN,
+    closed_with,
+    disable,
+    log_out_everywhere,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/helpline/"
-OUR_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-FORBIDDEN = 4403
 SUMMARY_FIELDS = {"number", "status", "channel", "priority", "created_at", "claimed_by"}
 SENDER = "+447700900123"  # Ofcom's drama range
 BODY = "Made-up test message: please call me after six."
 
 
 # Helpers ------------------------------------------------------------------------------------------
-
-
-def session_cookie(client: Client) -> tuple[bytes, bytes]:
-    name = settings.SESSION_COOKIE_NAME
-    return (b"cookie", f"{name}={client.cookies[name].value}".encode())
 
 
 def communicator(*headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
@@ -67,13 +68,6 @@ async def handshake(*headers: tuple[bytes, bytes]) -> tuple[bool, int | str | No
 
 async def receive(socket: WebsocketCommunicator) -> dict[str, Any]:
     return await socket.receive_json_from(timeout=5)
-
-
-async def closed_with(socket: WebsocketCommunicator) -> int | None:
-    """The close code of the socket's next output (fails if it sends anything else first)."""
-    output = await socket.receive_output(timeout=5)
-    assert output["type"] == "websocket.close", output
-    return output.get("code")
 
 
 def sms() -> IncomingReport:
@@ -418,21 +412,6 @@ async def test_a_quiet_socket_still_hears_the_next_case(
 # Losing the right to watch (AUTH-07) --------------------------------------------------------------
 
 
-def disable(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(is_active=False)
-
-
-def log_out_everywhere(user: User) -> None:
-    """What logout() does to the session row: gone (flush deletes it)."""
-    for session in Session.objects.all():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-
-
-def remove_device(user: User) -> None:
-    TOTPDevice.objects.filter(user=user).delete()
-
-
 def make_administrator(user: User) -> None:
     """A role in the same helpline without the work permission (configuration only)."""
     set_role(user=user, role=User.Role.ADMIN)
@@ -442,19 +421,7 @@ def move_to_another_helpline(user: User) -> None:
     User.objects.filter(pk=user.pk).update(organisation=StaffFactory().organisation)
 
 
-def change_password(user: User) -> None:
-    user.set_password("another made-up passphrase")
-    user.save(update_fields=["password"])
-
-
-REVOCATIONS = [
-    disable,
-    log_out_everywhere,
-    remove_device,
-    make_administrator,
-    move_to_another_helpline,
-    change_password,
-]
+REVOCATIONS = [*LOSING_ACCESS, make_administrator, move_to_another_helpline]
 
 
 @pytest.mark.parametrize("revoke", REVOCATIONS, ids=lambda f: f.__name__)

@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,18 +19,19 @@ from notifications.models import Notification
 from notifications.realtime import broadcast, user_group
 from notifications.services import notify_staff
 from project.asgi import application
+from tests.sockets import (
+    FORBIDDEN,
+    LOSING_ACCESS,
+    OUR_ORIGIN,
+    closed_with,
+    log_out_everywhere,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/alerts/"
-OUR_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-FORBIDDEN = 4403
 ALERT_TEXT = "Made-up alert: case LNT-2026-000042 is handed to you"
-
-
-def session_cookie(client: Client) -> tuple[bytes, bytes]:
-    name = settings.SESSION_COOKIE_NAME
-    return (b"cookie", f"{name}={client.cookies[name].value}".encode())
 
 
 def communicator(*headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
@@ -44,12 +43,6 @@ async def handshake(*headers: tuple[bytes, bytes]) -> tuple[bool, int | str | No
     outcome = await socket.connect(timeout=5)
     await socket.disconnect()
     return outcome
-
-
-async def closed_with(socket: WebsocketCommunicator) -> int | None:
-    output = await socket.receive_output(timeout=5)
-    assert output["type"] == "websocket.close", output
-    return output.get("code")
 
 
 @database_sync_to_async
@@ -209,26 +202,7 @@ async def test_what_the_client_sends_is_ignored(operator_socket: WebsocketCommun
 # Losing the right to listen -------------------------------------------------------------------------
 
 
-def disable(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(is_active=False)
-
-
-def log_out_everywhere(user: User) -> None:
-    for session in Session.objects.all():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-
-
-def remove_device(user: User) -> None:
-    TOTPDevice.objects.filter(user=user).delete()
-
-
-def change_password(user: User) -> None:
-    user.set_password("another made-up passphrase")
-    user.save(update_fields=["password"])
-
-
-REVOCATIONS = [disable, log_out_everywhere, remove_device, change_password]
+REVOCATIONS = LOSING_ACCESS
 
 
 @pytest.mark.parametrize("revoke", REVOCATIONS, ids=lambda f: f.__name__)
