@@ -15,7 +15,7 @@ from project.phones import to_e164
 
 
 def list_cases(user: AbstractBaseUser, *, q: str = "") -> QuerySet[Case]:
-    cases = visible_cases(user).select_related("category", "claimed_by", "helpline")
+    cases = visible_cases(user).select_related("category", "area", "claimed_by", "helpline")
     if q:
         cases = cases.filter(_search(user, q))
     return cases
@@ -61,7 +61,7 @@ def access_case(
     follow_ups = Case._meta.get_field("follow_ups").related_model  # referrals sits above cases
     case = (
         visible_cases(user)
-        .select_related("category", "claimed_by", "helpline")
+        .select_related("category", "area", "claimed_by", "helpline")
         .prefetch_related(
             Prefetch("reports", queryset=Report.objects.order_by("received_at", "pk")),
             Prefetch(

@@ -126,13 +126,14 @@ class NoteSerializer(serializers.Serializer):
 
 class CaseListSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.code", default=None)
+    area = serializers.CharField(source="area.code", default=None)
     claimed_by = serializers.CharField(source="claimed_by.username", default=None)
     helpline = serializers.CharField(source="helpline.slug")
 
     class Meta:
         model = Case
         fields = [
-            "number", "status", "channel", "category", "priority", "helpline",
+            "number", "status", "channel", "category", "area", "priority", "helpline",
             "created_at", "updated_at", "claimed_by", "claimed_at", "needs_callback",
         ]  # fmt: skip
 

@@ -200,3 +200,17 @@ def test_list_query_count_does_not_grow_with_cases(api, helpline, django_assert_
         CaseFactory(helpline=helpline, claimed_by=None, category=category("physical"))
     with django_assert_max_num_queries(8):
         assert api.get("/api/v1/cases/").json()["count"] == 30
+
+
+def test_a_case_says_its_area_by_code(api, helpline) -> None:
+    from cases.models import Area
+
+    north = Area.objects.get(code="north")
+    with_area = CaseFactory(helpline=helpline, area=north)
+    CaseFactory(helpline=helpline)
+    assert api.get(f"/api/v1/cases/{with_area.number}/").json()["area"] == "north"
+    listed = {c["number"]: c["area"] for c in api.get("/api/v1/cases/").json()["results"]}
+    assert list(listed.values()).count(None) == 1
+    assert [c["number"] for c in api.get("/api/v1/cases/?area=north").json()["results"]] == [
+        with_area.number
+    ]
