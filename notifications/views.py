@@ -9,9 +9,6 @@ addresses never appear in a URL: alerts and messages are named by id, cases by n
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -25,8 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.services import set_on_duty
 from cases.models import Case
 from cases.policy import can_change_case, can_supervise_case
+from cases.refusals import attempt
 from cases.selectors import access_case, get_case_to_act_on
-from cases.workflow import CaseError, NotAllowedError
 from notifications import selectors, services
 from notifications.forms import AlertSettingsForm, DutyForm, MessageForm
 from notifications.models import Notification
@@ -87,7 +84,7 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = (
-            _attempt(form, lambda: services.set_alert_preferences(user=user, choices=form.chosen()))
+            attempt(form, lambda: services.set_alert_preferences(user=user, choices=form.chosen()))
             if form.is_valid()
             else 400
         )
@@ -125,20 +122,6 @@ def _back(request: HttpRequest) -> str:
     ):
         return target
     return reverse("notifications:settings")
-
-
-def _attempt(form: forms.Form, action: Callable[[], object]) -> int:
-    """Run one service call: what it refuses becomes an error at the top of the form and the
-    status to answer with (400 fix and retry, 409 the case has moved on); 0 when it went
-    through. NotAllowedError is a 403."""
-    try:
-        action()
-    except NotAllowedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except CaseError as exc:
-        form.add_error(None, str(exc))
-        return exc.http_status
-    return 0
 
 
 # A helpline's failed and held messages, for its supervisors ---------------------------------------
@@ -198,7 +181,7 @@ def case_message(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST":
         case = get_case_to_act_on(user, number)
         form = MessageForm(request.POST)
-        status = _attempt(form, lambda: _send(request, case, form)) if form.is_valid() else 400
+        status = attempt(form, lambda: _send(request, case, form)) if form.is_valid() else 400
         if not status:
             return redirect(f"{reverse('cases:detail', args=[case.number])}#messages")
     # The page shows the case's safe-contact answers and its messages: an audited read.

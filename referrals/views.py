@@ -39,6 +39,7 @@ from cases.policy import (
     can_withdraw_referral,
     can_work_case,
 )
+from cases.refusals import attempt
 from cases.selectors import access_case, get_case_to_act_on
 from cases.workflow import CaseError, NotAllowedError
 from referrals import selectors, services
@@ -56,19 +57,6 @@ from referrals.forms import (
 from referrals.models import FollowUp
 
 Save = Callable[[Case, Any], object]
-
-
-def _attempt(form: forms.Form, action: Callable[[], object]) -> int:
-    """Run one service call. What it refuses becomes an error at the top of the form, and the
-    status code to answer with; 0 when it went through."""
-    try:
-        action()
-    except NotAllowedError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except CaseError as exc:
-        form.add_error(None, str(exc))
-        return exc.http_status
-    return 0
 
 
 def _case_form(
@@ -90,7 +78,7 @@ def _case_form(
     if request.method == "POST":
         case = get_case_to_act_on(user, number)
         form = make(case, request.POST)
-        status = _attempt(form, lambda: save(case, form)) if form.is_valid() else 400
+        status = attempt(form, lambda: save(case, form)) if form.is_valid() else 400
         if not status:
             message, url = done(case)
             messages.success(request, message)
@@ -178,7 +166,7 @@ def decline(request: HttpRequest, referral_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             reason = form.cleaned_data["reason"]
-            status = _attempt(
+            status = attempt(
                 form,
                 lambda: services.decline_referral(
                     referral=referral, actor=request.user, reason=reason
