@@ -100,8 +100,8 @@ def _open_case(
         case_number=case.number,
         text=f"New {case.get_channel_display()} report {case.number}",
     )
-    realtime.broadcast_on_commit(
-        [realtime.helpline_group(helpline.pk)],
+    realtime.broadcast_case_event(
+        helpline.pk,
         realtime.CaseEvent(type="case.created", case=case_summary(case)),
     )
     return case
@@ -128,8 +128,8 @@ def move_case(*, case: Case, to: str, actor: AbstractBaseUser | None, reason: st
     event_type = {Case.Status.IN_TRIAGE: "case.claimed", Case.Status.NEW: "case.released"}.get(
         to, "case.updated"
     )
-    realtime.broadcast_on_commit(
-        [realtime.helpline_group(locked.helpline_id)],
+    realtime.broadcast_case_event(
+        locked.helpline_id,
         realtime.CaseEvent(type=event_type, case=case_summary(locked)),  # type: ignore[typeddict-item]
     )
     return locked
@@ -219,8 +219,8 @@ def _add_report(*, case: Case, report: IncomingReport) -> Report:
             case_number=case.number,
             text=f"New message on case {case.number}",
         )
-    realtime.broadcast_on_commit(
-        [realtime.helpline_group(case.helpline_id)],
+    realtime.broadcast_case_event(
+        case.helpline_id,
         realtime.CaseEvent(type="case.updated", case=case_summary(case)),
     )
     return stored
@@ -251,8 +251,8 @@ def attach_recording(*, helpline: Organisation, recording: Recording) -> Case:
         case.needs_callback = False
         attribute_change(case, actor=None, reason="Recording arrived: no call back needed")
         case.save(update_fields=["needs_callback", "updated_at"])
-    realtime.broadcast_on_commit(
-        [realtime.helpline_group(case.helpline_id)],
+    realtime.broadcast_case_event(
+        case.helpline_id,
         realtime.CaseEvent(type="case.updated", case=case_summary(case)),
     )
     return case
@@ -278,8 +278,8 @@ def end_call(*, helpline: Organisation, call_sid: str, sender: str = "") -> Case
         case.needs_callback = True
         attribute_change(case, actor=None, reason="Call ended without a message: call back")
         case.save(update_fields=["needs_callback", "updated_at"])
-        realtime.broadcast_on_commit(
-            [realtime.helpline_group(case.helpline_id)],
+        realtime.broadcast_case_event(
+            case.helpline_id,
             realtime.CaseEvent(type="case.updated", case=case_summary(case)),
         )
     return case

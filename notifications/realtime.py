@@ -41,12 +41,11 @@ class FiguresChanged(TypedDict):
     type: Literal["figures.changed"]
 
 
-HELPLINE_GROUP_PREFIX = "helpline."
 DASHBOARD_ALL_GROUP = "dashboard.all"  # monitors: every helpline's figures
 
 
 def helpline_group(organisation_id: int) -> str:
-    return f"{HELPLINE_GROUP_PREFIX}{organisation_id}"
+    return f"helpline.{organisation_id}"
 
 
 def dashboard_helpline_group(organisation_id: int) -> str:
@@ -69,34 +68,16 @@ def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | Figu
         async_to_sync(layer.group_send)(group, {"type": "lantern.event", "event": event})
 
 
-def broadcast_on_commit(groups: Iterable[str], event: CaseEvent) -> None:
-    """Send once the surrounding transaction commits; never for a change that rolled back. A failed
-    send is logged, not raised: the change is already stored and consumers resync on reconnect.
-
-    Every case event also tells the dashboards of the case's helpline that their figures changed:
-    here, so no service can move a case without the dashboards hearing of it. A separate callback,
-    so a failed send to one audience still lets the other hear."""
-    groups = list(groups)
-    dashboards = list(
-        dict.fromkeys(
-            group
-            for helpline_id in sorted(_helplines_of(groups))
-            for group in dashboard_groups(helpline_id)
-        )
-    )
-    transaction.on_commit(lambda: broadcast(groups, event), robust=True)
-    if dashboards:
-        changed = FiguresChanged(type="figures.changed")
-        transaction.on_commit(lambda: broadcast(dashboards, changed), robust=True)
-
-
-def _helplines_of(groups: list[str]) -> set[int]:
-    """The helplines a case event is for: services address it to the case's helpline group."""
-    return {
-        int(group.removeprefix(HELPLINE_GROUP_PREFIX))
-        for group in groups
-        if group.startswith(HELPLINE_GROUP_PREFIX)
-    }
+def broadcast_case_event(helpline_id: int, event: CaseEvent) -> None:
+    """Send a case event to its helpline's consoles once the surrounding transaction commits;
+    never for a change that rolled back. Every case event also tells the dashboards counting that
+    helpline that their figures changed: here, so no service can move a case without the
+    dashboards hearing of it. Two callbacks, so a failed send to one audience still lets the
+    other hear; a failed send is logged, not raised: the change is stored and consumers resync."""
+    consoles = [helpline_group(helpline_id)]
+    changed = FiguresChanged(type="figures.changed")
+    transaction.on_commit(lambda: broadcast(consoles, event), robust=True)
+    transaction.on_commit(lambda: broadcast(dashboard_groups(helpline_id), changed), robust=True)
 
 
 def notify_user(user_id: int | None, notification_id: int) -> None:

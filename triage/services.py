@@ -284,8 +284,8 @@ def reassign_case(*, case: Case, actor: User, to: User) -> Case:
         case_number=locked.number,
         text=f"{actor.get_username()} handed case {locked.number} to you",
     )
-    realtime.broadcast_on_commit(
-        [realtime.helpline_group(locked.helpline_id)],
+    realtime.broadcast_case_event(
+        locked.helpline_id,
         realtime.CaseEvent(type="case.claimed", case=case_summary(locked)),
     )
     return locked
