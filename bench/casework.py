@@ -52,8 +52,10 @@ def prepare(cases: int) -> tuple[object, str, str]:
     from referrals.services import FollowUpEntry, ReferralRequest, ServiceEntry
 
     call_command("migrate", verbosity=0)
-    helpline, _ = Organisation.objects.get_or_create(
-        slug="bench-casework-helpline", defaults={"name": "Bench Helpline", "kind": "helpline"}
+    # update_or_create: bench/intake.py shares this database and switches other helplines off
+    helpline, _ = Organisation.objects.update_or_create(
+        slug="bench-casework-helpline",
+        defaults={"name": "Bench Helpline", "kind": "helpline", "is_active": True},
     )
     cso, _ = Organisation.objects.get_or_create(
         slug="bench-casework-cso", defaults={"name": "Bench CSO", "kind": "cso"}

@@ -88,7 +88,12 @@ def has_accepted_referral(user: AnyUser, case: Case) -> bool:
     staff = _staff(user)
     if staff is None or _kind(staff) != Organisation.Kind.CSO:
         return False
-    return case.referrals.filter(organisation_id=staff.organisation_id, status=ACCEPTED).exists()
+    # Read through the case's referrals: prefetched on a page (cases.selectors.access_case), so
+    # the many questions a page asks cost no query; fetched afresh for a locked case in a service.
+    return any(
+        referral.organisation_id == staff.organisation_id and referral.status == ACCEPTED
+        for referral in case.referrals.all()
+    )
 
 
 def can_serve_case(user: AnyUser, case: Case) -> bool:
