@@ -3,8 +3,10 @@ milliseconds with TwiML once the report is stored; anything slow happens after c
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,9 +15,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import public
 from cases.models import AccessLog
+from cases.policy import can_see_identities
 from cases.selectors import access_case
 from intake import services
 from intake.adapters import twilio
+
+logger = logging.getLogger(__name__)
 
 
 def _public_webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
@@ -71,12 +76,16 @@ voice_status = _public_webhook(_voice_status, "CallSid", "CallStatus")
 @never_cache
 def recording(request: HttpRequest, number: str, report_id: int) -> HttpResponse:
     """A call's recording, streamed through us after the access check (and audited as a read):
-    staff never get the provider's URL."""
+    staff never get the provider's URL. A voice is an identity: whoever may not read who is on a
+    case (monitors) gets the same 404 as for a case they cannot see, and no read is logged."""
+    if not can_see_identities(request.user):
+        raise Http404
     case = access_case(request.user, number, request=request, action=AccessLog.Action.LISTEN)
     report = get_object_or_404(case.reports.exclude(recording_url=""), pk=report_id)
     try:
         audio = twilio.fetch_recording(report.recording_url)
-    except twilio.RecordingUnavailableError:
+    except twilio.RecordingUnavailableError as exc:
+        logger.warning("recording_unavailable", extra={"report_id": report.pk, "reason": str(exc)})
         return HttpResponse("The recording is not available right now.", status=502)
     response = StreamingHttpResponse(audio, content_type="audio/mpeg")
     response["Content-Disposition"] = "inline"

@@ -139,22 +139,55 @@ def hang_up(thanks: str, language: str) -> HttpResponse:
 
 
 class RecordingUnavailableError(Exception):
-    """The recording could not be fetched (not a Twilio URL, or Twilio refused)."""
+    """The recording could not be fetched (not a Twilio URL, Twilio refused or was unreachable).
+    The message never carries the URL: it names the caller's recording at the provider."""
+
+
+def media_url(url: str) -> str | None:
+    """The recording's address if it may be fetched with the account's credentials: https, port
+    443, on a host in TWILIO_MEDIA_HOSTS. Anything else came from a webhook field and could send
+    our Twilio credentials, or a request from inside our network, anywhere."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "https" or port not in (None, 443) or parts.username or parts.password:
+        return None
+    if parts.hostname not in settings.TWILIO_MEDIA_HOSTS:
+        return None
+    return f"https://{parts.hostname}{parts.path}.mp3"
 
 
 def fetch_recording(url: str) -> Iterator[bytes]:
-    """The recording's audio (MP3), streamed with the account's credentials. Only from the hosts
-    in TWILIO_MEDIA_HOSTS: the URL came in a webhook and is never fetched blindly."""
-    parts = urlsplit(url)
-    if parts.hostname not in settings.TWILIO_MEDIA_HOSTS:
-        raise RecordingUnavailableError("recording URL is not on an allowed host")
-    response = requests.get(
-        f"{url}.mp3",
-        auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
-        stream=True,
-        timeout=(3, 30),
-    )
+    """The recording's audio (MP3), streamed with the account's credentials, never following a
+    redirect elsewhere (requests would resend the credentials only to the same host, but a
+    redirect could still leave https)."""
+    address = media_url(url)
+    if address is None:
+        raise RecordingUnavailableError("recording URL is not an allowed https address")
+    try:
+        response = requests.get(
+            address,
+            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            stream=True,
+            timeout=(3, 30),
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        # requests puts the URL in its messages: only the kind of failure goes on.
+        raise RecordingUnavailableError(type(exc).__name__) from None
     if response.status_code != 200:
         response.close()
         raise RecordingUnavailableError(f"provider answered {response.status_code}")
-    return response.iter_content(chunk_size=64 * 1024)
+    return _chunks(response)
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_content(chunk_size=64 * 1024)
+    except requests.RequestException:
+        # The stream broke half-way: the answer is already under way, so it just ends short.
+        logger.warning("recording_stream_broken")
+    finally:
+        response.close()

@@ -1,12 +1,9 @@
 """Calls: greeting and <Record>, the recording and transcript attached, a silent call marked for
-a call back, and recordings heard only through Lantern."""
+a call back (listening to recordings: test_recordings.py)."""
 
 from __future__ import annotations
 
-import base64
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -16,9 +13,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from cases.models import AccessLog, Case, Report
+from cases.models import Case, Report
 from intake.adapters.twilio import sender_of
-from tests.twilio import AUTH_TOKEN, post_signed
+from tests.twilio import post_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -107,70 +104,6 @@ def test_unsigned_calls_store_nothing(client, helpline) -> None:
         )
         assert response.status_code == 403
     assert not Report.objects.exists()
-
-
-class FakeTwilioMedia(BaseHTTPRequestHandler):
-    """Stands in for Twilio's media host on loopback: MP3 bytes for the right credentials only."""
-
-    expected = "Basic " + base64.b64encode(f"{'AC' + '0' * 32}:{AUTH_TOKEN}".encode()).decode()
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.headers.get("Authorization") != self.expected or not self.path.endswith(".mp3"):
-            self.send_response(401)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "audio/mpeg")
-        self.end_headers()
-        self.wfile.write(b"ID3-made-up-audio")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def media_server(settings):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilioMedia)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.TWILIO_MEDIA_HOSTS = ["127.0.0.1"]
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-def test_staff_listen_through_lantern_never_the_provider_url(
-    client, helpline, operator, other_operator, otp_client, media_server
-) -> None:
-    post_signed(client, "/intake/twilio/voice/", CALL)
-    url = f"{media_server}/2010-04-01/Accounts/AC0/Recordings/RE1"
-    post_signed(client, "/intake/twilio/voice/recording/", recording(url=url))
-    case = Case.objects.get()
-    report = case.reports.get()
-    listen = f"/cases/{case.number}/recordings/{report.pk}/"
-
-    response = otp_client(operator).get(listen)
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"ID3-made-up-audio"
-    assert AccessLog.objects.filter(case=case, action="listen", user=operator).exists()
-
-    page = otp_client(operator).get(f"/cases/{case.number}/").content.decode()
-    assert listen in page
-    assert media_server not in page
-    api = otp_client(operator).get(f"/api/v1/cases/{case.number}/").json()
-    assert api["reports"][0]["recording_url"].endswith(listen)
-
-    assert otp_client(other_operator).get(listen).status_code == 404
-
-
-def test_recordings_are_only_fetched_from_twilio_hosts(
-    client, helpline, operator, otp_client
-) -> None:
-    post_signed(client, "/intake/twilio/voice/", CALL)
-    post_signed(
-        client, "/intake/twilio/voice/recording/", recording(url="http://169.254.169.254/latest")
-    )
-    case = Case.objects.get()
-    response = otp_client(operator).get(f"/cases/{case.number}/recordings/{case.reports.get().pk}/")
-    assert response.status_code == 502
 
 
 @hsettings(
