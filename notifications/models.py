@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -59,6 +61,13 @@ class Notification(models.Model):
     # sent with every provider call, so a retry of the same row is recognised as the same message
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider_id = models.CharField(max_length=64, blank=True, db_index=True)  # Twilio MessageSid
+    # Decided when it is queued and read again when it is sent, never re-derived from `kind`:
+    # an automatic update goes only to a victim who asked for updates; words staff typed do not
+    # need that wish (a reply was refused at send time when this was guessed from the kind).
+    automated = models.BooleanField(default=False)
+    # Its words name an organisation (a template marked so, or found when queued): never sent to
+    # a victim who asked us not to name it.
+    names_organisation = models.BooleanField(default=False)
     sent_by = models.ForeignKey(  # the member of staff who typed it, for a reply to a victim
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -98,6 +107,42 @@ class Notification(models.Model):
         return self.person_id is not None
 
 
+# What a template may leave for Lantern to fill in, and for which milestone: anything else would
+# reach a victim's phone as written ("{name}"), or as nothing where there is no value.
+PLACEHOLDERS = {"when": "an appointment's date and time"}
+PLACEHOLDER_MILESTONES = {"when": {"appointment"}}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# Words that say who is writing as plainly as a name: "your helpline" outs the sender too.
+REVEALING_WORDS = ("helpline",)
+
+
+def template_errors(milestone: str, *texts: str) -> list[str]:
+    """Why these words cannot be a template for `milestone`, in words an admin can act on."""
+    errors = []
+    for text in texts:
+        for name in _PLACEHOLDER.findall(text):
+            if name not in PLACEHOLDERS:
+                known = ", ".join(f"{{{key}}}" for key in PLACEHOLDERS)
+                errors.append(f"{{{name}}} is not a placeholder Lantern fills in (only {known}).")
+            elif milestone not in PLACEHOLDER_MILESTONES[name]:
+                errors.append(
+                    f"{{{name}}} ({PLACEHOLDERS[name]}) is only filled in for appointments."
+                )
+        if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
+            errors.append("A lone { or } is left in the words: write a placeholder as {when}.")
+    return errors
+
+
+def names_an_organisation(*texts: str) -> bool:
+    """Whether the words name any organisation Lantern knows (or say "helpline"): such words must
+    never reach a victim who asked us not to name the organisation."""
+    from accounts.models import Organisation
+
+    words = " ".join(texts).casefold()
+    names = [name.casefold() for name in Organisation.objects.values_list("name", flat=True)]
+    return any(name and name in words for name in [*names, *REVEALING_WORDS])
+
+
 class MessageTemplate(models.Model):
     """The words of a message to a victim at a milestone, per language and channel, edited by
     admins (DESIGN rule 10). The defaults are neutral: no organisation, no case details."""
@@ -117,10 +162,17 @@ class MessageTemplate(models.Model):
     )
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     text = models.TextField(
-        help_text="Plain words. {when} is replaced by an appointment's date and time. Name no "
-        "organisation unless every victim it goes to may safely read it."
+        help_text="Plain words. {when} is replaced by an appointment's date and time (appointments "
+        'only; no other placeholder exists). Words that name an organisation or say "helpline" '
+        "are marked and never sent to a victim who asked us not to name the organisation."
     )
     is_active = models.BooleanField(default=True)
+    # Computed on every save (and when an organisation is added or renamed), never typed.
+    names_organisation = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Names an organisation: not sent to victims who asked us not to name it.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -133,6 +185,21 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_milestone_display()} ({self.language}, {self.channel})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Checked here too, not only in the admin's form: nothing saves a template that would
+        # send a victim a raw placeholder.
+        self.clean()
+        self.names_organisation = names_an_organisation(self.text, self.subject)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "names_organisation"}
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        errors = template_errors(self.milestone, self.text, self.subject)
+        if errors:
+            raise ValidationError({"text": errors})
 
 
 class AlertPreference(models.Model):
@@ -154,6 +221,33 @@ class AlertPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class AlertDefault(models.Model):
+    """An organisation's choice of how one kind of alert reaches staff of one role who never set
+    their own (an admin edits it). Without a row the built-in defaults apply
+    (notifications.services.ROLE_ALERT_DEFAULTS); a person's own AlertPreference beats both."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="alert_defaults"
+    )
+    role = models.CharField(max_length=16)
+    kind = models.CharField(max_length=64)
+    email = models.BooleanField(default=False)
+    sms = models.BooleanField(default=False)
+    only_on_duty = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "role", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "role", "kind"], name="one_alert_default_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.role}s of {self.organisation_id}"
 
 
 class SmsKeyword(models.Model):

@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications import safe_contact, transports
-from notifications.models import AlertPreference, MessageTemplate, Notification, SmsKeyword
+from notifications.models import (
+    REVEALING_WORDS,
+    AlertPreference,
+    MessageTemplate,
+    Notification,
+    SmsKeyword,
+)
 from project.crypto import blind_index
 
 logger = logging.getLogger(__name__)
@@ -124,13 +130,19 @@ def message_victim(
     kind: str,
     sent_by: AbstractBaseUser | None = None,
     automated: bool = False,
+    names_organisation: bool = False,
     override: Override | None = None,
     subject: str = "",
 ) -> Notification:
     """Queue a message to the victim of a case, or keep it as suppressed with the reason, as the
-    safe-contact function decides. Must run inside the transaction of the change it is about."""
+    safe-contact function decides. Must run inside the transaction of the change it is about.
+    Whether it is an automatic update and whether it names an organisation are stored on the row,
+    so the check when it is sent asks the same question as the one now."""
     person = victim_of(case)
-    decision, destination = _decide(case, person, channel, automated=automated, text=text)
+    named = names_organisation or _names_an_organisation(case, f"{text} {subject}")
+    decision, destination = _decide(
+        case, person, channel, automated=automated, names_organisation=named, text=text
+    )
     row = Notification(
         person=person,
         case=case,
@@ -142,6 +154,8 @@ def message_victim(
         subject=(subject or NEUTRAL_SUBJECT) if channel == "email" else "",
         destination=destination,
         sent_by=sent_by,
+        automated=automated,
+        names_organisation=named,
     )
     if decision.allowed:
         row.not_before = decision.not_before
@@ -173,6 +187,7 @@ def _apply_override(
 
 
 NEUTRAL_SUBJECT = "Update"
+NAMES_ORG_REASON = "The message names an organisation, and the victim asked us not to."
 
 
 def victim_of(case: Any) -> Any:
@@ -181,9 +196,17 @@ def victim_of(case: Any) -> Any:
 
 
 def _decide(
-    case: Any, person: Any, channel: str, *, automated: bool, text: str, now: datetime | None = None
+    case: Any,
+    person: Any,
+    channel: str,
+    *,
+    automated: bool,
+    text: str,
+    names_organisation: bool = False,
+    now: datetime | None = None,
 ) -> tuple[safe_contact.Decision, str]:
-    """The safe-contact decision for this message now, and the address it would go to."""
+    """The safe-contact decision for this message now, and the address it would go to. The text
+    is read again for the case's organisations: a referral since it was queued adds a name."""
     now = now or timezone.now()
     prefs = (person.contact_preferences if person else None) or {}
     destination = ""
@@ -198,12 +221,12 @@ def _decide(
         victim_wrote_at=_last_message_from(case, destination) if channel == "sms" else None,
         automated=automated,
     )
-    if decision.allowed and decision.discreet and _names_an_organisation(case, text):
-        decision = safe_contact.Decision(
-            allowed=False,
-            code="names_org",
-            reason="The message names an organisation, and the victim asked us not to.",
-        )
+    if (
+        decision.allowed
+        and decision.discreet
+        and (names_organisation or _names_an_organisation(case, text))
+    ):
+        decision = safe_contact.Decision(allowed=False, code="names_org", reason=NAMES_ORG_REASON)
     return decision, destination
 
 
@@ -219,13 +242,15 @@ def _last_message_from(case: Any, phone: str) -> datetime | None:
 
 
 def _names_an_organisation(case: Any, text: str) -> bool:
+    """Whether the words name the case's helpline or an organisation it was referred to, or say
+    "helpline" (templates are marked against every organisation when saved)."""
     from accounts.models import Organisation
 
     words = text.casefold()
     names = Organisation.objects.filter(
         Q(pk=case.helpline_id) | Q(referrals__case=case)
     ).values_list("name", flat=True)
-    return any(name.casefold() in words for name in names if name)
+    return any(name.casefold() in words for name in [*names, *REVEALING_WORDS] if name)
 
 
 def victim_milestone(
@@ -246,7 +271,14 @@ def victim_milestone(
     text = template.text.replace(
         "{when}", timezone.localtime(when).strftime("%-d %b %H:%M") if when else ""
     )
-    decision, _ = _decide(case, person, channel, automated=True, text=text)
+    decision, _ = _decide(
+        case,
+        person,
+        channel,
+        automated=True,
+        names_organisation=template.names_organisation,
+        text=text,
+    )
     if decision.code == "no_updates":
         return None
     return message_victim(
@@ -255,6 +287,7 @@ def victim_milestone(
         text=text,
         kind=f"victim.{milestone}",
         automated=True,
+        names_organisation=template.names_organisation,
         subject=template.subject,
     )
 
@@ -297,13 +330,15 @@ def deliver(*, notification_id: int) -> bool:
     row = Notification.objects.select_related("case", "person").get(pk=notification_id)
     row.attempts += 1
     if row.to_victim and row.overridden_by_id is None:
-        # Preferences may have changed since it was queued (a STOP, "do not contact").
+        # Preferences may have changed since it was queued (a STOP, "do not contact"). What the
+        # message is was decided when it was queued and is read from the row, never its kind.
         decision, destination = _decide(
             row.case,
             row.person,
             row.channel,
-            automated=row.kind.startswith("victim."),
-            text=row.text,
+            automated=row.automated,
+            names_organisation=row.names_organisation,
+            text=f"{row.text} {row.subject}",
         )
         if not decision.allowed or decision.not_before is not None:
             if decision.allowed:  # outside their safe hours now: wait for the window
@@ -545,6 +580,9 @@ def sms_acknowledgement(*, case: Any, sender: str) -> str:
         texted_stop=sms_opted_out(sender),
         victim_wrote_at=now,
     )
+    named = _names_an_organisation(case, settings.SMS_ACK_TEXT)
+    if decision.allowed and decision.discreet and named:
+        decision = safe_contact.Decision(allowed=False, code="names_org", reason=NAMES_ORG_REASON)
     goes = decision.allowed and decision.not_before is None
     Notification.objects.create(
         person=person,
@@ -554,6 +592,7 @@ def sms_acknowledgement(*, case: Any, sender: str) -> str:
         kind="victim.sms_ack",
         text=settings.SMS_ACK_TEXT,
         destination=sender,
+        names_organisation=named,
         status=S.SENT if goes else S.SUPPRESSED,
         reason="" if goes else decision.reason or "Outside the victim's safe hours.",
         sent_at=now if goes else None,

@@ -208,14 +208,15 @@ def _send(request: HttpRequest, case: Case, form: MessageForm) -> None:
         text=data["text"],
         override_reason=data["override_reason"],
     )
+    # The writer learns now if it will not go, or not yet: "queued" only for what is on its way.
     if row.status == Notification.Status.SUPPRESSED:
-        messages.warning(request, f"The message was NOT sent. {row.reason}")
+        messages.warning(request, selectors.status_in_words(row, row.created_at))
     elif row.overridden_by_id is not None:
         messages.warning(
             request, "Message queued despite the victim's safe-contact preferences (recorded)."
         )
     elif row.not_before is not None:
         words = selectors.status_in_words(row, row.created_at)
-        messages.success(request, f"Message queued. {words}.")
+        messages.warning(request, f"Not sent yet. {words}: it goes then.")
     else:
         messages.success(request, "Message queued.")

@@ -1,0 +1,179 @@
+"""Every kind of message to a victim, through the worker's path (queued in the change's transaction,
+handed to the Celery task on commit, the task's `deliver` asking safe contact again, the real
+twilio Client or SMTP on loopback), against a table of safe-contact answers (issue 11.1, DP-04).
+
+A reply staff typed is not an automatic update: it goes to a victim who allows texts even if they
+did not ask for updates. It was dropped at send time while `deliver` guessed "automated" from the
+kind's "victim." prefix; what a message is is now stored on its row when it is queued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from cases.models import Case
+from notifications import services
+from notifications.models import MessageTemplate, Notification
+from notifications.tasks import deliver_notification
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
+from tests.notifications.conftest import HELPLINE_NUMBER, VICTIM_EMAIL, VICTIM_PHONE
+from tests.notifications.fakes import SmtpServer, TwilioFake
+
+pytestmark = pytest.mark.django_db
+
+S = Notification.Status
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, 10:00 in London
+REPLY = "Made-up reply: we can talk on Tuesday."
+MILESTONES = list(MessageTemplate.Milestone.values)
+KINDS = ["victim.reply", *(f"victim.{m}" for m in MILESTONES)]
+
+SMS_ONLY = {"contact": "allowed", "channels": ["sms"]}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One safe-contact answer and what must become of a reply and of an automatic update."""
+
+    preferences: dict
+    reply: str  # "sent", "held" or "suppressed:<code words>"
+    update: str  # the same, or "none": no message anyone tried to send
+    wrote_hours_ago: float | None = 1  # the victim's last text, for "only if I contact you first"
+
+
+TABLE = {
+    "texts allowed, no updates wanted": Row(SMS_ONLY, reply="sent", update="none"),
+    "texts allowed, updates wanted": Row({**SMS_ONLY, "updates": True}, "sent", "sent"),
+    "email only, updates wanted": Row(
+        {"contact": "allowed", "channels": ["email"], "email": VICTIM_EMAIL, "updates": True},
+        reply="suppressed:did not say a text message is safe",
+        update="sent",
+    ),
+    "do not contact": Row(
+        {**SMS_ONLY, "contact": "none", "updates": True},
+        reply="suppressed:asked not to be contacted",
+        update="suppressed:asked not to be contacted",
+    ),
+    "no texts": Row(
+        {**SMS_ONLY, "no_text": True, "updates": True},
+        reply="suppressed:asked not to be texted",
+        update="suppressed:asked not to be texted",
+    ),
+    "no preferences recorded": Row(
+        {}, reply="suppressed:No safe-contact", update="suppressed:No safe-contact"
+    ),
+    "only if they write first, they wrote an hour ago": Row(
+        {"contact": "only_if_i_contact_first", "channels": ["sms"], "updates": True}, "sent", "sent"
+    ),
+    "only if they write first, they wrote two days ago": Row(
+        {"contact": "only_if_i_contact_first", "channels": ["sms"], "updates": True},
+        reply="suppressed:Only if the victim contacts us first",
+        update="suppressed:Only if the victim contacts us first",
+        wrote_hours_ago=48,
+    ),
+    "outside their safe hours": Row(
+        {**SMS_ONLY, "updates": True, "safe_from": "18:00", "safe_until": "21:00"}, "held", "held"
+    ),
+    "do not name the organisation, neutral words": Row(
+        {**SMS_ONLY, "updates": True, "no_org_name": True}, "sent", "sent"
+    ),
+}
+
+
+def victim_case(helpline, row: Row) -> Case:
+    helpline.phone_number = HELPLINE_NUMBER
+    helpline.save()
+    case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
+    victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=row.preferences)
+    CasePersonFactory(case=case, person=victim)
+    if row.wrote_hours_ago is not None:
+        ReportFactory(
+            case=case,
+            sender=VICTIM_PHONE,
+            received_at=T0 - timedelta(hours=row.wrote_hours_ago),
+        )
+    return case
+
+
+def queue(kind: str, case: Case, operator, capture, *, execute: bool = True) -> Notification | None:
+    """Write the message as the app does, commit, and let the task the commit queues run."""
+    with capture(execute=execute), transaction.atomic():
+        if kind == "victim.reply":
+            row = services.reply_to_victim(case=case, actor=operator, channel="sms", text=REPLY)
+        else:
+            row = services.victim_milestone(
+                case=case, milestone=kind.removeprefix("victim."), when=T0 + timedelta(days=2)
+            )
+    if row is not None:
+        row.refresh_from_db()
+    return row
+
+
+def outcome(row: Notification | None) -> str:
+    if row is None:
+        return "none"
+    if row.status == S.PENDING and row.not_before is not None:
+        return "held"
+    if row.status == S.SUPPRESSED:
+        return f"suppressed:{row.reason}"
+    return row.status
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("answer", list(TABLE))
+def test_every_victim_message_kind_against_the_safe_contact_table(
+    kind, answer, helpline, operator, twilio: TwilioFake, smtp: SmtpServer,
+    django_capture_on_commit_callbacks,
+) -> None:  # fmt: skip
+    row = TABLE[answer]
+    expected = row.reply if kind == "victim.reply" else row.update
+    with time_machine.travel(T0):
+        case = victim_case(helpline, row)
+
+        message = queue(kind, case, operator, django_capture_on_commit_callbacks)
+
+    got = outcome(message)
+    if expected.startswith("suppressed:"):
+        assert got.startswith("suppressed:"), got
+        assert expected.removeprefix("suppressed:") in got
+    else:
+        assert got == expected
+    # what the providers saw agrees with the row: one send for "sent", none otherwise
+    sends = len(twilio.accepted) + len(smtp.messages)
+    assert sends == (1 if expected == "sent" else 0)
+    if message is not None:
+        assert message.automated is (kind != "victim.reply")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_what_a_message_is_is_read_from_its_row_when_it_is_sent(
+    kind, helpline, operator, twilio: TwilioFake, django_capture_on_commit_callbacks
+) -> None:
+    """Queued, then handed to the worker later: the check when it goes asks what the check when
+    it was queued asked (a reply must not become an "automatic update" on the way)."""
+    row = Row({**SMS_ONLY, "updates": True}, "sent", "sent")
+    with time_machine.travel(T0):
+        case = victim_case(helpline, row)
+        message = queue(kind, case, operator, django_capture_on_commit_callbacks, execute=False)
+        assert message is not None
+        assert message.status == S.PENDING
+        # the victim then says: no automatic updates any more
+        person = services.victim_of(case)
+        person.contact_preferences = {**row.preferences, "updates": False}
+        person.save()
+
+        deliver_notification.delay(message.pk)  # what the commit would have queued
+
+    message.refresh_from_db()
+    if kind == "victim.reply":
+        assert message.status == S.SENT
+        assert len(twilio.accepted) == 1
+    else:
+        assert (message.status, message.reason) == (
+            S.SUPPRESSED,
+            "The victim did not ask for automatic updates.",
+        )
+        assert twilio.requests == []
