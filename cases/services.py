@@ -16,7 +16,13 @@ from accounts.models import Organisation, User
 from cases.models import Case, CaseNote, CasePerson, Category, Person, Report
 from cases.numbering import allocate_case_number
 from cases.policy import can_change_case, can_work_case
-from cases.workflow import CaseError, ConflictError, NotAllowedError, check_move
+from cases.workflow import (
+    CaseError,
+    NotAllowedError,
+    ReadOnlyError,
+    check_action,
+    check_move,
+)
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone
 from project.crypto import blind_index
@@ -108,11 +114,14 @@ def _open_case(
 
 
 @transaction.atomic
-def move_case(*, case: Case, to: str, actor: AbstractBaseUser | None, reason: str) -> Case:
+def move_case(
+    *, case: Case, to: str, actor: AbstractBaseUser | None, reason: str, action: str | None = None
+) -> Case:
     """Move a case to another state, if the state machine allows it (IllegalMoveError otherwise).
+    Services name their `action` (workflow.MOVES), so it is also checked where that move may start.
     Locks the case row, so of two people acting at once the second sees the first one's move."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    check_move(locked.status, to)
+    check_move(locked.status, to, action)
     previous = locked.status
     locked.status = to
     update_fields = ["status", "updated_at"]
@@ -364,7 +373,7 @@ def open_reported_case(
 def require(allowed: bool, case: Case, message: str) -> None:
     """Archived cases are read-only to everyone (409); otherwise the policy's answer (403)."""
     if case.is_read_only:
-        raise ConflictError(f"{case.number} is archived: it can be read, not changed.")
+        raise ReadOnlyError(case.number, case.status)
     if not allowed:
         raise NotAllowedError(message)
 
@@ -424,7 +433,7 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
     require(can_work_case(actor, locked), locked, "Only the case's helpline can close it.")
     if victim_check and victim_check not in VictimCheck.values:
         raise CaseError("Say whether you checked with the victim.")
-    check_move(locked.status, Case.Status.CLOSED)
+    check_action(locked.status, "close")
     label = VictimCheck(victim_check).label if victim_check else "Victim check not recorded"
     write_note(
         case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.CLOSING,
@@ -432,7 +441,9 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
     )  # fmt: skip
     locked.closed_at = timezone.now()
     locked.save(update_fields=["closed_at", "updated_at"])
-    closed = move_case(case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed")
+    closed = move_case(
+        case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed", action="close"
+    )
     victim_milestone(case=closed, milestone="case_closed")
     return closed
 
@@ -444,14 +455,16 @@ def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
     require(can_work_case(actor, locked), locked, "Only the case's helpline can reopen it.")
     if not reason.strip():
         raise CaseError("Say why the case is reopened.")
-    check_move(locked.status, Case.Status.VERIFIED)
+    check_action(locked.status, "reopen")
     write_note(
         case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.REOPENED,
         text=reason,
     )  # fmt: skip
     locked.closed_at = None
     locked.save(update_fields=["closed_at", "updated_at"])
-    return move_case(case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Reopened")
+    return move_case(
+        case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Reopened", action="reopen"
+    )
 
 
 def archive_closed_cases(*, now: datetime | None = None) -> int:
@@ -474,5 +487,6 @@ def archive_closed_cases(*, now: datetime | None = None) -> int:
                 to=Case.Status.ARCHIVED,
                 actor=None,
                 reason=f"Archived {settings.ARCHIVE_AFTER_DAYS} days after closing",
+                action="archive",
             )
             archived += 1

@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from cases.models import Case
 
 S = Case.Status
 
+
+class Move(NamedTuple):
+    """A named move: the only states it may start from, the state it reaches, and how a refusal
+    reads ("A case that is new cannot be released.")."""
+
+    sources: frozenset[str]
+    target: str
+    done: str
+
+
+# Every service names the move it makes, so a move is checked against where it may start, not
+# only where it ends: several moves reach `verified` or `new`, and a reopen of a referred case
+# (which reaches `verified` too) would otherwise pass.
+MOVES: dict[str, Move] = {
+    "claim": Move(frozenset({S.NEW}), S.IN_TRIAGE, "claimed"),
+    "release": Move(frozenset({S.IN_TRIAGE}), S.NEW, "released"),
+    "verify": Move(frozenset({S.IN_TRIAGE}), S.VERIFIED, "verified"),
+    "discard": Move(frozenset({S.IN_TRIAGE}), S.DISCARDED, "discarded"),
+    # reinstated by a supervisor (an extension of the contract)
+    "reinstate": Move(frozenset({S.DISCARDED}), S.NEW, "reinstated"),
+    "refer": Move(frozenset({S.VERIFIED}), S.REFERRED, "referred"),
+    # every referral was declined or withdrawn, so it must be referred again
+    "refer_again": Move(frozenset({S.REFERRED}), S.VERIFIED, "sent back to be referred again"),
+    "accept": Move(frozenset({S.REFERRED}), S.IN_SERVICE, "taken into service"),
+    "resolve": Move(frozenset({S.IN_SERVICE}), S.RESOLVED, "resolved"),
+    "send_back": Move(frozenset({S.RESOLVED}), S.IN_SERVICE, "sent back"),
+    "close": Move(frozenset({S.RESOLVED}), S.CLOSED, "closed"),
+    "reopen": Move(frozenset({S.CLOSED}), S.VERIFIED, "reopened"),
+    "archive": Move(frozenset({S.CLOSED}), S.ARCHIVED, "archived"),
+}
+
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
-    S.NEW: frozenset({S.IN_TRIAGE}),
-    S.IN_TRIAGE: frozenset({S.NEW, S.DISCARDED, S.VERIFIED}),  # back to new = released
-    S.DISCARDED: frozenset({S.NEW}),  # reinstated by a supervisor (an extension of the contract)
-    S.VERIFIED: frozenset({S.REFERRED}),
-    # back to verified: every referral was declined or withdrawn, so it must be referred again
-    S.REFERRED: frozenset({S.IN_SERVICE, S.VERIFIED}),
-    S.IN_SERVICE: frozenset({S.RESOLVED}),
-    S.RESOLVED: frozenset({S.CLOSED, S.IN_SERVICE}),  # back to in service = sent back
-    S.CLOSED: frozenset({S.ARCHIVED, S.VERIFIED}),  # back to verified = reopened
-    S.ARCHIVED: frozenset(),
+    status: frozenset(move.target for move in MOVES.values() if status in move.sources)
+    for status in S.values
 }
 
 
@@ -43,6 +68,18 @@ class ConflictError(CaseError):
     http_status = 409
 
 
+class ReadOnlyError(ConflictError):
+    """An archived case is read-only to everyone (409 with its status)."""
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"status": self.status}
+
+    def __init__(self, number: str, status: str) -> None:
+        self.status = status
+        super().__init__(f"{number} is {S(status).label.lower()}: it can be read, not changed.")
+
+
 class IllegalMoveError(CaseError):
     """A move the state machine forbids (the API answers 409)."""
 
@@ -52,13 +89,28 @@ class IllegalMoveError(CaseError):
     def details(self) -> dict[str, object]:
         return {"status": self.current}
 
-    def __init__(self, current: str, target: str) -> None:
+    def __init__(self, current: str, target: str, done: str = "") -> None:
         self.current, self.target = current, target
+        status = S(current).label.lower()
         super().__init__(
-            f"A case that is {S(current).label.lower()} cannot become {S(target).label.lower()}."
+            f"A case that is {status} cannot be {done}."
+            if done
+            else f"A case that is {status} cannot become {S(target).label.lower()}."
         )
 
 
-def check_move(current: str, target: str) -> None:
-    if target not in ALLOWED_MOVES[current]:
+def check_move(current: str, target: str, action: str | None = None) -> None:
+    """Refuse (IllegalMoveError) a move the table does not allow; with the move's name, also one
+    that does not start where that move may start."""
+    if action is not None:
+        move = MOVES[action]
+        if move.target != target:
+            raise ValueError(f"{action} reaches {move.target}, not {target}")
+        if current not in move.sources:
+            raise IllegalMoveError(current, target, move.done)
+    elif target not in ALLOWED_MOVES[current]:
         raise IllegalMoveError(current, target)
+
+
+def check_action(current: str, action: str) -> None:
+    check_move(current, MOVES[action].target, action)

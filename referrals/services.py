@@ -80,9 +80,17 @@ def _settle(case: Case, actor: User | None, why: str) -> Case:
     if case.referrals.filter(status__in=Referral.GRANTS_ACCESS).exists():
         return case
     if case.status == S.REFERRED:
-        return move_case(case=case, to=S.VERIFIED, actor=actor, reason=f"{why}: refer again")
+        return move_case(
+            case=case,
+            to=S.VERIFIED,
+            actor=actor,
+            reason=f"{why}: refer again",
+            action="refer_again",
+        )
     if case.status == S.IN_SERVICE:
-        return move_case(case=case, to=S.RESOLVED, actor=actor, reason=f"{why}: resolved")
+        return move_case(
+            case=case, to=S.RESOLVED, actor=actor, reason=f"{why}: resolved", action="resolve"
+        )
     return case
 
 
@@ -156,7 +164,7 @@ def refer_case(*, case: Case, actor: User, request: ReferralRequest) -> Referral
     attribute_change(referral, actor=actor, reason=why)
     referral.save()
     if locked.status == S.VERIFIED:
-        locked = move_case(case=locked, to=S.REFERRED, actor=actor, reason=why)
+        locked = move_case(case=locked, to=S.REFERRED, actor=actor, reason=why, action="refer")
     _tell(
         [assignee] if assignee else staff_with(organisation.pk, "referrals.respond_referral"),
         kind="referral.received",
@@ -208,7 +216,7 @@ def accept_referral(*, referral: Referral, actor: User) -> Referral:
     attribute_change(locked, actor=actor, reason=why)
     locked.save(update_fields=["status", "responded_at", "responded_by", "assignee"])
     if case.status == S.REFERRED:
-        taken = move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why)
+        taken = move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why, action="accept")
         victim_milestone(case=taken, milestone="referral_accepted")
     _tell([locked.referred_by], kind="referral.accepted", case=case, text=f"{why}: {case.number}")
     return locked
@@ -434,7 +442,7 @@ def send_back(
         case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.SENT_BACK,
         shared=True, text=remark,
     )  # fmt: skip
-    moved = move_case(case=locked, to=S.IN_SERVICE, actor=actor, reason=why)
+    moved = move_case(case=locked, to=S.IN_SERVICE, actor=actor, reason=why, action="send_back")
     _tell(
         [referral.assignee] if referral.assignee else [],
         kind="case.sent_back",

@@ -25,8 +25,8 @@ from cases.models import (
     Relationship,
 )
 from cases.policy import can_work_case
-from cases.services import IncidentDetails, VictimDetails, case_summary, move_case
-from cases.workflow import CaseError, NotAllowedError
+from cases.services import IncidentDetails, VictimDetails, case_summary, move_case, require
+from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone
 from project.history import attribute_change
@@ -80,8 +80,7 @@ def _lock(case: Case, actor: User) -> Case:
     locked = (
         Case.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=case.pk)
     )
-    if not can_work_case(actor, locked):
-        raise NotAllowedError("You cannot work on this case.")
+    require(can_work_case(actor, locked), locked, "You cannot work on this case.")
     return locked
 
 
@@ -89,9 +88,10 @@ def _is_supervisor(actor: User) -> bool:
     return actor.has_perm("cases.supervise_case")
 
 
-def _require_holder(locked: Case, actor: User) -> None:
-    if locked.status != Case.Status.IN_TRIAGE:
-        raise TriageError("Claim the case first.")
+def _require_holder(locked: Case, actor: User, action: str) -> None:
+    """The case is in triage (409 with its status otherwise: CONTRACT.md) and the actor holds it,
+    or supervises."""
+    check_action(locked.status, action)
     if locked.claimed_by_id != actor.pk and not _is_supervisor(actor):
         raise ClaimedByOtherError(locked)
 
@@ -104,15 +104,17 @@ def claim_case(*, case: Case, actor: User) -> Case:
         if locked.claimed_by_id == actor.pk:
             return locked
         raise ClaimedByOtherError(locked)
-    return move_case(case=locked, to=Case.Status.IN_TRIAGE, actor=actor, reason="Claimed")
+    return move_case(
+        case=locked, to=Case.Status.IN_TRIAGE, actor=actor, reason="Claimed", action="claim"
+    )
 
 
 @transaction.atomic
 def release_case(*, case: Case, actor: User, reason: str = "Released") -> Case:
     """Hand a claimed case back to the queue: its holder, or a supervisor (force-release)."""
     locked = _lock(case, actor)
-    _require_holder(locked, actor)
-    return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason)
+    _require_holder(locked, actor, "release")
+    return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason, action="release")
 
 
 # Minutes an unclaimed case of each priority may wait (settings.QUEUE_SLA_MINUTES overrides).
@@ -173,14 +175,16 @@ def take_next(*, actor: User) -> Case | None:
     )
     if candidate is None or not can_work_case(actor, candidate):
         return None
-    return move_case(case=candidate, to=Case.Status.IN_TRIAGE, actor=actor, reason="Taken next")
+    return move_case(
+        case=candidate, to=Case.Status.IN_TRIAGE, actor=actor, reason="Taken next", action="claim"
+    )
 
 
 @transaction.atomic
 def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
     """Record a genuine case: category, priority, incident, victim, perpetrators; then verified."""
     locked = _lock(case, actor)
-    _require_holder(locked, actor)
+    _require_holder(locked, actor, "verify")
     if verification.priority not in Case.Priority.values:
         raise TriageError(f"Unknown priority {verification.priority!r}.")
     incident = verification.incident
@@ -208,7 +212,11 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
             relationship=perpetrator.relationship,
         )
     verified = move_case(
-        case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Verified as genuine"
+        case=locked,
+        to=Case.Status.VERIFIED,
+        actor=actor,
+        reason="Verified as genuine",
+        action="verify",
     )
     victim_milestone(case=verified, milestone="case_taken_on")
     return verified
@@ -245,12 +253,16 @@ def _add_person(
 def discard_case(*, case: Case, actor: User, reason: DiscardReason, note: str = "") -> Case:
     """Not a case (prank, wrong number...): a reason code is required; a supervisor can reinstate."""
     locked = _lock(case, actor)
-    _require_holder(locked, actor)
+    _require_holder(locked, actor, "discard")
     locked.discard_reason = reason
     locked.discard_note = note
     locked.save(update_fields=["discard_reason", "discard_note", "updated_at"])
     return move_case(
-        case=locked, to=Case.Status.DISCARDED, actor=actor, reason=f"Discarded: {reason.label}"
+        case=locked,
+        to=Case.Status.DISCARDED,
+        actor=actor,
+        reason=f"Discarded: {reason.label}",
+        action="discard",
     )
 
 
@@ -260,9 +272,16 @@ def reinstate_case(*, case: Case, actor: User, reason: str) -> Case:
     locked = _lock(case, actor)
     if not _is_supervisor(actor):
         raise NotAllowedError("Only a supervisor can reinstate a discarded case.")
+    check_action(locked.status, "reinstate")
     if not reason.strip():
         raise TriageError("Say why the case is reinstated.")
-    return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=f"Reinstated: {reason}")
+    return move_case(
+        case=locked,
+        to=Case.Status.NEW,
+        actor=actor,
+        reason=f"Reinstated: {reason}",
+        action="reinstate",
+    )
 
 
 @transaction.atomic
@@ -272,7 +291,7 @@ def reassign_case(*, case: Case, actor: User, to: User) -> Case:
     if not _is_supervisor(actor):
         raise NotAllowedError("Only a supervisor can reassign a case.")
     if locked.status != Case.Status.IN_TRIAGE:
-        raise TriageError("Only a claimed case can be reassigned.")
+        raise IllegalMoveError(locked.status, locked.status, "reassigned: only a claimed case can")
     if not can_work_case(to, locked):
         raise TriageError(f"{to.get_username()} cannot work on this case.")
     locked.claimed_by, locked.claimed_at = to, timezone.now()

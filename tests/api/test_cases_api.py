@@ -214,3 +214,66 @@ def test_a_case_says_its_area_by_code(api, helpline) -> None:
     assert [c["number"] for c in api.get("/api/v1/cases/?area=north").json()["results"]] == [
         with_area.number
     ]
+
+
+TRIAGE_CALLS = {
+    "verify": {"category": "physical", "priority": "standard"},
+    "discard": {"reason": "prank"},
+    "release": {},
+}
+
+
+@pytest.mark.parametrize("action", sorted(TRIAGE_CALLS))
+@pytest.mark.parametrize("status", [s for s in Case.Status.values if s != Case.Status.IN_TRIAGE])
+def test_triage_on_a_case_not_in_triage_is_409_with_its_status(
+    action, status, supervisor, helpline
+) -> None:
+    # given: a supervisor may act on anyone's claim, so only the state can refuse
+    case = CaseFactory(helpline=helpline, status=status)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=supervisor)}")
+
+    # when
+    answer = client.post(
+        f"/api/v1/cases/{case.number}/{action}/", TRIAGE_CALLS[action], format="json"
+    )
+
+    # then
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["status"] == status
+    case.refresh_from_db()
+    assert case.status == status
+
+
+def test_bad_triage_input_is_still_400(api, operator, helpline) -> None:
+    case = CaseFactory(helpline=helpline)
+    move_case(case=case, to=Case.Status.IN_TRIAGE, actor=operator, reason="Claimed")
+    assert api.post(f"/api/v1/cases/{case.number}/verify/", {}, format="json").status_code == 400
+    answer = api.post(f"/api/v1/cases/{case.number}/discard/", {"reason": "nope"}, format="json")
+    assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("status", [s for s in Case.Status.values if s != Case.Status.DISCARDED])
+def test_reinstate_only_from_discarded(status, supervisor, helpline) -> None:
+    # before: a claimed case could be "reinstated", silently releasing someone's claim
+    case = CaseFactory(helpline=helpline, status=status)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=supervisor)}")
+    answer = client.post(
+        f"/api/v1/cases/{case.number}/reinstate/", {"reason": "Wrongly discarded"}, format="json"
+    )
+    assert answer.status_code == 409
+    assert answer.json()["status"] == status
+    case.refresh_from_db()
+    assert case.status == status
+
+
+def test_reassigning_a_case_nobody_holds_is_409(supervisor, operator, helpline) -> None:
+    case = CaseFactory(helpline=helpline)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=supervisor)}")
+    answer = client.post(
+        f"/api/v1/cases/{case.number}/reassign/", {"to": operator.username}, format="json"
+    )
+    assert answer.status_code == 409
+    assert answer.json()["status"] == "new"

@@ -10,7 +10,13 @@ from rest_framework.test import APIClient
 from accounts.services import issue_api_token
 from cases.models import Case, CaseNote
 from referrals.models import Referral, ServiceRecord
-from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
+from tests.factories import (
+    CaseFactory,
+    CasePersonFactory,
+    PersonFactory,
+    ReferralFactory,
+    ReportFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -255,3 +261,39 @@ def test_referral_list_for_the_receiving_organisation(case, operator, cso_rep) -
     )
     listed = api_for(cso_rep).get("/api/v1/referrals/?status=pending").json()
     assert [r["status"] for r in listed["results"]] == ["pending"]
+
+
+@pytest.mark.parametrize("status", [s for s in S.values if s != S.CLOSED])
+def test_reopen_only_from_closed(status, helpline, operator, cso_rep) -> None:
+    # given: a case in any state but closed, here with a referral the CSO has not answered yet
+    case = CaseFactory(helpline=helpline, status=status, claimed_by=operator)
+    api = api_for(operator)
+    pending = None
+    if status == S.REFERRED:
+        pending = ReferralFactory(
+            case=case, organisation=cso_rep.organisation, status=Referral.Status.PENDING,
+            referred_by=operator,
+        )  # fmt: skip
+
+    # when
+    answer = api.post(url(case, "reopen"), {"reason": "The victim called again"}, format="json")
+
+    # then: 409 with the status, and nothing moved
+    assert answer.status_code == 409
+    assert answer.json()["status"] == status
+    case.refresh_from_db()
+    assert case.status == status
+    if pending is not None:
+        # ...so the referral still moves the case when it is accepted
+        accepted = api_for(cso_rep).post(f"/api/v1/referrals/{pending.pk}/accept/")
+        assert accepted.status_code == 200
+        case.refresh_from_db()
+        assert case.status == S.IN_SERVICE
+
+
+def test_reopen_from_closed_still_works(helpline, operator) -> None:
+    case = CaseFactory(helpline=helpline, status=S.CLOSED, claimed_by=operator)
+    answer = api_for(operator).post(url(case, "reopen"), {"reason": "Called again"}, format="json")
+    assert answer.status_code == 200
+    case.refresh_from_db()
+    assert case.status == S.VERIFIED

@@ -243,7 +243,7 @@ def test_claiming_a_verified_case_is_a_message_not_an_error(operator, otp_client
     case = CaseFactory(helpline=operator.organisation, status=Case.Status.VERIFIED)
     response = otp_client(operator).post(f"/console/{case.number}/claim/", follow=True)
     assert response.status_code == 200
-    assert "cannot become in triage" in response.content.decode()
+    assert "A case that is verified cannot be claimed." in response.content.decode()
 
 
 def test_release_puts_the_case_back(operator, otp_client) -> None:

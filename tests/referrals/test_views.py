@@ -405,7 +405,7 @@ def test_operator_reopens_a_closed_case_with_a_reason(closed, operator, otp_clie
 def test_closing_a_case_that_is_not_resolved_is_a_409(in_service, operator, otp_client) -> None:
     response = otp_client(operator).post(page(in_service, "close"), {"victim_check": "checked"})
     assert response.status_code == 409
-    assert "cannot become closed" in html_of(response)
+    assert "A case that is in service cannot be closed." in html_of(response)
     assert Case.objects.get(pk=in_service.pk).status == S.IN_SERVICE
 
 
