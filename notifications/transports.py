@@ -8,6 +8,7 @@ have the message but never said so (it must not be sent again by itself)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
@@ -28,6 +29,19 @@ logger = logging.getLogger(__name__)
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 STATUS_PATH = "/intake/twilio/sms/status/"
 TIMEOUT_SECONDS = 10
+# HTTP answers after which the same request may work later; every other 4xx is a refusal.
+TRANSIENT_STATUSES = {408, 425, 429}
+# Twilio's codes for "busy, try later", whatever status they come with.
+TRANSIENT_CODES = {20429, 20500, 20503}
+# The refusals staff meet most, in words. Never Twilio's own message: it can quote the number.
+REFUSAL_WORDS = {
+    21211: "not a valid phone number",
+    21408: "sending to that region is not enabled",
+    21610: "the phone has opted out with the provider (STOP)",
+    21612: "the provider cannot reach that number",
+    21614: "not a mobile number",
+    30007: "filtered by the carrier",
+}
 
 
 class TransientError(Exception):
@@ -50,10 +64,12 @@ class _IdempotentHttpClient(TwilioHttpClient):
     def __init__(self, key: str) -> None:
         super().__init__(timeout=TIMEOUT_SECONDS)
         self.key = key
+        self.answer: Any = None  # the provider's last answer, read to classify an error
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         kwargs["headers"] = {**(kwargs.get("headers") or {}), IDEMPOTENCY_HEADER: self.key}
-        return super().request(method, url, *args, **kwargs)
+        self.answer = super().request(method, url, *args, **kwargs)
+        return self.answer
 
 
 def sms_configured() -> bool:
@@ -94,11 +110,8 @@ def _sms(notification: Notification) -> str:
         logger.info("sms_outbox_only", extra={"notification_id": notification.pk})
         return ""
     key = str(notification.idempotency_key)
-    client = Client(
-        settings.TWILIO_ACCOUNT_SID,
-        settings.TWILIO_AUTH_TOKEN,
-        http_client=_IdempotentHttpClient(key),
-    )
+    http = _IdempotentHttpClient(key)
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
     if settings.TWILIO_API_BASE_URL:  # a stand-in for Twilio's API (tests on loopback)
         client.api.base_url = settings.TWILIO_API_BASE_URL
     try:
@@ -109,10 +122,11 @@ def _sms(notification: Notification) -> str:
             # the delivery report names the row, so it is matched even if we never learnt the sid
             status_callback=f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?key={key}",
         )
-    except TwilioRestException as exc:
-        if exc.status == 429 or exc.status >= 500:
-            raise TransientError(f"Twilio answered {exc.status}") from exc
-        raise PermanentError(f"Twilio refused the message (error {exc.code})") from exc
+    except (TwilioException, ValueError) as exc:
+        # Every shape Twilio answers an error in: TwilioRestException (the classic body, or
+        # {"error": {...}}), TwilioServiceException (RFC 9457 problem+json, not a subclass of
+        # the former), or a body that is not JSON. Uncaught, the row waited for the sweeper.
+        raise _classified(exc, http.answer) from exc
     except OSError as exc:  # requests' connection errors and timeouts are OSErrors
         if _never_connected(exc):
             raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
@@ -120,6 +134,51 @@ def _sms(notification: Notification) -> str:
             f"Twilio did not answer ({type(exc).__name__}): the outcome is unknown."
         ) from exc
     return str(message.sid or "")
+
+
+def _classified(exc: Exception, answer: Any) -> Exception:
+    """The outbox's error for a Twilio answer that was not a created message."""
+    status = _number(getattr(answer, "status_code", None)) or _number(getattr(exc, "status", None))
+    if status is not None and 200 <= status < 300:
+        # Accepted, then unreadable: it may be on its way, so never sent again by itself.
+        return OutcomeUnknownError(f"Twilio answered {status} in a form not understood.")
+    code = _error_code(getattr(answer, "text", "")) or _number(getattr(exc, "code", None))
+    if code == status:  # the twilio library puts the HTTP status where no code came
+        code = None
+    about = f"HTTP {status}" if status else "no status"
+    if code:
+        about += f", error {code}"
+        if code in REFUSAL_WORDS:
+            about += f": {REFUSAL_WORDS[code]}"
+    if status is None or status in TRANSIENT_STATUSES or status >= 500 or code in TRANSIENT_CODES:
+        return TransientError(f"Twilio could not take the message now ({about})")
+    if 400 <= status < 500:
+        return PermanentError(f"Twilio refused the message ({about})")
+    return TransientError(f"Twilio answered unexpectedly ({about})")
+
+
+def _error_code(body: str) -> int | None:
+    """Twilio's error code from an error body: {"code": ...} (classic and problem+json) or
+    {"error": {"code": ...}} (newer APIs); None if there is none or the body is not JSON."""
+    try:
+        payload = json.loads(body or "")
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    nested = payload.get("error")
+    if isinstance(nested, dict) and "code" in nested:
+        return _number(nested.get("code"))
+    return _number(payload.get("code"))
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _never_connected(exc: OSError) -> bool:

@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from tests.servers import free_port
 
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+JSON = "application/json"
 HOLD_SECONDS = (
     60  # a held request is answered after this at the latest, so no thread outlives a test
 )
@@ -47,7 +48,8 @@ class TwilioRequest:
 
 @dataclass
 class _Script:
-    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # (HTTP status, body: a JSON object or raw text, Content-Type)
+    failures: list[tuple[int, dict[str, Any] | str, str]] = field(default_factory=list)
     hold: bool = False
     before_answer: Callable[[TwilioRequest], None] | None = None
 
@@ -75,7 +77,7 @@ class TwilioFake:
         """The next `times` sends get `status` (a server error by default): nothing accepted."""
         error = {"code": 20500, "message": "Internal Server Error", "status": status}
         with self._lock:
-            self._script.failures += [(status, error)] * times
+            self._script.failures += [(status, error, JSON)] * times
 
     def refuse_next(self, code: int = 21211, status: int = 400) -> None:
         """The next send is refused with a Twilio error code (21211: not a valid phone number)."""
@@ -85,8 +87,14 @@ class TwilioFake:
             "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status,
         }
+        self.answer_next(status, error)
+
+    def answer_next(self, status: int, body: dict[str, Any] | str, content_type: str = "") -> None:
+        """The next send is answered `status` with this body, whatever its shape (Twilio's newer
+        APIs answer errors as {"error": {...}} or RFC 9457 problem+json; a proxy in front of it
+        may answer HTML). Nothing is accepted."""
         with self._lock:
-            self._script.failures.append((status, error))
+            self._script.failures.append((status, body, content_type or JSON))
 
     def hold(self) -> None:
         """From now on each request is recorded (so it counts as reaching the provider) and then
@@ -151,12 +159,13 @@ class TwilioFake:
             self._lock.notify_all()
             scripted = self._script.failures
             failure = scripted.pop(0) if scripted and request.authorised else None
+        content_type = JSON
         if handler.path != path:
             status, payload = 404, {"code": 20404, "message": "Not found", "status": 404}
         elif not request.authorised:
             status, payload = 401, {"code": 20003, "message": "Authenticate", "status": 401}
         elif failure is not None:
-            status, payload = failure
+            status, payload, content_type = failure
         else:
             request.sid = "SM" + secrets.token_hex(16)
             status, payload = 201, self._message(request)
@@ -165,10 +174,10 @@ class TwilioFake:
         if status == 201 and self._script.before_answer is not None:
             self._script.before_answer(request)
         request.answered = status
-        data = json.dumps(payload).encode()
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
         try:
             handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Type", content_type)
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
             handler.wfile.write(data)

@@ -151,7 +151,11 @@ def test_server_errors_are_retried_with_growing_waits_until_one_is_accepted(
         row = text_victim(case, django_capture_on_commit_callbacks)
 
         # then: it waits 30 s, kept in the row, not in the broker
-        assert (row.status, row.attempts, row.last_error) == (S.PENDING, 1, "Twilio answered 500")
+        assert (row.status, row.attempts, row.last_error) == (
+            S.PENDING,
+            1,
+            "Twilio could not take the message now (HTTP 500, error 20500)",
+        )
         assert row.not_before == T0 + timedelta(seconds=30)
         clock.move_to(T0 + timedelta(seconds=29))
         assert sweep_outbox() == 0
@@ -193,7 +197,11 @@ def test_after_the_last_attempt_a_message_fails_and_supervisors_are_told(
             sweep_outbox()
 
     row.refresh_from_db()
-    assert (row.status, row.attempts, row.last_error) == (S.FAILED, 3, "Twilio answered 503")
+    assert (row.status, row.attempts, row.last_error) == (
+        S.FAILED,
+        3,
+        "Twilio could not take the message now (HTTP 503, error 20500)",
+    )
     assert len(twilio.requests) == 3
     [alert] = supervisor_alerts(case)
     assert alert.recipient == supervisor
@@ -209,7 +217,9 @@ def test_a_refused_message_fails_at_once_and_supervisors_are_told(
         sweep_outbox()
 
     assert (row.status, row.attempts) == (S.FAILED, 1)
-    assert row.last_error == "Twilio refused the message (error 21211)"
+    assert row.last_error == (
+        "Twilio refused the message (HTTP 400, error 21211: not a valid phone number)"
+    )
     assert row.reason.startswith("Could not be sent")
     assert len(twilio.requests) == 1
     [alert] = supervisor_alerts(case)
