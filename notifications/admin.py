@@ -13,10 +13,14 @@ from notifications.models import MessageTemplate, Notification
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(SimpleHistoryAdmin):
-    list_display = ["milestone", "language", "channel", "is_active"]
+    """The model checks the words on save (unknown placeholders refused, with the reason on the
+    form) and marks a template that names an organisation: shown here, never typed."""
+
+    list_display = ["milestone", "language", "channel", "is_active", "names_organisation"]
     list_editable = ["is_active"]
-    list_filter = ["milestone", "language", "channel", "is_active"]
+    list_filter = ["milestone", "language", "channel", "is_active", "names_organisation"]
     search_fields = ["text", "subject"]
+    readonly_fields = ["names_organisation"]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # retire a template with "active": its history says what was sent before

@@ -197,9 +197,13 @@ class MessageTemplate(models.Model):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:
-        errors = template_errors(self.milestone, self.text, self.subject)
+        errors = {
+            field: found
+            for field in ("text", "subject")
+            if (found := template_errors(self.milestone, getattr(self, field)))
+        }
         if errors:
-            raise ValidationError({"text": errors})
+            raise ValidationError(errors)
 
 
 class AlertPreference(models.Model):

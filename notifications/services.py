@@ -31,6 +31,7 @@ from notifications.models import (
     MessageTemplate,
     Notification,
     SmsKeyword,
+    names_an_organisation,
 )
 from project.crypto import blind_index
 
@@ -290,6 +291,19 @@ def victim_milestone(
         names_organisation=template.names_organisation,
         subject=template.subject,
     )
+
+
+def mark_templates() -> int:
+    """Mark again which templates name an organisation (after one is added or renamed); returns
+    how many marks changed. An update, not a save: the words did not change, so no history row."""
+    changed = 0
+    for template in MessageTemplate.objects.only("pk", "text", "subject", "names_organisation"):
+        named = names_an_organisation(template.text, template.subject)
+        if named != template.names_organisation:
+            changed += MessageTemplate.objects.filter(pk=template.pk).update(
+                names_organisation=named
+            )
+    return changed
 
 
 def _template(milestone: str, language: str, channel: str) -> MessageTemplate | None:
