@@ -19,11 +19,15 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@ $(RUN_STAMP)
 
+# daphne -v 0: its own access log (full paths, query strings) off, Lantern logs requests itself;
+# --no-server-name: no Server header. Sockets are accepted only from PUBLIC_BASE_URL, so it follows
+# PORT unless set.
 run: $(RUN_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Lantern is at http://127.0.0.1:8000/ (Ctrl+C to stop)"
-	$(PY) -m daphne -b 127.0.0.1 -p 8000 project.asgi:application
+	@echo "Lantern is at http://127.0.0.1:$${PORT:-8000}/ (Ctrl+C to stop)"
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$${PORT:-8000}} \
+	  $(PY) -m daphne -v 0 --no-server-name -b 127.0.0.1 -p $${PORT:-8000} project.asgi:application
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

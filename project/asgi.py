@@ -11,15 +11,13 @@ django_asgi_app = get_asgi_application()  # before any import that touches model
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from project.middleware import PublicOriginOnly  # noqa: E402
 from project.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": PublicOriginOnly(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -5,8 +5,13 @@ holds personal data is replaced before the line is written."""
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
+
 import structlog
 from django.conf import settings
+from django.urls import Resolver404, resolve
 
 REDACTED_KEYS = frozenset(
     {
@@ -31,13 +36,81 @@ REDACTED_KEYS = frozenset(
 )
 
 
+# URL parts kept in a logged path: ids, never anything a person typed. A value that is not one of
+# these (a token, a phone number typed where a case number goes) is logged as its parameter name.
+_ID = re.compile(r"\d{1,9}")
+_CASE_NUMBER = re.compile(r"[A-Z]{1,10}-\d{4}-\d{1,9}")
+_TOKEN_PARTS = frozenset({"uidb64", "token", "key", "signature", "signed"})
+# Last line of defence inside any logged text: a phone number (digit runs of 10 or more, the
+# longest of ids stays shorter), an email address, a query string after a path.
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ]{8,18}\d(?![\w.])")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+
+
+def _safe_value(name: str, value: object) -> str:
+    text = str(value)
+    if name in _TOKEN_PARTS:
+        return f"<{name}>"
+    if isinstance(value, uuid.UUID) or _ID.fullmatch(text) or _CASE_NUMBER.fullmatch(text):
+        return text
+    return f"<{name}>"
+
+
+def safe_path(path: str) -> str:
+    """The path as it may be logged: no query string, and every part of it the URL patterns name
+    reduced to ids (case numbers, database ids); anything else by its parameter name, e.g.
+    `/accounts/password/reset/<uidb64>/<token>/`. A path no pattern matches is not logged."""
+    path = path.split("?", 1)[0]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return "<unmatched>"
+    except Exception:  # noqa: BLE001 - a log line must never fail, nor fall back to the raw path
+        return "<unresolved>"
+    if not match.kwargs:
+        return path
+    logged = match.route
+    for name, value in match.kwargs.items():
+        logged = re.sub(rf"<(?:\w+:)?{re.escape(name)}>", _safe_value(name, value), logged)
+    return "/" + logged.lstrip("^").rstrip("$")
+
+
+def _scrub(text: str) -> str:
+    text = _QUERY.sub(r"\1?[redacted]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub("[number]", text)
+
+
+def _record_message(record: logging.LogRecord) -> str:
+    """Django's own lines name the request path in their arguments ("Not Found: %s", "Forbidden
+    (%s): %s"): rebuilt with the path made safe."""
+    args = record.args if isinstance(record.args, tuple) else ()
+    if not args or not record.name.startswith("django"):
+        return record.getMessage()
+    safe_args = tuple(
+        safe_path(arg) if isinstance(arg, str) and arg.startswith("/") else arg for arg in args
+    )
+    try:
+        return str(record.msg) % safe_args
+    except (TypeError, ValueError):
+        return record.getMessage()
+
+
 def redact_personal_data(_logger: object, _method: str, event: dict) -> dict:
     for key in REDACTED_KEYS.intersection(event):
         event[key] = "[redacted]"
-    # A query string can carry a searched name or phone number: log the path only.
+    record = event.get("_record")
+    if isinstance(record, logging.LogRecord) and not event.get("_from_structlog"):
+        event["event"] = _record_message(record)
+    # django-structlog's request lines ("GET /path?query"): the access log, made safe.
     request = event.get("request")
-    if isinstance(request, str) and "?" in request:
-        event["request"] = request.split("?", 1)[0] + "?[redacted]"
+    if isinstance(request, str):
+        method, _, path = request.partition(" ")
+        event["request"] = f"{method} {safe_path(path)}" if path else safe_path(method)
+    for key, value in event.items():
+        if isinstance(value, str) and key not in ("timestamp", "request"):
+            event[key] = _scrub(value)
     return event
 
 

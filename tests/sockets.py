@@ -11,7 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 
-OUR_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+# Sockets are accepted only from PUBLIC_BASE_URL: scheme, host and port (project.middleware).
+OUR_ORIGIN = (b"origin", settings.PUBLIC_BASE_URL.encode())
 FORBIDDEN = 4403
 
 

@@ -15,6 +15,7 @@ PROD_ENV = {
     "PUBLIC_BASE_URL": "https://lantern.example.org",
     "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
     "BLIND_INDEX_KEY": "another-long-random-secret-for-blind-indexes",
+    "EMAIL_URL": "smtp+tls://lantern:made-up-password@mail.example.org:587",
     "DJANGO_SETTINGS_MODULE": "project.settings.base",
 }
 
@@ -44,11 +45,29 @@ def settings_values(expressions: list[str], **env: str) -> list[str]:
 
 
 def test_refuses_to_start_without_secret_key_and_hosts() -> None:
-    for missing in ("SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"):
+    required = (
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEYS",
+        "BLIND_INDEX_KEY",
+        "EMAIL_URL",
+    )
+    for missing in required:
         env = {k: v for k, v in PROD_ENV.items() if k != missing}
         result = run("import django; django.setup()", **env)
         assert result.returncode != 0, missing
         assert "ImproperlyConfigured" in result.stderr
+
+
+def test_refuses_a_mail_backend_that_is_not_a_mail_server() -> None:
+    """The console backend would print password-reset links and alerts into the logs; a file or
+    in-memory one would keep them on disk or drop them."""
+    for url in ("consolemail://", "filemail:///tmp/mail", "memorymail://", "dummymail://"):
+        result = run("import django; django.setup()", **{**PROD_ENV, "EMAIL_URL": url})
+        assert result.returncode != 0, url
+        assert "EMAIL_URL must be an SMTP server" in result.stderr, url
+    (backend,) = settings_values(["s.EMAIL_BACKEND"], **PROD_ENV)
+    assert backend == "django.core.mail.backends.smtp.EmailBackend"
 
 
 def test_refuses_a_wildcard_host() -> None:

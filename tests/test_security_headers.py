@@ -45,3 +45,90 @@ def test_pages_load_nothing_from_other_sites(operator, otp_client) -> None:
     assert "http://" not in html
     assert "<script>" not in html  # no inline scripts: the CSP would block them
     assert "style=" not in html
+
+
+def test_every_answer_with_case_data_is_never_stored(operator, otp_client) -> None:
+    """Set once for every answer (project.middleware.NoStoreMiddleware), not view by view: the
+    API, case pages, error pages and the public form alike."""
+    case = CaseFactory(helpline=operator.organisation)
+    client = otp_client(operator)
+    urls = [
+        "/api/v1/cases/",
+        f"/api/v1/cases/{case.number}/",
+        f"/api/v1/cases/{case.number}/history/",
+        "/api/v1/cases/LNT-2000-999999/",  # a 404 from the API
+        f"/cases/{case.number}/",
+        "/cases/LNT-2000-999999/",
+        "/report/",
+        "/accounts/login/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"no-store", "private"} <= cache_control, url
+
+
+def test_static_files_keep_their_cache(client) -> None:
+    response = client.get("/static/css/lantern.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
+SOCKET_ORIGINS = [
+    ("https://lantern.example.org", True),
+    ("http://lantern.example.org", False),  # same host, another scheme
+    ("https://lantern.example.org:8443", False),  # same host, another port
+    ("https://lantern.example.org:443", True),  # the default port, written out
+    ("https://evil.example", False),
+    ("https://sub.lantern.example.org", False),
+    ("https://lantern.example.org:notaport", False),
+    ("null", False),
+    (None, False),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("origin", "admitted"), SOCKET_ORIGINS)
+async def test_a_socket_opens_only_from_the_public_origin(
+    origin: str | None, admitted: bool, operator, otp_client, settings
+) -> None:
+    """Scheme, host and port of PUBLIC_BASE_URL (ASVS 4.4.2): any site can open a socket that
+    carries our cookie, and the host alone (ALLOWED_HOSTS) lets in http and other ports."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from project.asgi import application
+    from tests.sockets import session_cookie
+
+    settings.PUBLIC_BASE_URL = "https://lantern.example.org"
+    settings.ALLOWED_HOSTS = ["lantern.example.org"]
+    cookie = await sync_to_async(lambda: session_cookie(otp_client(operator)))()
+    headers = [cookie] + ([(b"origin", origin.encode())] if origin else [])
+    socket = WebsocketCommunicator(application, "/ws/helpline/", headers=headers)
+    connected, _ = await socket.connect(timeout=5)
+    await socket.disconnect()
+    assert connected is admitted
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "origin", ["https://127.0.0.1:8000", "http://127.0.0.1:8001", "http://localhost:8000"]
+)
+async def test_make_run_sockets_refuse_other_schemes_ports_and_hosts(
+    origin: str, operator, otp_client
+) -> None:
+    """The embedded default (PUBLIC_BASE_URL http://127.0.0.1:8000, ALLOWED_HOSTS naming
+    127.0.0.1 and localhost): only the exact origin, which tests.sockets.OUR_ORIGIN is."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from project.asgi import application
+    from tests.sockets import OUR_ORIGIN, session_cookie
+
+    cookie = await sync_to_async(lambda: session_cookie(otp_client(operator)))()
+    for header, admitted in ((OUR_ORIGIN, True), ((b"origin", origin.encode()), False)):
+        socket = WebsocketCommunicator(application, "/ws/helpline/", headers=[cookie, header])
+        connected, _ = await socket.connect(timeout=5)
+        await socket.disconnect()
+        assert connected is admitted, header

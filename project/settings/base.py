@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files before any session work
+    "project.middleware.NoStoreMiddleware",  # every answer but static files: never cached
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.StaffOnlyMiddleware",
 ]
@@ -240,8 +241,17 @@ STORAGES = {
     },
 }
 
-# Email
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Email: with DEBUG off only a real SMTP server; a console, file or in-memory backend would write
+# password-reset links and staff alerts into the logs or onto disk, or drop them.
+if DEBUG:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+else:
+    try:
+        EMAIL_CONFIG = env.email_url("EMAIL_URL")
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured("DEBUG is off: set EMAIL_URL (smtp://...).") from exc
+    if EMAIL_CONFIG["EMAIL_BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+        raise ImproperlyConfigured("DEBUG is off: EMAIL_URL must be an SMTP server (smtp://...).")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lantern <no-reply@lantern.invalid>")
 
