@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from accounts.models import Organisation
-from cases.models import Case, Category
+from cases.models import Case, Category, Report
 from cases.services import (
     IncidentDetails,
     IncomingReport,
@@ -37,6 +37,11 @@ from project.phones import to_e164
 
 class IntakeError(Exception):
     """Lantern cannot take reports: no helpline is set up to receive them."""
+
+
+class SubmissionReusedError(Exception):
+    """A form submission id that already stored a report came back with something else in it
+    (IN-04): never stored over the first, never a second report under the same id."""
 
 
 def helpline_for(number: str = "") -> Organisation:
@@ -154,15 +159,17 @@ def receive_web_report(
     contact_preferences: dict[str, Any],
 ) -> tuple[Case, bool]:
     """A report from the public form. `submission_id` comes from the form as served, so a double
-    submit is the same case. Returns (case, stored now)."""
-    return open_reported_case(
+    submit is the same case. Returns (case, stored now); SubmissionReusedError when the id
+    already stored a report that says something else."""
+    raw = {"safe_now": safe_now, "contact": contact_preferences}
+    case, created = open_reported_case(
         helpline=helpline_for(),
         report=IncomingReport(
             channel=Case.Channel.WEB,
             source_id=submission_id,
             sender=phone,
             body=what_happened,
-            raw={"safe_now": safe_now, "contact": contact_preferences},
+            raw=raw,
         ),
         incident=IncidentDetails(
             category=category,
@@ -174,3 +181,30 @@ def receive_web_report(
         ),
         victim=VictimDetails(name=name, phone=phone, contact_preferences=contact_preferences),
     )
+    if not created:
+        _same_as_stored(case.reports.get(channel=Case.Channel.WEB, source_id=submission_id),
+                        body=what_happened, sender=phone, raw=raw)  # fmt: skip
+    return case, created
+
+
+def web_report_received(
+    *, submission_id: str, what_happened: str, phone: str, safe_now: str,
+    contact_preferences: dict[str, Any], **details: Any,
+) -> Case | None:  # fmt: skip
+    """The case a form submission already stored (a double click, a resend), or None; checked
+    before anything is counted against the sender. SubmissionReusedError for other words."""
+    stored = (
+        Report.objects.select_related("case")
+        .filter(channel=Case.Channel.WEB, source_id=submission_id)
+        .first()
+    )
+    if stored is None:
+        return None
+    raw = {"safe_now": safe_now, "contact": contact_preferences}
+    _same_as_stored(stored, body=what_happened, sender=phone, raw=raw)
+    return stored.case
+
+
+def _same_as_stored(stored: Report, *, body: str, sender: str, raw: dict[str, Any]) -> None:
+    if (stored.body, stored.sender, stored.raw) != (body, sender, raw):
+        raise SubmissionReusedError

@@ -4,8 +4,11 @@ Events carry ids and non-identifying fields only; consumers re-read what a user 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -62,33 +65,68 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+# One event's sends get this long in all: a hung Redis must not hold the request that caused the
+# event (Twilio gives up after 15 s). Consumers resync from the database, and every alert is an
+# outbox row already, so a push that did not go loses nothing.
+SEND_BUDGET_SECONDS = 1.0
+# After a failed send the layer is left alone for this long: the next events of this process (a
+# webhook often causes several) go straight on instead of each waiting out the budget again.
+PAUSE_AFTER_FAILURE_SECONDS = 5.0
+
+_deadline: ContextVar[float | None] = ContextVar("realtime_deadline", default=None)
+_paused_until = 0.0
+
+
 def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | FiguresChanged) -> None:
+    """Send the event to each group, within what is left of the event's budget. Never raises: a
+    failure is logged and pauses sending for a few seconds."""
+    global _paused_until
+    names = list(groups)
+    if not names:
+        return
+    now = time.monotonic()
+    if now < _paused_until:
+        logger.info("realtime_send_skipped", extra={"groups": len(names)})
+        return
+    deadline = _deadline.get() or now + SEND_BUDGET_SECONDS
+    try:
+        async_to_sync(_send)(names, {"type": "lantern.event", "event": event}, deadline - now)
+    except Exception as exc:  # a hung or dead channel layer: TimeoutError, ConnectionError, ...
+        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+        logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
+
+
+async def _send(groups: list[str], message: dict[str, object], budget: float) -> None:
     layer = get_channel_layer()
-    for group in groups:
-        async_to_sync(layer.group_send)(group, {"type": "lantern.event", "event": event})
+    async with asyncio.timeout(max(budget, 0.0)):
+        for group in groups:
+            await layer.group_send(group, message)
 
 
 def broadcast_case_event(helpline_id: int, event: CaseEvent) -> None:
     """Send a case event to its helpline's consoles once the surrounding transaction commits;
     never for a change that rolled back. Every case event also tells the dashboards counting that
     helpline that their figures changed: here, so no service can move a case without the
-    dashboards hearing of it. Two callbacks, so a failed send to one audience still lets the
-    other hear; a failed send is logged, not raised: the change is stored and consumers resync."""
-    consoles = [helpline_group(helpline_id)]
-    changed = FiguresChanged(type="figures.changed")
-    transaction.on_commit(lambda: broadcast(consoles, event), robust=True)
-    transaction.on_commit(lambda: broadcast(dashboard_groups(helpline_id), changed), robust=True)
+    dashboards hearing of it. Both audiences share one budget; a failed send to one still lets
+    the other try, and nothing is raised: the change is stored and consumers resync."""
+    transaction.on_commit(lambda: _send_case_event(helpline_id, event), robust=True)
+
+
+def _send_case_event(helpline_id: int, event: CaseEvent) -> None:
+    token = _deadline.set(time.monotonic() + SEND_BUDGET_SECONDS)
+    try:
+        broadcast([helpline_group(helpline_id)], event)
+        broadcast(dashboard_groups(helpline_id), FiguresChanged(type="figures.changed"))
+    finally:
+        _deadline.reset(token)
 
 
 def notify_user(user_id: int | None, notification_id: int) -> None:
     """Tell a signed-in user's pages that a notification arrived. Best effort: the row is the
-    delivery; a failed push is logged and the page finds the row on its next load."""
+    delivery; a push that did not go is logged and the page finds the row on its next load."""
     if user_id is None:
         return
-    try:
-        broadcast(
-            [user_group(user_id)],
-            NotificationEvent(type="notification.created", notification_id=notification_id),
-        )
-    except Exception:
-        logger.warning("notification_push_failed", extra={"notification_id": notification_id})
+    broadcast(
+        [user_group(user_id)],
+        NotificationEvent(type="notification.created", notification_id=notification_id),
+    )

@@ -31,6 +31,11 @@ else:
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the real hosts, never '*'.")
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Proxies in front of Lantern that each append the address they saw to X-Forwarded-For (a TLS
+# terminator, a load balancer): the client's address is this many entries from the right. 0: no
+# proxy, the socket's address. Too high lets a client choose its address; too low makes everyone
+# one address (project.proxy).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
@@ -72,6 +77,8 @@ INSTALLED_APPS = [
 # under ASGI, so the async-capable ones come first and the sync-only ones (WhiteNoise, ours) last,
 # in one block: one boundary per request instead of five.
 MIDDLEWARE = [
+    "project.proxy.TrustedProxyMiddleware",  # first: REMOTE_ADDR is the client's from here on
+    "project.faults.DatabaseUnavailableMiddleware",  # 503 + Retry-After, not a 500, when down
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -125,12 +132,19 @@ else:
     # Under ASGI every request runs in a thread of its own, so Django's persistent connections
     # (CONN_MAX_AGE) would pile up; a psycopg pool per process is the way to reuse them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # A database that is down or restarting is answered with a quick 503 (project.faults), not a
+    # long wait: libpq's shortest connect timeout is 2 s, and a pooled connection that died with
+    # the server is checked and replaced before use, so the first request after a restart works.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DB_CONNECT_TIMEOUT", default=2
+    )
     if env.bool("DB_POOL", default=True):
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DB_POOL_MIN", default=2),
             "max_size": env.int("DB_POOL_MAX", default=20),
-            "timeout": 10,  # wait at most this long for a free connection, then fail the request
+            # wait at most this long for a connection, then answer 503 (project.faults)
+            "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -173,7 +187,10 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105 - a field name; axes masks its value
 AXES_SENSITIVE_PARAMETERS = ["auth-password", "token-otp_token", "csrfmiddlewaretoken"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The address is REMOTE_ADDR as project.proxy set it from TRUSTED_PROXY_COUNT; axes never reads
+# X-Forwarded-For itself (its leftmost entry is whatever the client wrote).
+AXES_CLIENT_IP_CALLABLE = "project.proxy.client_ip"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_VERBOSE = False
 
 # OTP
