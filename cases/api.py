@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,14 +25,52 @@ from cases.models import (
 from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
 
 
+class SearchSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200)
+
+
 class CaseViewSet(ReadOnlyModelViewSet):
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z0-9-]+"
     filterset_class = CaseFilter
     serializer_class = CaseListSerializer
+    search_words = ""
 
     def get_queryset(self) -> Any:
-        return selectors.list_cases(self.request.user, q=self.request.query_params.get("q", ""))
+        return selectors.list_cases(self.request.user, q=self._words())
+
+    def _words(self) -> str:
+        """`q` in the query string (CONTRACT.md) for API clients that keep no logs of URLs; pages
+        and careful clients send it in the body of POST .../cases/search/ instead."""
+        if self.action == "search":
+            return self.search_words
+        return self.request.query_params.get("q", "")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description=(
+                    "A case number, a person's full name or a phone number. A query string ends up "
+                    "in logs and histories: prefer POST /api/v1/cases/search/ with q in the body."
+                ),
+            )
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        selectors.audit_listing(request.user, request, searched=bool(self._words()))
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=SearchSerializer, responses=CaseListSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def search(self, request: Request) -> Response:
+        """The case list searched by `q` sent in the body, so the words reach no URL; the list's
+        filters still apply from the query string. Paged like the list."""
+        payload = SearchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        self.search_words = payload.validated_data["q"]
+        return self.list(request)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = selectors.access_case(request.user, kwargs["number"], request=request)

@@ -318,7 +318,8 @@ class CaseNote(models.Model):
 
 class AccessLog(models.Model):
     """Who read which case, when and from where (DESIGN rule 8). Written in the request that reads,
-    so a read that cannot be logged does not happen."""
+    so a read that cannot be logged does not happen. Lists and searches are rows without a case:
+    who looked, never the words they searched for."""
 
     class Action(models.TextChoices):
         VIEW = "view", "Viewed"
@@ -326,9 +327,13 @@ class AccessLog(models.Model):
         LISTEN = "listen", "Listened to a recording"
         EXPORT = "export", "Exported"
         PRINT = "print", "Printed"
+        LIST = "list", "Listed cases"
+        SEARCH = "search", "Searched cases"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="access_log")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="access_log", null=True, blank=True
+    )
     action = models.CharField(max_length=16, choices=Action.choices)
     via = models.CharField(max_length=8)  # "web" | "api"
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -338,4 +343,5 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["case", "at"])]  # "who has looked at this case"
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} case {self.case_id} by {self.user_id}"
+        what = f"case {self.case_id}" if self.case_id else "cases"
+        return f"{self.get_action_display()} {what} by {self.user_id}"

@@ -95,6 +95,11 @@ def access_case(
     if case is None:
         raise Http404("No such case.")
     _settle_readable_text(user, case)
+    _audit(user, request, action, case)
+    return case
+
+
+def _audit(user: AbstractBaseUser, request: HttpRequest, action: str, case: Case | None) -> None:
     AccessLog.objects.create(
         user=user,
         case=case,
@@ -102,7 +107,11 @@ def access_case(
         via="api" if request.path.startswith("/api/") else "web",
         ip_address=request.META.get("REMOTE_ADDR") or None,
     )
-    return case
+
+
+def audit_listing(user: AbstractBaseUser, request: HttpRequest, *, searched: bool) -> None:
+    """A list of cases was shown (or searched): who and when, never what was searched for."""
+    _audit(user, request, AccessLog.Action.SEARCH if searched else AccessLog.Action.LIST, None)
 
 
 def _settle_readable_text(user: AbstractBaseUser, case: Case) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
-from cases import selectors
+from cases import searches, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, ServiceType
 from cases.policy import can_change_case, can_see_identities
@@ -23,6 +25,8 @@ from referrals.forms import NoteForm
 from referrals.offers import next_step, offers_for
 
 S = Case.Status
+# What the case list's form may carry on into its URL: filters, never words about a person.
+LIST_FILTERS = ("status", "channel")
 # The workflow bar (UX.md 21), in the order a case goes through.
 WORKFLOW = (
     S.NEW,
@@ -56,15 +60,38 @@ def workflow_stages(status: str) -> list[Stage]:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = selectors.list_cases(request.user, q=request.GET.get("q", ""))
+    """The words searched for arrive by POST and are shown under a search id (cases.searches),
+    so they never sit in a URL; the filters, which say nothing about a person, stay in it."""
+    if request.method == "POST":
+        return redirect(_list_url(request))
+    search_id, q = searches.recall(request)
+    cases = selectors.list_cases(request.user, q=q)
     filterset = CaseFilter(request.GET, queryset=cases)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    selectors.audit_listing(request.user, request, searched=bool(q))
     return render(
         request,
         "cases/case_list.html",
-        {"filter": filterset, "page": page, "q": request.GET.get("q", "")},
+        {"filter": filterset, "page": page, "q": q, "keep": _list_query(request.GET, search_id)},
     )
+
+
+def _list_query(data: QueryDict, search_id: str) -> str:
+    query = QueryDict(mutable=True)
+    for name in LIST_FILTERS:
+        if data.get(name):
+            query[name] = data[name]
+    if search_id:
+        query["search"] = search_id
+    return query.urlencode()
+
+
+def _list_url(request: HttpRequest) -> str:
+    search_id = searches.remember(request, request.POST.get("q", ""))
+    query = _list_query(request.POST, search_id)
+    return f"{reverse('cases:list')}?{query}" if query else reverse("cases:list")
 
 
 @never_cache

@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,8 +29,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from accounts.models import User
+from cases import searches
 from cases.models import AccessLog, Case, Report
-from cases.selectors import access_case, get_case_to_act_on, list_cases
+from cases.selectors import access_case, audit_listing, get_case_to_act_on, list_cases
 from cases.workflow import CaseError
 from helpline.forms import (
     PERPETRATOR_PREFIX,
@@ -162,7 +163,7 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     view = request.GET.get("view", "all")
     view = view if view in SAVED_VIEWS else "all"
-    q = request.GET.get("q", "").strip()[:200]
+    search_id, q = searches.recall(request)
     base = list_cases(user).filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
     cases: QuerySet[Case] = list_cases(user, q=q) if q else base
     cases = cases.filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
@@ -199,7 +200,11 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
         )
     unclaimed = base.filter(status=Case.Status.NEW).count()
     shown_all = len(rows) < QUEUE_LIMIT or cases.count() == len(rows)
-    query = request.GET.copy()
+    query = QueryDict(mutable=True)
+    if view != "all":
+        query["view"] = view
+    if search_id:
+        query["search"] = search_id
     return {
         "rows": rows,
         "unclaimed": unclaimed,
@@ -208,6 +213,7 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
         "view_label": SAVED_VIEWS[view],
         "views": SAVED_VIEWS,
         "q": q,
+        "search": search_id,
         "query": query.urlencode(),
         "server_now_ms": _epoch_ms(now),
         "sla": targets,
@@ -215,10 +221,23 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @works_cases
 def queue(request: HttpRequest) -> HttpResponse:
+    """A search is posted and shown under a search id (cases.searches): the number or name typed
+    never reaches a URL."""
+    if request.method == "POST":
+        query = QueryDict(mutable=True)
+        view = request.POST.get("view", "all")
+        if view in SAVED_VIEWS and view != "all":
+            query["view"] = view
+        search_id = searches.remember(request, request.POST.get("q", ""))
+        if search_id:
+            query["search"] = search_id
+        url = reverse("helpline:queue")
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
     context = _queue(request)
+    audit_listing(request.user, request, searched=bool(context["q"]))
     context["channel_labels"] = json.dumps(dict(Case.Channel.choices))
     # On the full page only: the rows partial, refreshed on every event, stays as cheap as it is.
     late = overdue_referrals(request.user)

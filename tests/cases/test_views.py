@@ -11,11 +11,11 @@ from tests.factories import CaseFactory, ReportFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_case_list_shows_the_helplines_cases_without_auditing_a_read(operator, otp_client):
+def test_case_list_is_audited_as_a_list_not_as_a_read_of_each_case(operator, otp_client):
     case = CaseFactory(helpline=operator.organisation)
     html = otp_client(operator).get("/cases/").content.decode()
     assert f'href="/cases/{case.number}/"' in html
-    assert not AccessLog.objects.exists()
+    assert list(AccessLog.objects.values_list("action", "case")) == [("list", None)]
 
 
 def test_opening_a_case_is_audited_with_who_and_where(operator, otp_client) -> None:
