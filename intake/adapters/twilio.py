@@ -4,6 +4,7 @@ answers, and fetching a recording with the account's credentials. No database wo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from functools import wraps
 from urllib.parse import parse_qsl, urlsplit
@@ -79,11 +80,41 @@ def twilio_webhook(*required: str) -> Callable[[Webhook], Callable[[HttpRequest]
             missing = [name for name in required if not params.get(name)]
             if missing:
                 return HttpResponseBadRequest(f"missing {', '.join(missing)}")
+            problem = shape_problem(params)
+            if problem:
+                logger.info("twilio_webhook_rejected", extra={"reason": problem})
+                return HttpResponseBadRequest(problem)
             return view(request, params)
 
         return webhook
 
     return decorate
+
+
+# Twilio's ids are 34 characters (two letters, 32 hex digits); anything longer than the columns
+# that keep them, or with other characters, is not Twilio's and would fail in the database (500).
+SID_FIELDS = ("MessageSid", "SmsSid", "CallSid", "RecordingSid", "TranscriptionSid", "AccountSid")
+SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Seconds; a recording is at most four hours. Larger numbers would overflow the column.
+MAX_RECORDING_SECONDS = 24 * 3600
+
+
+def shape_problem(params: Params) -> str:
+    """Why the fields cannot be Twilio's ("" when they can): checked before anything is stored, so
+    a strange request is a 400, never a 500 that Twilio would retry."""
+    for name in SID_FIELDS:
+        values = params.getlist(name)
+        if any(not SID.fullmatch(value) for value in values):
+            return f"{name} is not a Twilio id"
+    duration = params.get("RecordingDuration", "")
+    if duration and not (
+        duration.isascii()
+        and duration.isdigit()
+        and len(duration) <= 6  # before int(): Python refuses to read very long numbers
+        and int(duration) <= MAX_RECORDING_SECONDS
+    ):
+        return "RecordingDuration is not a number of seconds"
+    return ""
 
 
 def sender_of(params: Params) -> str:

@@ -245,3 +245,19 @@ def test_the_case_page_shows_earlier_cases_from_the_same_number(client, operator
 
     assert "This number contacted us before (1 earlier case)" in page
     assert f'href="/cases/{first.number}/"' in page
+
+
+@pytest.mark.parametrize(
+    "sid",
+    ["SM" + "0" * 200, "SM" + "1" * 63, "SM id with spaces", "SM\u00e9", "SM\u0661\u0662"],
+)
+def test_a_message_id_twilio_would_never_send_is_400_not_500(client: Client, sid: str) -> None:
+    response = post_signed(client, "/intake/twilio/sms/", sms_params(sid))
+
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_a_delivery_report_with_an_overlong_id_is_400(client: Client) -> None:
+    status = {"MessageSid": "SM" + "9" * 100, "MessageStatus": "delivered"}
+    assert post_signed(client, "/intake/twilio/sms/status/", status).status_code == 400

@@ -129,3 +129,24 @@ def test_odd_call_input_never_breaks_the_webhooks(client, caller, status, drop, 
     elif path == "/intake/twilio/voice/":
         expected = sender_of(MultiValueDict({"From": [params.get("From", "")]}))
         assert stored.get().sender == expected
+
+
+@pytest.mark.parametrize(
+    "duration", ["9" * 30, "9" * 5000, "99999999", "86401", "-5", "4.5", "\u0664\u0662", "1e9"]
+)
+def test_a_recording_length_twilio_would_never_send_is_400_not_500(client, duration) -> None:
+    post_signed(client, "/intake/twilio/voice/", CALL)
+    params = {**recording(), "RecordingDuration": duration}
+
+    response = post_signed(client, "/intake/twilio/voice/recording/", params)
+
+    assert response.status_code == 400
+    assert Report.objects.get().recording_sid == ""  # the call is stored, no recording attached
+
+
+@pytest.mark.parametrize("field", ["CallSid", "RecordingSid"])
+def test_an_overlong_call_or_recording_id_is_400_not_500(client, field) -> None:
+    params = {**recording(), field: "RE" + "0" * 300}
+    response = post_signed(client, "/intake/twilio/voice/recording/", params)
+    assert response.status_code == 400
+    assert not Report.objects.filter(recording_sid__startswith="RE0").exists()
