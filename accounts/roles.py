@@ -19,6 +19,7 @@ _CONFIGURATION = [
         ("cases", "relationship"),
         ("cases", "area"),
         ("notifications", "messagetemplate"),
+        ("notifications", "alertdefault"),
     ]
     for action in ("view", "add", "change")
 ]

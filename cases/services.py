@@ -24,7 +24,7 @@ from cases.workflow import (
     check_move,
 )
 from notifications import realtime
-from notifications.services import notify_staff, victim_milestone
+from notifications.services import notify_staff, victim_milestone, victim_wrote
 from project.crypto import blind_index
 from project.history import attribute_change
 
@@ -221,13 +221,8 @@ def _add_report(*, case: Case, report: IncomingReport) -> Report:
     # Deliberately no history row for the case: only its activity time moves, and the new
     # report carries its own history.
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
-    if case.claimed_by_id:
-        notify_staff(
-            users=[case.claimed_by],
-            kind="case.message_received",
-            case_number=case.number,
-            text=f"New message on case {case.number}",
-        )
+    # its holder and whoever works its live referrals (notifications.services decides whom)
+    victim_wrote(case=case)
     realtime.broadcast_case_event(
         case.helpline_id,
         realtime.CaseEvent(type="case.updated", case=case_summary(case)),

@@ -1,14 +1,21 @@
-"""Admins edit the words sent to victims at milestones (DESIGN rule 10) and may look over the outbox
-to see that messages flow. The outbox is written only by notifications.services: read-only here,
+"""Admins edit the words sent to victims at milestones (DESIGN rule 10), how alerts reach each role
+of their own organisation by default, and may look over the outbox to see that messages flow. The outbox is written only by notifications.services: read-only here,
 and without what a message said or where it went."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from notifications.models import MessageTemplate, Notification
+from accounts.models import Organisation, User
+from accounts.roles import ROLES_BY_KIND
+from notifications.models import AlertDefault, MessageTemplate, Notification
+from notifications.services import ALERT_KINDS
 
 
 @admin.register(MessageTemplate)
@@ -46,3 +53,51 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class AlertDefaultForm(forms.ModelForm):
+    role = forms.ChoiceField(
+        choices=[(r, label) for r, label in User.Role.choices if r != User.Role.ADMIN]
+    )
+    kind = forms.ChoiceField(label="Alert", choices=list(ALERT_KINDS.items()))
+
+    class Meta:
+        model = AlertDefault
+        fields = ["organisation", "role", "kind", "email", "sms", "only_on_duty"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        organisation, role = data.get("organisation"), data.get("role")
+        if organisation and role and role not in ROLES_BY_KIND.get(organisation.kind, set()):
+            self.add_error("role", f"A {organisation.get_kind_display().lower()} has no {role}s.")
+        return data
+
+
+@admin.register(AlertDefault)
+class AlertDefaultAdmin(SimpleHistoryAdmin):
+    """How each alert reaches staff of a role who never chose for themselves (they may change it
+    for themselves at /notifications/settings/). An organisation's admin sees and sets only their
+    own organisation's."""
+
+    form = AlertDefaultForm
+    list_display = ["organisation", "role", "kind", "email", "sms", "only_on_duty"]
+    list_filter = ["role", "kind"]
+
+    def _organisations(self, request: HttpRequest) -> QuerySet[Organisation]:
+        if request.user.is_superuser:
+            return Organisation.objects.all()
+        return Organisation.objects.filter(pk=getattr(request.user, "organisation_id", None))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AlertDefault]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(organisation__in=self._organisations(request))
+            .select_related("organisation")
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "organisation":
+            kwargs["queryset"] = self._organisations(request)
+            kwargs["initial"] = getattr(request.user, "organisation_id", None)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

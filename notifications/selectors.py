@@ -19,7 +19,8 @@ from accounts.models import Organisation, User
 from accounts.sessions import verified_users
 from cases.models import Case, CasePerson
 from cases.policy import can_see_identities, visible_cases
-from notifications.models import AlertPreference, MessageTemplate, Notification
+from notifications.models import MessageTemplate, Notification
+from notifications.preferences import all_ways
 from notifications.services import ALERT_KINDS, contact_check
 
 S = Notification.Status
@@ -93,19 +94,18 @@ class AlertChoice:
     email: bool
     sms: bool
     only_on_duty: bool
+    chosen: bool = True  # False: their role's default, until they save their own
 
 
 def alert_choices(user: AbstractBaseUser) -> list[AlertChoice]:
-    """How each kind of alert reaches the user now, as saved (or the defaults, never saved)."""
-    saved = {p.kind: p for p in AlertPreference.objects.filter(user_id=user.pk)}
-    default = AlertPreference()
-    choices = []
-    for kind, label in ALERT_KINDS.items():
-        preference = saved.get(kind, default)
-        choices.append(
-            AlertChoice(kind, label, preference.email, preference.sms, preference.only_on_duty)
-        )
-    return choices
+    """How each kind of alert reaches the user now: as they saved it, or their role's default
+    (their organisation's, else Lantern's) for what they never chose."""
+    ways = all_ways(user, ALERT_KINDS)
+    return [
+        AlertChoice(kind, label, w.email, w.sms, w.only_on_duty, chosen=chosen)
+        for kind, label in ALERT_KINDS.items()
+        for w, chosen in [ways[kind]]
+    ]
 
 
 # A helpline's outbox, for its supervisors ---------------------------------------------------------

@@ -33,6 +33,7 @@ from notifications.models import (
     SmsKeyword,
     names_an_organisation,
 )
+from notifications.preferences import ways_for
 from project.crypto import blind_index
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ S = Notification.Status
 # case number and neutral words; the email or text adds a link to the case, nothing more.
 ALERT_KINDS: dict[str, str] = {
     "case.new": "A new report reaches the queue (while on duty)",
-    "case.message_received": "A new message on a case you hold",
+    "case.message_received": "The victim writes on a case you hold or work a referral of",
     "case.assigned": "A case is handed to you",
     "queue.sla_breach": "A report waits past its target time (supervisors)",
     "referral.received": "A referral to you or your organisation",
@@ -68,17 +69,16 @@ ALERT_KINDS: dict[str, str] = {
 def notify_staff(
     *, users: Iterable[AbstractBaseUser], kind: str, case_number: str, text: str
 ) -> list[Notification]:
-    """Queue an alert to each user: in the app always, and by email or SMS where they asked for
-    this kind (only while on duty, if they said so). Must run inside the transaction of the change
-    it is about: the rows commit with it, and delivery is queued only once it has committed.
-    Two queries whoever is told: intake calls this in the webhook's own transaction."""
+    """Queue an alert to each user: in the app always, and by email or SMS as they chose for this
+    kind or, if they never chose, as their role's default says (notifications.preferences); only
+    while on duty, if so. Must run inside the transaction of the change it is about: the rows
+    commit with it, and delivery is queued only once it has committed. At most three queries
+    whoever is told: intake calls this in the webhook's own transaction."""
     people = {user.pk: user for user in users if user is not None and user.is_active}
     if not people:
         return []
     wanted = {
-        p.user_id: p
-        for p in AlertPreference.objects.filter(user_id__in=people, kind=kind)
-        if p.email or p.sms
+        pk: ways for pk, ways in ways_for(people.values(), kind).items() if ways.beyond_the_app
     }
     linked = _with_link(text, case_number)
     subject = f"Lantern: {ALERT_KINDS.get(kind, 'an alert')}"
@@ -103,6 +103,30 @@ def notify_staff(
     created = Notification.objects.bulk_create(rows)
     _queue_on_commit(created)
     return created
+
+
+def victim_wrote(*, case: Any) -> list[Notification]:
+    """The victim wrote again on an open case: tell whoever is working it. Its holder, and for each
+    live referral (pending or accepted) its assignee or, with none, the receiving organisation's
+    representatives. In the app, and by email or SMS as each chose; never what they wrote."""
+    from accounts.selectors import staff_with
+    from cases.policy import REFERRAL_STATUSES_GRANTING_ACCESS
+
+    users = [case.claimed_by] if case.claimed_by_id else []
+    live = case.referrals.filter(status__in=REFERRAL_STATUSES_GRANTING_ACCESS).select_related(
+        "assignee"
+    )
+    for referral in live:
+        if referral.assignee_id:
+            users.append(referral.assignee)
+        else:
+            users += staff_with(referral.organisation_id, "referrals.respond_referral")
+    return notify_staff(
+        users=users,
+        kind="case.message_received",
+        case_number=case.number,
+        text=f"New message on case {case.number}",
+    )
 
 
 def _with_link(text: str, case_number: str) -> str:

@@ -66,7 +66,10 @@ def report(client: Client, row: Notification, status: str, sid: str = "") -> int
 
 
 def supervisor_alerts(case: Case) -> list[Notification]:
-    return list(Notification.objects.filter(kind="outbox.failed", case_number=case.number))
+    """The in-app alerts (supervisors also get an email of each by default)."""
+    return list(
+        Notification.objects.filter(kind="outbox.failed", case_number=case.number, channel="in_app")
+    )
 
 
 # Written with the change, handed over after commit ------------------------------------------------

@@ -167,8 +167,9 @@ def test_preferences_are_saved_and_used_by_the_next_alert(operator, otp_client) 
     # given: Amina has an email address but no phone on file
     client = otp_client(operator)
     page = html_of(client.get("/notifications/settings/"))
-    for label in ALERT_KINDS.values():
-        assert f'<legend class="h6">{label}</legend>' in page
+    for kind, label in ALERT_KINDS.items():
+        default = ' <span class="badge text-bg-light">Default for your role</span>'
+        assert f'<legend class="h6">{label}{default}</legend>' in page, kind
     assert "An email address is on file." in page
     assert "No phone number on file" in page
     assert "disabled" in checkbox(page, "case-assigned-sms")
