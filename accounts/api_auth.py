@@ -1,4 +1,5 @@
-"""API authentication: hashed tokens (manage.py issue_token) or a 2FA-verified browser session."""
+"""API authentication: hashed tokens (manage.py issue_token; they expire after API_TOKEN_DAYS and
+can be revoked) or a 2FA-verified browser session."""
 
 from __future__ import annotations
 
@@ -23,9 +24,15 @@ class HashedTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
         token = ApiToken.objects.select_related("user").filter(digest=token_digest(key)).first()
-        if token is None or not token.user.is_active:
-            raise AuthenticationFailed("Invalid token.")
         now = timezone.now()
+        # one answer for unknown, revoked and expired tokens: it says nothing of which it was
+        if (
+            token is None
+            or not token.user.is_active
+            or token.revoked_at is not None
+            or now >= token.expires_at
+        ):
+            raise AuthenticationFailed("Invalid token.")
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

@@ -20,3 +20,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, dispatch_uid="accounts.sync_roles")
+        from axes.signals import user_locked_out
+
+        from accounts.lockout import log_lockout
+
+        user_locked_out.connect(log_lockout, dispatch_uid="accounts.log_lockout")

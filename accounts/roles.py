@@ -9,19 +9,26 @@ Role = User.Role
 
 _CASEWORK = ["cases.view_case", "cases.view_identities"]
 _CONFIGURATION = [
-    f"{app}.{action}_{model}"
-    for app, model in [
-        ("accounts", "organisation"),
-        ("accounts", "user"),
-        ("cases", "category"),
-        ("cases", "servicetype"),
-        ("cases", "discardreason"),
-        ("cases", "relationship"),
-        ("cases", "area"),
-        ("notifications", "messagetemplate"),
-        ("notifications", "alertdefault"),
-    ]
-    for action in ("view", "add", "change")
+    *(
+        f"{app}.{action}_{model}"
+        for app, model in [
+            ("accounts", "user"),
+            ("cases", "category"),
+            ("cases", "servicetype"),
+            ("cases", "discardreason"),
+            ("cases", "relationship"),
+            ("cases", "area"),
+            ("notifications", "messagetemplate"),
+            ("notifications", "alertdefault"),
+        ]
+        for action in ("view", "add", "change")
+    ),
+    # their own organisation only (accounts.admin); new organisations come from create_org
+    "accounts.view_organisation",
+    "accounts.change_organisation",
+    # their own staff's API tokens, to revoke them; tokens are issued by manage.py issue_token
+    "accounts.view_apitoken",
+    "accounts.change_apitoken",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -38,3 +45,23 @@ ROLES_BY_KIND: dict[str, set[str]] = {
     "cso": {Role.CSO_REP, Role.ADMIN},
     "monitor": {Role.MONITOR, Role.ADMIN},
 }
+
+# Permissions that reach cases or their figures. They come from a role's group only: a superuser
+# (createsuperuser) configures everything but reads no case unless they also hold a case role.
+CASE_PERMISSIONS: frozenset[str] = frozenset(
+    name for role, names in ROLE_PERMISSIONS.items() if role != Role.ADMIN for name in names
+)
+
+
+def grantable_roles(actor: User, organisation_kind: str) -> set[str]:
+    """The roles `actor` may give to staff of an organisation of this kind in the admin: the
+    kind's roles, for a superuser or for an admin of an organisation of that kind; else none."""
+    if not actor.is_active:
+        return set()
+    if actor.is_superuser:
+        return set(ROLES_BY_KIND.get(organisation_kind, set()))
+    if actor.role != Role.ADMIN or actor.organisation is None:
+        return set()
+    if actor.organisation.kind != organisation_kind:
+        return set()
+    return set(ROLES_BY_KIND[organisation_kind])

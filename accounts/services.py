@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken, Organisation, User
+from accounts.models import ApiToken, BackupCodeDevice, Organisation, User
 from accounts.roles import ROLE_PERMISSIONS, ROLES_BY_KIND
 from project.history import attribute_change
+
+security_log = logging.getLogger("lantern.security")
 
 
 class AccountError(Exception):
@@ -93,9 +97,11 @@ def create_staff(
 
 @transaction.atomic
 def reset_second_factor(*, users: list[User], actor: User) -> int:
-    """Remove the users' OTP devices (a lost phone); they enrol again at their next sign-in, and
-    their open sessions end, since a session's verification named the removed device."""
+    """Remove the users' OTP devices and backup codes (a lost phone); they enrol again at their
+    next sign-in, and their open sessions end, since a session's verification named the removed
+    device. Returns how many authenticator devices were removed."""
     deleted, _ = TOTPDevice.objects.filter(user__in=users).delete()
+    BackupCodeDevice.objects.filter(user__in=users).delete()
     for user in users:
         attribute_change(user, actor=actor, reason="Two-step sign-in reset")
         user.save(update_fields=["last_login"])  # a history row saying who reset it and when
@@ -114,6 +120,21 @@ def issue_api_token(*, user: User) -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def revoke_api_tokens(*, tokens: list[ApiToken], actor: User | None = None) -> int:
+    """Stop these tokens working at once; the rows stay, to show when each was revoked.
+    Returns how many were still live."""
+    live = ApiToken.objects.filter(pk__in=[t.pk for t in tokens], revoked_at__isnull=True)
+    ids = list(live.values_list("pk", flat=True))
+    live.update(revoked_at=timezone.now())
+    for token_id in ids:
+        security_log.info(
+            "api_token_revoked",
+            extra={"token_id": token_id, "actor_id": actor.pk if actor else None},
+        )
+    return len(ids)
 
 
 def set_on_duty(*, user: User, on_duty: bool) -> None:

@@ -46,16 +46,14 @@ def queue_watchers(session_keys: Collection[str]) -> dict[str, User]:
 
 
 def may_work_cases(user_ids: set[int]) -> set[int]:
-    """Those with cases.work_case, granted as ModelBackend (the only permission backend) grants
-    it: directly, through a group, or as an active superuser. Checked against has_perm in tests."""
+    """Those with cases.work_case, granted as User.has_perm grants it: directly or through a
+    group (being a superuser grants no case permission). Checked against has_perm in tests."""
     if not user_ids:
         return set()
     app_label, codename = WORK_PERMISSION
     permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
     holders = User._default_manager.filter(pk__in=user_ids).filter(
-        Q(is_superuser=True)
-        | Q(user_permissions__in=permission)
-        | Q(groups__permissions__in=permission)
+        Q(user_permissions__in=permission) | Q(groups__permissions__in=permission)
     )
     return set(holders.values_list("pk", flat=True))
 

@@ -166,6 +166,9 @@ LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "two_factor:login"
 PASSWORD_RESET_TIMEOUT = 3600  # reset links live one hour, not Django's three days
+# Reset requests per address and per account (email), e.g. "5/h"; more are answered as usual but
+# send nothing.
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
 
 # Sessions: database-backed so a Redis outage logs nobody out; an absolute limit of 12 hours and
 # an idle limit enforced by accounts.middleware.SessionLimitsMiddleware.
@@ -173,6 +176,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_COOKIE_HTTPONLY = True
+# The cookie ends with the browser (a shared computer keeps no staff session); the server-side
+# limits above still end a session that is left open.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_AGE = None  # a browser-session cookie: no year-long trace on a shared device
 CSRF_COOKIE_HTTPONLY = True
@@ -182,6 +188,10 @@ CSRF_COOKIE_HTTPONLY = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# ...and a cap on one username's failures from all addresses together, so guessing spread over
+# many addresses is stopped too; an admin can lift it at once (Staff, "Unlock sign-in").
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 AXES_PASSWORD_FORM_FIELD = "auth-password"  # noqa: S105 - a field name; axes masks its value
@@ -197,6 +207,11 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "Lantern"
 OTP_TOTP_THROTTLE_FACTOR = 1
 TWO_FACTOR_REMEMBER_COOKIE_AGE = None
+
+# API tokens stop working this many days after they were issued (manage.py issue_token).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+# Old versions of a row are shown in the admin, never written back over it (accounts.admin_history).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Security headers (check --deploy is clean when DEBUG is off)
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -9,7 +9,12 @@ catches the policy drifting from what DESIGN.md and the issue promise:
   accepted;
 - monitors read every case (no identities), change none and print none;
 - an archived case answers any change by someone who can see it with 409: read-only to everyone;
-- an admin and any other organisation's staff: 404 for everything, never 403.
+- an admin and any other organisation's staff: 404 for everything, never 403;
+- a superuser is no case reader: 404 for everything, unless they also hold a case role, when they
+  get exactly what that role gets (issue 11 item 2);
+- role escalation through the admin (the last tests): an organisation's admin who tries to make
+  themselves superuser, give themselves a case role, reach another organisation or reshape their
+  own still reads no case.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -73,6 +79,9 @@ ROLES = [
     "other_cso_rep",
     "monitor",
     "admin",
+    "superuser",
+    "superuser_admin",
+    "superuser_operator",
 ]
 CHECKS = ("view", "api_read", "api_change", "web_change", "export")
 
@@ -80,7 +89,7 @@ CHECKS = ("view", "api_read", "api_change", "web_change", "export")
 def expected(role: str, scenario: Scenario) -> dict[str, int]:
     """The promised answer of each check, as HTTP status codes."""
     archived = scenario.status == S.ARCHIVED
-    if role in ("operator", "supervisor"):
+    if role in ("operator", "supervisor", "superuser_operator"):
         change = 409 if archived else 201
         return {
             "view": 200,
@@ -120,6 +129,13 @@ def cast(helpline, other_helpline, cso, other_cso, monitor_org) -> dict[str, Use
         "other_cso_rep": StaffFactory(organisation=other_cso, role="cso_rep"),
         "monitor": StaffFactory(organisation=monitor_org, role="monitor"),
         "admin": StaffFactory(organisation=helpline, role="admin"),
+        # as createsuperuser makes one: no organisation, no role
+        "superuser": StaffFactory(organisation=None, role="admin", is_superuser=True),
+        # a configuration admin who became superuser
+        "superuser_admin": StaffFactory(organisation=helpline, role="admin", is_superuser=True),
+        "superuser_operator": StaffFactory(
+            organisation=helpline, role="operator", is_superuser=True
+        ),
     }
 
 
@@ -202,8 +218,8 @@ def test_access_matrix(role, cast, helpline, cso) -> None:
 def test_the_matrix_covers_every_state_role_and_check() -> None:
     assert {s.status for s in SCENARIOS} == set(S.values)
     assert {s.referral for s in SCENARIOS} - {None} == set(R.values)
-    # 7 roles x 11 scenarios x 5 checks
-    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 385
+    # 10 roles x 11 scenarios x 5 checks
+    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 550
 
 
 def test_monitors_and_other_organisations_never_see_identities_or_internal_notes(
@@ -255,3 +271,109 @@ def test_an_organisation_that_is_switched_off_sees_nothing(cast, helpline, cso) 
     cso.is_active = False
     cso.save()
     assert web_client(cast["receiving_cso_rep"]).get(f"/cases/{case.number}/").status_code == 404
+
+
+# Role escalation through the admin (issue 11 item 2) ----------------------------------------------
+# Each row is what an organisation's admin tries in the admin: (name, url, posted data), with the
+# ids filled in from the cast. Whatever the answer, they must end as they began: no superuser, no
+# admin flags, groups or permissions of their own beyond the admin role, in their own organisation,
+# and no case readable through the page, the API or the printed file.
+
+
+def _user_form(user: User, **changes: object) -> dict[str, object]:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "phone": "",
+        "role": user.role,
+        "organisation": user.organisation_id or "",
+        "is_active": "on",
+        # what Django's stock user form also wanted, so a row fails for its own reason only
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    return {**data, **changes}
+
+
+ESCALATIONS = {
+    "make themselves superuser": lambda c: (
+        f"/admin/accounts/user/{c['admin'].pk}/change/",
+        _user_form(c["admin"], is_superuser="on", is_staff="on"),
+    ),
+    "give themselves the supervisor role": lambda c: (
+        f"/admin/accounts/user/{c['admin'].pk}/change/",
+        _user_form(c["admin"], role="supervisor"),
+    ),
+    "put themselves in a group with case permissions": lambda c: (
+        f"/admin/accounts/user/{c['admin'].pk}/change/",
+        _user_form(c["admin"], groups=[Group.objects.get(name="supervisor").pk]),
+    ),
+    "grant themselves a permission": lambda c: (
+        f"/admin/accounts/user/{c['admin'].pk}/change/",
+        _user_form(
+            c["admin"], user_permissions=[Permission.objects.get(codename="view_identities").pk]
+        ),
+    ),
+    "move themselves to a monitoring body": lambda c: (
+        f"/admin/accounts/user/{c['admin'].pk}/change/",
+        _user_form(c["admin"], organisation=c["monitor"].organisation_id),
+    ),
+    "turn their helpline into a monitoring body": lambda c: (
+        f"/admin/accounts/organisation/{c['admin'].organisation_id}/change/",
+        {"name": "North Helpline", "kind": "monitor", "slug": "north-helpline"},
+    ),
+    "add a monitoring body": lambda c: (
+        "/admin/accounts/organisation/add/",
+        {"name": "Mine", "slug": "mine", "kind": "monitor"},
+    ),
+    "edit another helpline's operator": lambda c: (
+        f"/admin/accounts/user/{c['other_helpline_operator'].pk}/change/",
+        _user_form(c["other_helpline_operator"], role="admin"),
+    ),
+    "edit the superuser": lambda c: (
+        f"/admin/accounts/user/{c['superuser'].pk}/change/",
+        _user_form(c["superuser"], is_active=""),
+    ),
+    "add a CSO representative to their helpline": lambda c: (
+        "/admin/accounts/user/add/",
+        {
+            "username": "sneaky",
+            "password1": "a made-up passphrase 2",
+            "password2": "a made-up passphrase 2",
+            "role": "cso_rep",
+            "organisation": c["receiving_cso_rep"].organisation_id,
+        },
+    ),
+    "edit the operator group": lambda c: (
+        f"/admin/auth/group/{Group.objects.get(name='operator').pk}/change/",
+        {"name": "operator", "permissions": [p.pk for p in Permission.objects.all()]},
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", list(ESCALATIONS))
+def test_an_admin_cannot_escalate_through_the_admin(attempt, cast, helpline, cso) -> None:
+    case = make_case(Scenario(S.IN_SERVICE, R.ACCEPTED), helpline, cso, cast["operator"])
+    admin_user, superuser = cast["admin"], cast["superuser"]
+    other = cast["other_helpline_operator"]
+    operator_group_before = set(Group.objects.get(name="operator").permissions.all())
+    client = web_client(admin_user)
+    url, data = ESCALATIONS[attempt](cast)
+
+    client.post(url, data)
+
+    admin_user.refresh_from_db()
+    other.refresh_from_db()
+    superuser.refresh_from_db()
+    assert not admin_user.is_superuser
+    assert (admin_user.role, admin_user.organisation_id) == ("admin", helpline.pk)
+    assert list(admin_user.groups.values_list("name", flat=True)) == ["admin"]
+    assert not admin_user.user_permissions.exists()
+    helpline.refresh_from_db()
+    assert helpline.kind == "helpline"
+    assert (other.role, superuser.is_active) == ("operator", True)
+    assert not User.objects.filter(username="sneaky", role="cso_rep").exists()
+    assert set(Group.objects.get(name="operator").permissions.all()) == operator_group_before
+    # and still no case: a fresh sign-in, the API and the printed file
+    assert check(User.objects.get(pk=admin_user.pk), case) == dict.fromkeys(CHECKS, 404)
+    assert CANARY not in web_client(admin_user).get(f"/cases/{case.number}/").content.decode()
