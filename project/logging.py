@@ -43,7 +43,7 @@ _CASE_NUMBER = re.compile(r"[A-Z]{1,10}-\d{4}-\d{1,9}")
 _TOKEN_PARTS = frozenset({"uidb64", "token", "key", "signature", "signed"})
 # Last line of defence inside any logged text: a phone number (digit runs of 10 or more, the
 # longest of ids stays shorter), an email address, a query string after a path.
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ]{8,18}\d(?![\w.])")
+_PHONE = re.compile(r"(?<![\w.-])\+?\d[\d ]{8,18}\d(?![\w.-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
@@ -60,20 +60,24 @@ def _safe_value(name: str, value: object) -> str:
 def safe_path(path: str) -> str:
     """The path as it may be logged: no query string, and every part of it the URL patterns name
     reduced to ids (case numbers, database ids); anything else by its parameter name, e.g.
-    `/accounts/password/reset/<uidb64>/<token>/`. A path no pattern matches is not logged."""
+    `/accounts/password/reset/<uidb64>/<token>/`. A path no pattern matches is not logged, and a
+    pattern that is a regular expression is logged as written."""
     path = path.split("?", 1)[0]
+    if path.startswith(settings.STATIC_URL):
+        return settings.STATIC_URL + "..."  # assets; a mistyped name there is nobody's business
     try:
         match = resolve(path)
     except Resolver404:
         return "<unmatched>"
     except Exception:  # noqa: BLE001 - a log line must never fail, nor fall back to the raw path
         return "<unresolved>"
-    if not match.kwargs:
-        return path
+    # The pattern, not the path: a catch-all (the API's 404) names no parameter to reduce.
     logged = match.route
     for name, value in match.kwargs.items():
-        logged = re.sub(rf"<(?:\w+:)?{re.escape(name)}>", _safe_value(name, value), logged)
-    return "/" + logged.lstrip("^").rstrip("$")
+        part = rf"<(?:\w+:)?{re.escape(name)}>|\(\?P<{re.escape(name)}>[^)]*\)"
+        safe = _safe_value(name, value)
+        logged = re.sub(part, lambda _m, safe=safe: safe, logged)
+    return "/" + logged.replace("^", "").replace("$", "")
 
 
 def _scrub(text: str) -> str:
@@ -82,19 +86,19 @@ def _scrub(text: str) -> str:
     return _PHONE.sub("[number]", text)
 
 
-def _record_message(record: logging.LogRecord) -> str:
-    """Django's own lines name the request path in their arguments ("Not Found: %s", "Forbidden
-    (%s): %s"): rebuilt with the path made safe."""
-    args = record.args if isinstance(record.args, tuple) else ()
-    if not args or not record.name.startswith("django"):
-        return record.getMessage()
-    safe_args = tuple(
-        safe_path(arg) if isinstance(arg, str) and arg.startswith("/") else arg for arg in args
-    )
+def _foreign_message(record: logging.LogRecord, args: object) -> str:
+    """A standard-library line, its arguments filled in. Django's own lines name the request path
+    in them ("%s: %s" with "Not Found" and the path, "Forbidden (%s): %s"): made safe first."""
+    if isinstance(args, dict) and args:
+        args = (args,)  # logging's own way of passing one mapping
+    if not isinstance(args, tuple) or not args:
+        return str(record.msg)
+    if record.name.startswith("django"):
+        args = tuple(safe_path(a) if isinstance(a, str) and a.startswith("/") else a for a in args)
     try:
-        return str(record.msg) % safe_args
+        return str(record.msg) % args
     except (TypeError, ValueError):
-        return record.getMessage()
+        return str(record.msg)
 
 
 def redact_personal_data(_logger: object, _method: str, event: dict) -> dict:
@@ -102,7 +106,7 @@ def redact_personal_data(_logger: object, _method: str, event: dict) -> dict:
         event[key] = "[redacted]"
     record = event.get("_record")
     if isinstance(record, logging.LogRecord) and not event.get("_from_structlog"):
-        event["event"] = _record_message(record)
+        event["event"] = _foreign_message(record, event.pop("positional_args", None))
     # django-structlog's request lines ("GET /path?query"): the access log, made safe.
     request = event.get("request")
     if isinstance(request, str):
@@ -119,6 +123,9 @@ _shared = [
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso"),
+    # Tracebacks as plain text, before the redaction so it reads them too; never with the local
+    # variables a pretty traceback would show (a form, a request, a person).
+    structlog.processors.format_exc_info,
     redact_personal_data,
 ]
 
@@ -136,4 +143,6 @@ def formatter() -> structlog.stdlib.ProcessorFormatter:
         if settings.LOG_JSON
         else structlog.dev.ConsoleRenderer(colors=False)
     )
-    return structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=_shared)
+    return structlog.stdlib.ProcessorFormatter(
+        processor=renderer, foreign_pre_chain=_shared, pass_foreign_args=True
+    )

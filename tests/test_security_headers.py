@@ -132,3 +132,68 @@ async def test_make_run_sockets_refuse_other_schemes_ports_and_hosts(
         connected, _ = await socket.connect(timeout=5)
         await socket.disconnect()
         assert connected is admitted, header
+
+
+def _raw_head(port: int, request: str) -> str:
+    """The status line and headers exactly as the server wrote them."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("launcher", ["Dockerfile", "Makefile"])
+def test_the_real_server_sends_no_server_header(launcher: str) -> None:
+    """Daphne as production and `make run` start it (their arguments read from those files) says
+    nothing about itself: not on a page, an error or a WebSocket handshake."""
+    from tests.launchers import LaunchedDaphne, dockerfile_argv, makefile_argv
+    from tests.servers import running
+
+    args = dockerfile_argv() if launcher == "Dockerfile" else makefile_argv()
+    with running(LaunchedDaphne(args, env=_server_env())) as (server,):
+        host = f"Host: 127.0.0.1:{server.port}\r\n"
+        heads = [
+            _raw_head(server.port, f"GET /healthz/ HTTP/1.1\r\n{host}Connection: close\r\n\r\n"),
+            _raw_head(
+                server.port, f"GET /no/such/page/ HTTP/1.1\r\n{host}Connection: close\r\n\r\n"
+            ),
+            _raw_head(
+                server.port,
+                f"GET /ws/helpline/ HTTP/1.1\r\n{host}Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: {server.base_url}\r\n\r\n",
+            ),
+        ]
+    assert heads[0].startswith("HTTP/1.1 200"), heads[0]
+    assert heads[1].startswith("HTTP/1.1 404"), heads[1]
+    assert heads[2].startswith("HTTP/1.1 403"), heads[2]  # no session: refused at the handshake
+    for head in heads:
+        names = [line.split(":", 1)[0].strip().lower() for line in head.splitlines()[1:]]
+        assert "server" not in names, head
+
+
+def _server_env() -> dict[str, str]:
+    """The server on this test's database, DEBUG on (plain HTTP on loopback)."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.servers import database_url
+
+    if connection.vendor == "postgresql":
+        url = database_url()
+    else:
+        url = "sqlite:///" + str(Path(connection.settings_dict["NAME"]).resolve())
+    env = {"DATABASE_URL": url, "DEBUG": "True", "DJANGO_SETTINGS_MODULE": "project.settings.base"}
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    return env

@@ -404,6 +404,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Ours only: Django's default handlers print raw lines with request paths while DEBUG is
+        # on and would mail tracebacks with request data to ADMINS when it is off.
+        "django": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},  # seven INFO lines for every PDF

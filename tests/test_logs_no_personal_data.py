@@ -1,0 +1,186 @@
+"""Nothing about the people in a case reaches a log line (DESIGN rule 9, SECURITY DP-05).
+
+The real server, started with production's arguments (the Dockerfile's CMD), takes a victim's SMS
+and web report, a member of staff signing in, searching by phone and name in the pages and the
+API, opening the case and its recording, typing a phone number into a URL, a password reset by
+email and its link, a sign-in with an email as the username. Everything the process writes
+(daphne's own lines, Lantern's structured log at INFO, errors) goes to one file, and no line of it
+may hold any canary: names, phone numbers in every spelling, email, report text, the reset token,
+the provider's recording URL.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cases.models import Case, Report
+from tests.factories import TEST_PASSWORD, ReportFactory
+from tests.launchers import LaunchedDaphne, dockerfile_argv
+from tests.servers import running, send, signed_request
+from tests.test_security_headers import _server_env
+from tests.twilio import AUTH_TOKEN, sms_params
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NAME = "Zephyrine Quillfeather"
+PHONE = "+447700900731"  # Ofcom's drama range
+EMAIL = "zephyrine.quill@example.net"
+STORY = "marmalade lighthouse"
+RECORDING_SID = "RE" + uuid.uuid4().hex
+CANARIES = [
+    *NAME.split(),
+    PHONE,
+    quote(PHONE, safe=""),
+    "07700900731",
+    "07700 900731",
+    "7700900731",
+    EMAIL,
+    quote(EMAIL, safe=""),
+    "zephyrine.quill",
+    *STORY.split(),
+    RECORDING_SID,
+]
+
+
+@pytest.fixture
+def server(operator, settings):  # type: ignore[no-untyped-def]
+    env = {
+        **_server_env(),
+        # The test settings only for the factories' fast password hasher; logging is base.py's.
+        "DJANGO_SETTINGS_MODULE": "project.settings.test",
+        "LOG_LEVEL": "INFO",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_MEDIA_HOSTS": "127.0.0.1",  # nothing listens on 443: the fetch fails at once
+    }
+    with running(LaunchedDaphne(dockerfile_argv(), env=env)) as (launched,):
+        yield launched
+
+
+def _csrf(session: requests.Session) -> str:
+    return session.cookies[settings.CSRF_COOKIE_NAME]
+
+
+def _sign_in(session: requests.Session, base: str, user) -> None:  # type: ignore[no-untyped-def]
+    session.get(f"{base}/accounts/login/")
+    session.post(
+        f"{base}/accounts/login/",
+        data={
+            "csrfmiddlewaretoken": _csrf(session),
+            "login_view-current_step": "auth",
+            "auth-username": user.username,
+            "auth-password": TEST_PASSWORD,
+        },
+    )
+    code = f"{totp(TOTPDevice.objects.get(user=user).bin_key):06d}"
+    answer = session.post(
+        f"{base}/accounts/login/",
+        data={
+            "csrfmiddlewaretoken": _csrf(session),
+            "login_view-current_step": "token",
+            "token-otp_token": code,
+        },
+    )
+    assert "Sign out" in answer.text, "the journey must run signed in"
+
+
+def _victim_reports(base: str) -> Case:
+    sid = "SM" + uuid.uuid4().hex
+    params = sms_params(sid, sender=PHONE, body=f"{NAME} here, {STORY}, email {EMAIL}")
+    assert send(signed_request(base, "/intake/twilio/sms/", params, AUTH_TOKEN)) == 200
+    form = requests.Session()
+    page = form.get(f"{base}/report/")
+    submission_id = re.search(r'name="submission_id" value="([^"]+)"', page.text).group(1)
+    form.post(
+        f"{base}/report/",
+        data={
+            "csrfmiddlewaretoken": _csrf(form),
+            "submission_id": submission_id,
+            "what_happened": f"{STORY}. I am {NAME}, call {PHONE} or write to {EMAIL}",
+            "name": NAME,
+            "phone": PHONE,
+            "email": EMAIL,
+        },
+    )
+    return Report.objects.get(source_id=sid).case
+
+
+def _staff_works_the_case(base: str, operator, case: Case) -> None:  # type: ignore[no-untyped-def]
+    staff = requests.Session()
+    _sign_in(staff, base, operator)
+    headers = {"X-CSRFToken": _csrf(staff), "Referer": f"{base}/cases/"}
+    for q in (PHONE, "07700 900731", NAME, EMAIL, STORY):
+        staff.get(f"{base}/cases/", params={"q": q})
+        staff.post(f"{base}/cases/", data={"q": q}, headers=headers)
+        staff.get(f"{base}/api/v1/cases/", params={"search": q, "q": q})
+    assert staff.get(f"{base}/cases/{case.number}/").status_code == 200
+    recording = ReportFactory(
+        case=case,
+        channel=Case.Channel.VOICE,
+        sender=PHONE,
+        recording_url=f"https://127.0.0.1/2010-04-01/Accounts/AC{'0' * 32}/Recordings/{RECORDING_SID}",
+    )
+    staff.get(f"{base}/cases/{case.number}/recordings/{recording.pk}/")
+    for typed in (PHONE, "07700900731", EMAIL, NAME):
+        staff.get(f"{base}/cases/{quote(typed)}/")
+        staff.get(f"{base}/api/v1/cases/{quote(typed)}/")
+
+
+def _password_reset(base: str, operator) -> str:  # type: ignore[no-untyped-def]
+    browser = requests.Session()
+    browser.get(f"{base}/accounts/password/reset/")
+    for email in (EMAIL, operator.email):
+        browser.post(
+            f"{base}/accounts/password/reset/",
+            data={"csrfmiddlewaretoken": _csrf(browser), "email": email},
+        )
+    token = default_token_generator.make_token(operator)
+    uid = urlsafe_base64_encode(force_bytes(operator.pk))
+    landed = browser.get(f"{base}/accounts/password/reset/{uid}/{token}/")
+    assert landed.status_code == 200, "the link must be one the server accepts"
+    guess = requests.Session()
+    guess.get(f"{base}/accounts/login/")
+    guess.post(
+        f"{base}/accounts/login/",
+        data={
+            "csrfmiddlewaretoken": _csrf(guess),
+            "login_view-current_step": "auth",
+            "auth-username": EMAIL,
+            "auth-password": PHONE,
+        },
+    )
+    return token
+
+
+def test_no_log_line_holds_anything_about_a_person(server: LaunchedDaphne, operator) -> None:
+    base = server.base_url
+    case = _victim_reports(base)
+    _staff_works_the_case(base, operator, case)
+    token = _password_reset(base, operator)
+
+    log = server.log()
+    lines = log.splitlines()
+    # The log is really there: one access line per request, paths reduced to ids.
+    assert sum("request_finished" in line for line in lines) >= 30, log[-3000:]
+    assert "/accounts/password/reset/<uidb64>/<token>/" in log
+    assert f"/cases/{case.number}/" in log
+    leaks = [
+        (canary, line)
+        for line in lines
+        for canary in (*CANARIES, token, operator.email)
+        if canary.lower() in line.lower()
+    ]
+    assert not leaks, "\n".join(f"{canary!r}: {line}" for canary, line in leaks[:20])
