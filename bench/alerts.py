@@ -407,7 +407,7 @@ def sms_trigger(servers: list, first_sender: int) -> Trigger:  # type: ignore[ty
 
     async def trigger(session, k: int):  # type: ignore[no-untyped-def]
         server = servers[k % len(servers)]
-        body, headers = signed_sms(server.base_url, first_sender + k)
+        body, headers = signed_sms(servers[0].base_url, first_sender + k)
         since = time.perf_counter()
         url = server.base_url + "/intake/twilio/sms/"
         async with session.post(url, data=body, headers=headers) as response:
@@ -489,6 +489,9 @@ def run_all(
 
     runs: dict[tuple[str, int], Run] = {}
     servers = [Daphne(env=env, settings_module=settings_module) for _ in range(2)]
+    # One public address for both, as behind a load balancer: sockets are accepted only from
+    # PUBLIC_BASE_URL's origin, and Twilio signs that URL whichever process answers.
+    servers[1].env["PUBLIC_BASE_URL"] = servers[0].base_url
     with running(*servers, BareServer()) as (first, second, bare):
         for index, size in enumerate(sizes):
             close_open_cases()
