@@ -19,7 +19,12 @@ from cases.models import Case, Person
 # case's relations because referrals (services, follow-ups) sits above cases.
 _RELATED = ("reports", "people", "referrals", "services", "notes", "follow_ups")
 # Friendlier names than some models' verbose names.
-_NOUNS = {"case person": "Person on the case", "case note": "Note", "service record": "Service"}
+_NOUNS = {
+    "case person": "Person on the case",
+    "case note": "Note",
+    "service record": "Service",
+    "follow up": "Follow-up",
+}
 # Bookkeeping every save touches: it says nothing a reader needs.
 _SKIPPED = frozenset({"updated_at"})
 

@@ -33,7 +33,7 @@ from referrals.serializers import (
     NoteInputSerializer,
     ReasonInputSerializer,
     ReferralInputSerializer,
-    RemarkInputSerializer,
+    ResolveInputSerializer,
     SendBackInputSerializer,
     ServiceInputSerializer,
 )
@@ -146,12 +146,15 @@ class NotesView(APIView):
 
 
 class ResolveView(APIView):
-    @extend_schema(request=RemarkInputSerializer, responses=CaseDetailSerializer)
+    @extend_schema(request=ResolveInputSerializer, responses=CaseDetailSerializer)
     def post(self, request: Request, number: str) -> Response:
         case = get_case_to_act_on(request.user, number)
-        payload = _valid(RemarkInputSerializer, request)
+        payload = _valid(ResolveInputSerializer, request)
         resolved = services.resolve_case(
-            case=case, actor=request.user, remark=payload.validated_data["remark"]
+            case=case,
+            actor=request.user,
+            remark=payload.validated_data["remark"],
+            follow_ups=payload.validated_data["follow_ups"],
         )
         return _case_answer(request, resolved)
 

@@ -14,8 +14,15 @@ from accounts.models import Organisation, User
 from cases.models import Case, FollowUpKind, ServiceType
 from cases.services import VictimCheck
 from helpline.forms import ConsoleForm, StaffChoiceField, staff_label
+from referrals.models import FollowUp
 from referrals.selectors import colleagues, organisations_that_completed, people_taking_referrals
-from referrals.services import MAX_SERVICE_MINUTES, FollowUpEntry, ReferralRequest, ServiceEntry
+from referrals.services import (
+    MAX_SERVICE_MINUTES,
+    FollowUpEntry,
+    FollowUpsLeft,
+    ReferralRequest,
+    ServiceEntry,
+)
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # A follow-up given a day and no time is due by the end of that day.
@@ -258,6 +265,26 @@ class ResolveForm(ConsoleForm):
         help_text="The helpline reads this before checking with the victim and closing. Your "
         "organisation's access to the case ends when you resolve it.",
     )
+    follow_ups = forms.ChoiceField(
+        label="Your open follow-ups on this case",
+        choices=FollowUpsLeft.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Your access ends when you resolve: handed over, they go to whoever holds the "
+        "case at the helpline, with their notes.",
+    )
+
+    def __init__(self, *args: Any, open_follow_ups: list[FollowUp], **kwargs: Any) -> None:
+        """Asks about follow-ups only when the resolver's organisation has open ones on the case."""
+        super().__init__(*args, **kwargs)
+        self.open_follow_ups = open_follow_ups
+        if open_follow_ups:
+            self.fields["follow_ups"].required = True
+            self.fields["follow_ups"].error_messages["required"] = (
+                "Say whether your open follow-ups are done or go to the helpline"
+            )
+        else:
+            del self.fields["follow_ups"]
 
 
 class CloseForm(ConsoleForm):

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from accounts.models import Organisation, User
 from cases.models import FollowUpKind, ServiceType
 from cases.services import VictimCheck
-from referrals.services import FollowUpEntry, ReferralRequest, ServiceEntry
+from referrals.services import FollowUpEntry, FollowUpsLeft, ReferralRequest, ServiceEntry
 
 
 def _active(model: type) -> Any:
@@ -92,6 +92,14 @@ class FollowUpInputSerializer(serializers.Serializer):
 
 class RemarkInputSerializer(serializers.Serializer):
     remark = serializers.CharField(max_length=5000)
+
+
+class ResolveInputSerializer(RemarkInputSerializer):
+    # extension: what happens to the resolver's open follow-ups (asked only when there are some;
+    # without it a 400 lists them under "open_follow_ups")
+    follow_ups = serializers.ChoiceField(
+        choices=FollowUpsLeft.choices, required=False, allow_blank=True, default=""
+    )
 
 
 class CloseInputSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -373,10 +373,107 @@ def complete_follow_up(*, follow_up: FollowUp, actor: User) -> FollowUp:
 # Resolving ---------------------------------------------------------------------------------------
 
 
+class FollowUpsLeft(models.TextChoices):
+    """What happens to the resolver's open follow-ups when their access to the case ends."""
+
+    COMPLETE = "complete", "They are done: mark them done"
+    HAND_OVER = "hand_over", "Hand them to the helpline, to do after we leave the case"
+
+
+class OpenFollowUpsError(ReferralError):
+    """Resolving would leave follow-ups nobody can reach: the resolver must say what happens to
+    them (400, with the follow-ups listed)."""
+
+    def __init__(self, open_ones: list[FollowUp]) -> None:
+        self.open_ones = open_ones
+        count = len(open_ones)
+        super().__init__(
+            f"Your organisation has {count} open follow-up{'s' if count != 1 else ''} on this "
+            "case: mark them done or hand them to the helpline."
+        )
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {
+            "open_follow_ups": [
+                {"id": f.pk, "kind": f.kind.code, "due_at": f.due_at.isoformat()}
+                for f in self.open_ones
+            ]
+        }
+
+
+def open_follow_ups(case: Case, organisation_id: int | None) -> list[FollowUp]:
+    """An organisation's follow-ups on a case not done yet, the earliest due first."""
+    return list(
+        FollowUp.objects.filter(case=case, organisation_id=organisation_id, done_at=None)
+        .select_related("kind", "assignee")
+        .order_by("due_at", "pk")
+    )
+
+
+def _settle_follow_ups(case: Case, actor: User, choice: str) -> None:
+    """The resolver's open follow-ups would outlive their access to the case: done now, or handed
+    to the case's holder at the helpline (else a supervisor there), notes and all."""
+    open_ones = list(
+        FollowUp.objects.select_for_update(of=("self",))
+        .filter(pk__in=[f.pk for f in open_follow_ups(case, actor.organisation_id)])
+        .select_related("kind")
+    )
+    if not open_ones:
+        return
+    if choice not in FollowUpsLeft.values:
+        raise OpenFollowUpsError(open_follow_ups(case, actor.organisation_id))
+    now = timezone.now()
+    if choice == FollowUpsLeft.COMPLETE:
+        for follow_up in open_ones:
+            follow_up.done_at, follow_up.done_by = now, actor
+            attribute_change(
+                follow_up,
+                actor=actor,
+                reason=f"Follow-up done on resolving: {follow_up.kind.label}",
+            )
+            follow_up.save(update_fields=["done_at", "done_by"])
+        return
+    taker = _helpline_taker(case)
+    if taker is None:
+        raise ReferralError(
+            "Nobody at the helpline can take the follow-ups now: mark them done, or ask the "
+            "helpline to claim the case first."
+        )
+    for follow_up in open_ones:
+        follow_up.organisation_id, follow_up.assignee = case.helpline_id, taker
+        follow_up.reminded_at = None  # its new assignee has not been told yet
+        attribute_change(
+            follow_up,
+            actor=actor,
+            reason=f"Follow-up handed to the helpline ({taker.get_username()}): "
+            f"{follow_up.kind.label}",
+        )
+        follow_up.save(update_fields=["organisation", "assignee", "reminded_at"])
+    _tell(
+        [taker],
+        kind="case.assigned",  # work on a case handed to them
+        case=case,
+        text=f"Follow-ups on case {case.number} were handed to you",
+    )
+
+
+def _helpline_taker(case: Case) -> User | None:
+    """Who at the helpline takes over follow-ups: the case's holder, else a supervisor."""
+    holder = case.claimed_by
+    if holder is not None and holder.is_active and can_work_case(holder, case):
+        return holder
+    return next(
+        (u for u in staff_with(case.helpline_id, "cases.supervise_case") if u.is_active), None
+    )
+
+
 @transaction.atomic
-def resolve_case(*, case: Case, actor: User, remark: str) -> Case:
-    """A CSO finishes its part: its referral completes with a remark the helpline reads. When no
-    other organisation is still on the case, the case is resolved and its holder told to close it."""
+def resolve_case(*, case: Case, actor: User, remark: str, follow_ups: str = "") -> Case:
+    """A CSO finishes its part: its referral completes with a remark the helpline reads, and its
+    open follow-ups are done or handed to the helpline (`follow_ups`, FollowUpsLeft: asked only
+    when there are some). When no other organisation is still on the case, the case is resolved
+    and its holder told to close it."""
     locked = lock_case(case)
     require(
         can_serve_case(actor, locked),
@@ -390,6 +487,7 @@ def resolve_case(*, case: Case, actor: User, remark: str) -> Case:
             f"A case that is {locked.get_status_display().lower()} cannot be resolved."
         )
     organisation = organisation_of(actor)
+    _settle_follow_ups(locked, actor, follow_ups)
     now = timezone.now()
     why = f"{organisation.name} completed its work"
     for referral in locked.referrals.select_for_update().filter(
@@ -500,6 +598,7 @@ def remind_due_follow_ups(*, now: datetime | None = None) -> int:
             if follow_up is None:
                 return reminded
             follow_up.reminded_at = now
+            attribute_change(follow_up, actor=None, reason="Reminder sent: the follow-up is due")
             follow_up.save(update_fields=["reminded_at"])
             _tell(
                 [follow_up.assignee],

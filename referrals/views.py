@@ -284,9 +284,15 @@ def resolve(request: HttpRequest, number: str) -> HttpResponse:
         number,
         template="referrals/resolve.html",
         may=can_serve_case,
-        make=lambda case, data: ResolveForm(data),
+        # the resolver sees their open follow-ups and says what becomes of them
+        make=lambda case, data: ResolveForm(
+            data, open_follow_ups=services.open_follow_ups(case, user.organisation_id)
+        ),
         save=lambda case, form: services.resolve_case(
-            case=case, actor=user, remark=form.cleaned_data["remark"]
+            case=case,
+            actor=user,
+            remark=form.cleaned_data["remark"],
+            follow_ups=form.cleaned_data.get("follow_ups", ""),
         ),
         # Resolving completes the organisation's referral and so ends its access to the case.
         done=lambda case: (

@@ -56,7 +56,7 @@ def journey(helpline, operator, cso, cso_rep) -> Case:
         ),
     )
     add_note(case=case, actor=cso_rep, text="CANARY-CSO-INTERNAL")
-    services.resolve_case(case=case, actor=cso_rep, remark="Done")
+    services.resolve_case(case=case, actor=cso_rep, remark="Done", follow_ups="complete")
     close_case(case=case, actor=operator, remark="Checked", victim_check="checked")
     return case
 

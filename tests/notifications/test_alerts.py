@@ -203,7 +203,7 @@ def test_an_appointment_reminder_and_the_closing_update(helpline, operator, cso,
         actor=cso_rep,
         entry=FollowUpEntry(FollowUpKind.objects.get(code="appointment"), when),
     )
-    casework.resolve_case(case=case, actor=cso_rep, remark="Done")
+    casework.resolve_case(case=case, actor=cso_rep, remark="Done", follow_ups="complete")
     close_case(case=case, actor=operator, remark="Checked", victim_check="checked")
     kinds = list(
         Notification.objects.filter(person__isnull=False).order_by("pk").values_list("kind", "text")
@@ -302,7 +302,9 @@ def journey(client, helpline, operator, supervisor, cso, cso_rep, other) -> None
         entry=FollowUpEntry(FollowUpKind.objects.get(code="call-back"), timezone.now()),
     )
     casework.remind_due_follow_ups()
-    casework.resolve_case(case=case, actor=cso_rep, remark=CANARIES["story"])
+    casework.resolve_case(
+        case=case, actor=cso_rep, remark=CANARIES["story"], follow_ups="hand_over"
+    )
     casework.send_back(case=case, actor=other, remark=CANARIES["story"])
 
 

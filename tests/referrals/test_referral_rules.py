@@ -64,7 +64,7 @@ def test_referring_with_consent_hands_the_case_over_and_tells_the_organisation(
     # a high-priority case: four hours to answer by default
     assert before + timedelta(hours=4) <= referral.deadline <= timezone.now() + timedelta(hours=4)
     assert sees(cso_rep, case)
-    alert = Notification.objects.get(recipient=cso_rep, kind="referral.received")
+    alert = Notification.objects.get(recipient=cso_rep, kind="referral.received", channel="in_app")
     assert alert.text == f"New referral: case {case.number}"  # a number, never the victim
     assert referral.history.first().history_change_reason == "Referred to Safe Haven"
 
