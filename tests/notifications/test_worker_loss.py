@@ -244,7 +244,8 @@ def test_a_child_killed_while_the_provider_has_the_text_never_sends_it_again(
     row.refresh_from_db()
     assert row.status == S.FAILED
     assert row.last_error.startswith("The outcome is unknown")
-    assert Notification.objects.filter(kind="outbox.failed", recipient=supervisor).count() == 1
+    told = Notification.objects.filter(kind="outbox.failed", recipient=supervisor)
+    assert sorted(told.values_list("channel", flat=True)) == ["email", "in_app"]  # told once
     assert len(parts.fake.requests) == 1
     assert Notification.objects.filter(channel="sms").count() == 1
 
