@@ -40,7 +40,8 @@ class NoStoreMiddleware:
 
     @staticmethod
     def _no_store(response: HttpResponseBase) -> HttpResponseBase:
-        add_never_cache_headers(response)  # no-store, no-cache, private, max-age=0, Expires
+        if "no-store" not in response.get("Cache-Control", ""):  # a view that said so stays as is
+            add_never_cache_headers(response)  # no-store, no-cache, private, max-age=0, Expires
         return response
 
 

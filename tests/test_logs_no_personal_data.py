@@ -11,12 +11,16 @@ the provider's recording URL.
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 import uuid
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 import requests
+import structlog
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
@@ -25,13 +29,12 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.models import Case, Report
+from project.logging import formatter
 from tests.factories import TEST_PASSWORD, ReportFactory
 from tests.launchers import LaunchedDaphne, dockerfile_argv
 from tests.servers import running, send, signed_request
 from tests.test_security_headers import _server_env
 from tests.twilio import AUTH_TOKEN, sms_params
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 NAME = "Zephyrine Quillfeather"
 PHONE = "+447700900731"  # Ofcom's drama range
@@ -51,6 +54,59 @@ CANARIES = [
     *STORY.split(),
     RECORDING_SID,
 ]
+
+
+@pytest.fixture
+def written(settings, request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """What the project's one formatter writes for the loggers used here, in JSON (production)
+    or as console lines (make run)."""
+    settings.LOG_JSON = request.param
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter())
+    loggers = [logging.getLogger(name) for name in ("django", "lantern.test")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield stream
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize("written", [True, False], indirect=True, ids=["json", "console"])
+def test_django_and_request_lines_name_the_url_pattern_not_the_path(written: io.StringIO) -> None:
+    logging.getLogger("django.request").error("%s: %s", "Not Found", f"/cases/{PHONE}/")
+    logging.getLogger("django.security.csrf").warning(
+        "Forbidden (%s): %s", "CSRF token missing", "/accounts/password/reset/MQ/cz6-4f1e2b/"
+    )
+    structlog.get_logger("lantern.test").info(
+        "request_finished", request=f"GET /api/v1/cases/?search={quote(NAME)}", code=200
+    )
+    text = written.getvalue()
+    assert "Not Found: /cases/<number>/" in text
+    assert "/accounts/password/reset/<uidb64>/<token>/" in text
+    assert "GET /api/v1/cases/" in text
+    for canary in (PHONE, "cz6-4f1e2b", "Zephyrine", "search="):
+        assert canary not in text
+
+
+@pytest.mark.parametrize("written", [True, False], indirect=True, ids=["json", "console"])
+def test_tracebacks_carry_no_local_variables_and_no_numbers(written: io.StringIO) -> None:
+    def fails(victim_name: str) -> None:
+        raise ValueError(f"no route for {PHONE} or {EMAIL}")
+
+    for log in (
+        logging.getLogger("lantern.test").exception,
+        structlog.get_logger("lantern.test").exception,
+    ):
+        try:
+            fails(NAME)
+        except ValueError:
+            log("delivery_failed")
+    text = written.getvalue()
+    assert text.count("Traceback") == 2  # the traceback is there...
+    assert "ValueError" in text
+    for canary in (NAME, PHONE, EMAIL):
+        assert canary not in text  # ...without the locals a pretty traceback shows, and scrubbed
 
 
 @pytest.fixture
@@ -165,6 +221,7 @@ def _password_reset(base: str, operator) -> str:  # type: ignore[no-untyped-def]
     return token
 
 
+@pytest.mark.django_db(transaction=True)
 def test_no_log_line_holds_anything_about_a_person(server: LaunchedDaphne, operator) -> None:
     base = server.base_url
     case = _victim_reports(base)
