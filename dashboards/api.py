@@ -7,7 +7,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +22,16 @@ from dashboards.reports import (
     snapshot,
     suppress,
 )
+
+
+def _shareable(request: Request) -> bool:
+    """`shareable` is a boolean (the schema says so): a value that is not one is a 400, never
+    read as "no" and answered with the unsuppressed figures. Empty is not sent, like the filters."""
+    field = serializers.BooleanField(required=False, default=False)
+    try:
+        return bool(field.run_validation(request.query_params.get("shareable") or empty))
+    except ValidationError as error:
+        raise ValidationError({"shareable": error.detail}) from error
 
 
 class SnapshotView(APIView):
@@ -40,6 +52,6 @@ class SnapshotView(APIView):
             figures = snapshot(request.user, request.query_params)
         except InvalidFiltersError as error:
             raise ValidationError(error.errors) from error
-        if shareable_only(request.user) or request.query_params.get("shareable") in ("1", "true"):
+        if shareable_only(request.user) or _shareable(request):
             figures = suppress(figures)
         return Response(figures)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
+from project.schema import NotFoundView
 from referrals import api as casework
 from triage import api as triage
 
@@ -54,4 +55,7 @@ urlpatterns = [
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
     path("reports/snapshot/", SnapshotView.as_view(), name="reports-snapshot"),
+    # Last: anything else under /api/v1/ ending in a slash is the API's JSON 404, not the HTML page
+    # (a path without its slash still gets Django's redirect to this or the real one).
+    re_path(r"^(?:.*/)?$", NotFoundView.as_view(), name="api-not-found"),
 ]

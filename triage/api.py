@@ -3,7 +3,7 @@ reinstate and reassign. Thin: parse, access the case, one service call, answer w
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,7 +86,13 @@ class ReassignView(APIView):
 
 
 class TakeNextView(APIView):
-    @extend_schema(request=None, responses=CaseDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: CaseDetailSerializer,
+            204: OpenApiResponse(description="No unclaimed case is waiting."),
+        },
+    )
     def post(self, request: Request) -> Response:
         case = services.take_next(actor=request.user)
         if case is None:
