@@ -7,7 +7,7 @@ case takes no message. No address and no message text is ever shown where it sho
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 import pytest
 import time_machine
@@ -403,6 +403,24 @@ def test_a_do_not_contact_victim_gets_nothing_and_the_page_says_why(
     # told at once, in the message after sending and in the case's list of messages: not "queued"
     assert html.count("Not sent: The victim asked not to be contacted.") == 2
     assert "queued" not in html.casefold()
+
+
+def test_a_message_held_for_the_victims_safe_hours_says_so_not_queued(
+    helpline, operator, otp_client
+) -> None:
+    # given: safe from 18:00 to 21:00 only, and it is 10:00 in London
+    case = victim_case(helpline, {**ALLOWS_SMS, "safe_from": "18:00", "safe_until": "21:00"})
+    at_ten = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # GMT in March: 10:00 in London
+    with time_machine.travel(at_ten, tick=False):
+        client = otp_client(operator)
+
+        response = send(client, case)
+        html = html_of(client.get(response["Location"]))
+
+    row = Notification.objects.get(case=case)
+    assert (row.status, timezone.localtime(row.not_before).time()) == (S.PENDING, time(18, 0))
+    assert "Not sent yet. Held until 18:00 (their safe hours): it goes then." in html
+    assert "Message queued" not in html
 
 
 def test_a_supervisor_sends_past_a_refusal_with_a_reason(helpline, supervisor, otp_client) -> None:
