@@ -13,6 +13,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from cases import signals
 from cases.models import Case, CaseNote, CasePerson, Category, Person, Report
 from cases.numbering import allocate_case_number
 from cases.policy import can_change_case, can_work_case
@@ -223,6 +224,8 @@ def _add_report(*, case: Case, report: IncomingReport) -> Report:
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
     # its holder and whoever works its live referrals (notifications.services decides whom)
     victim_wrote(case=case)
+    # the apps above cases act on it in this transaction (referrals: a follow-up to reply)
+    signals.report_added.send(sender=Case, case=case, report=stored)
     realtime.broadcast_case_event(
         case.helpline_id,
         realtime.CaseEvent(type="case.updated", case=case_summary(case)),

@@ -370,6 +370,34 @@ def complete_follow_up(*, follow_up: FollowUp, actor: User) -> FollowUp:
     return locked
 
 
+# The follow-up a victim's message sets (cases.signals.report_added, in referrals.receivers).
+REPLY = "reply"
+
+
+def follow_up_to_reply(*, case: Case) -> FollowUp | None:
+    """The victim wrote on an open case: its holder gets a follow-up to reply, due soon. One open
+    at a time (more messages do not pile up tasks); none without a holder (the message shows in
+    the queue) or when an admin switched the kind off. Runs in the message's own transaction."""
+    holder = case.claimed_by
+    kind = FollowUpKind.objects.filter(code=REPLY, is_active=True).first()
+    if holder is None or kind is None or not holder.is_active or not can_change_case(holder, case):
+        return None
+    waiting = FollowUp.objects.filter(case=case, kind=kind, assignee=holder, done_at=None)
+    if waiting.exists():
+        return None
+    follow_up = FollowUp(
+        case=case,
+        organisation_id=holder.organisation_id,
+        kind=kind,
+        due_at=timezone.now() + timedelta(minutes=settings.VICTIM_REPLY_DUE_MINUTES),
+        assignee=holder,
+        created_by=None,
+    )
+    attribute_change(follow_up, actor=None, reason="The victim wrote: reply to their message")
+    follow_up.save()
+    return follow_up
+
+
 # Resolving ---------------------------------------------------------------------------------------
 
 

@@ -40,7 +40,7 @@ def in_service(helpline, operator, cso, cso_rep) -> Case:
 @pytest.fixture
 def follow_up(in_service, cso_rep) -> FollowUp:
     entry = FollowUpEntry(
-        kind=FollowUpKind.objects.filter(is_active=True).exclude(code="appointment").first(),
+        kind=FollowUpKind.objects.get(code="call-back"),
         due_at=timezone.now() + timedelta(days=2),
         notes="Made-up note: ring after the hearing",
     )
