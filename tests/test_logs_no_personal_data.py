@@ -241,3 +241,35 @@ def test_no_log_line_holds_anything_about_a_person(server: LaunchedDaphne, opera
         if canary.lower() in line.lower()
     ]
     assert not leaks, "\n".join(f"{canary!r}: {line}" for canary, line in leaks[:20])
+
+
+def test_the_worker_logs_through_the_same_redaction() -> None:
+    """What a Celery worker (and beat) does at start, `app.log.setup`, keeps Lantern's logging:
+    Celery's own formatter would print a failing task's message and Django's paths as they are."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    code = (
+        "import django, logging; django.setup()\n"
+        "from project.celery import app\n"
+        "app.log.setup(loglevel='INFO', redirect_stdouts=False)\n"
+        "logging.getLogger('celery.app.trace').error("
+        f"'Task %s raised unexpected: %r', 'x', ValueError('no route to {PHONE}'))\n"
+        f"logging.getLogger('django.request').error('%s: %s', 'Not Found', '/cases/{PHONE}/')\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    written = result.stdout + result.stderr
+    assert "Not Found: /cases/<number>/" in written
+    assert "Task x raised unexpected" in written
+    assert PHONE not in written
