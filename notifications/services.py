@@ -381,9 +381,12 @@ def deliver(*, notification_id: int) -> bool:
         if not decision.allowed or decision.not_before is not None:
             if decision.allowed:  # outside their safe hours now: wait for the window
                 row.status, row.not_before = S.PENDING, decision.not_before
+                # An earlier passing error no longer explains the wait (the lists read a wait
+                # with an error as "trying again", one without as held for their safe hours).
+                row.last_error = ""
             else:
                 row.status, row.reason = S.SUPPRESSED, decision.reason
-            row.save(update_fields=["status", "reason", "not_before", "attempts"])
+            row.save(update_fields=["status", "reason", "not_before", "attempts", "last_error"])
             return False
         row.destination = destination
     try:

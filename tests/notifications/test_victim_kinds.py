@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
 from cases.models import Case
 from notifications import services
 from notifications.models import MessageTemplate, Notification
+from notifications.selectors import status_in_words
 from notifications.tasks import deliver_notification
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
 from tests.notifications.conftest import HELPLINE_NUMBER, VICTIM_EMAIL, VICTIM_PHONE
@@ -177,3 +179,31 @@ def test_what_a_message_is_is_read_from_its_row_when_it_is_sent(
             "The victim did not ask for automatic updates.",
         )
         assert twilio.requests == []
+
+
+def test_a_retry_that_falls_outside_the_safe_hours_says_it_is_held_for_them(
+    helpline, operator, twilio: TwilioFake, settings, django_capture_on_commit_callbacks
+) -> None:
+    """The wait's reason is what the row says now: a passing error before it does not make a
+    safe-hours hold read as "trying again"."""
+    row = Row({**SMS_ONLY, "safe_from": "09:00", "safe_until": "21:00"}, "sent", "none")
+    twilio.fail_next(1, status=503)
+    last_minute = T0.replace(hour=20, minute=59)
+    with time_machine.travel(last_minute, tick=False) as clock:
+        case = victim_case(helpline, row)
+        message = queue("victim.reply", case, operator, django_capture_on_commit_callbacks)
+        assert message.status == S.PENDING
+        assert message.last_error  # busy: tried again in OUTBOX_RETRY_SECONDS
+
+        clock.shift(timedelta(minutes=2))  # 21:01, past their safe hours
+        with django_capture_on_commit_callbacks(execute=True):
+            services.sweep_outbox()
+        message.refresh_from_db()
+
+        assert message.status == S.PENDING
+        assert timezone.localtime(message.not_before).hour == 9
+        assert message.last_error == ""
+        assert status_in_words(message, timezone.now()) == (
+            "Held until 09:00 on 3 Mar (their safe hours)"
+        )
+    assert len(twilio.accepted) == 0
