@@ -25,12 +25,18 @@ def dockerfile_argv() -> list[str]:
     return argv[1:]
 
 
-def makefile_argv() -> list[str]:
-    """The daphne arguments of `make run`, with `$${PORT:-8000}` still in place."""
+def makefile_run_line() -> str:
+    """The shell line of `make run` that starts daphne, as make hands it to the shell (`$(PY)`
+    left for the caller)."""
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     recipe = text.split("\nrun:", 1)[1].split("\n\n", 1)[0]
     (line,) = [line for line in recipe.splitlines() if "-m daphne" in line]
-    return shlex.split(line.split("-m daphne", 1)[1].replace("$$", "$"))
+    return line.strip().replace("$$", "$")
+
+
+def makefile_argv() -> list[str]:
+    """The daphne arguments of `make run`, with `${PORT:-8000}` still in place."""
+    return shlex.split(makefile_run_line().split("-m daphne", 1)[1])
 
 
 def _on_loopback(args: list[str], port: int) -> list[str]:

@@ -197,3 +197,36 @@ def _server_env() -> dict[str, str]:
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     return env
+
+
+def test_make_run_serves_on_port_and_its_sockets_follow() -> None:
+    """`PORT=8123 make run`: daphne on 8123, and PUBLIC_BASE_URL (the only origin sockets are
+    accepted from) follows unless set. The recipe's own shell line, with Python only printing."""
+    import os
+    import subprocess
+
+    from tests.launchers import makefile_run_line
+
+    echo = "python3 -c 'import os, sys; print(os.environ[\"PUBLIC_BASE_URL\"], *sys.argv[1:])'"
+    line = makefile_run_line().replace("$(PY)", echo)
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "PUBLIC_BASE_URL")}
+    for extra, expected_origin, port in (
+        ({"PORT": "8123"}, "http://127.0.0.1:8123", "8123"),
+        ({}, "http://127.0.0.1:8000", "8000"),
+        (
+            {"PORT": "8123", "PUBLIC_BASE_URL": "http://127.0.0.1:9000"},
+            "http://127.0.0.1:9000",
+            "8123",
+        ),
+    ):
+        out = subprocess.run(  # noqa: S603
+            ["/bin/sh", "-c", line],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert out[0] == expected_origin
+        assert out[out.index("-p") + 1] == port
+        assert "--no-server-name" in out
+        assert out[out.index("-v") + 1] == "0"
