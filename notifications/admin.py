@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import Organisation, User
@@ -96,8 +96,28 @@ class AlertDefaultAdmin(SimpleHistoryAdmin):
             .select_related("organisation")
         )
 
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # simple_history falls back to the history of an object the queryset does not hold (as
+        # for a deleted one): another organisation's defaults would show through it.
+        self._own_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        self._own_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _own_or_404(self, request: HttpRequest, object_id: str) -> None:
+        if not self.get_queryset(request).filter(pk=_number(object_id)).exists():
+            raise Http404("No such alert default.")
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "organisation":
             kwargs["queryset"] = self._organisations(request)
             kwargs["initial"] = getattr(request.user, "organisation_id", None)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _number(value: str) -> int | None:
+    return int(value) if str(value).isdigit() else None

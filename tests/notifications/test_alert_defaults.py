@@ -154,6 +154,13 @@ def test_an_admin_cannot_set_or_see_another_organisations_defaults(
     listing = client.get("/admin/notifications/alertdefault/").content.decode()
     assert other_helpline.name not in listing
     assert client.get(f"/admin/notifications/alertdefault/{theirs.pk}/change/").status_code == 302
+    # nor through its history, which simple_history would show for an object out of reach
+    history = f"/admin/notifications/alertdefault/{theirs.pk}/history/"
+    assert client.get(history).status_code == 404
+    version = theirs.history.first().history_id
+    assert client.get(f"{history}{version}/").status_code == 404
+    ours = AlertDefault.objects.create(organisation=helpline, role="operator", kind="case.new")
+    assert client.get(f"/admin/notifications/alertdefault/{ours.pk}/history/").status_code == 200
 
 
 def test_a_role_the_organisation_does_not_have_is_refused(helpline, admin_user, otp_client) -> None:
