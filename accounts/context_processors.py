@@ -24,4 +24,5 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
         links.append(("Reports", reverse("reports:snapshot")))
     if user.is_staff:
         links.append(("Administration", reverse("admin:index")))
+    links.append(("Backup codes", reverse("backup_codes")))  # for a lost phone, made in advance
     return {"nav_links": links}

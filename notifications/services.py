@@ -653,3 +653,23 @@ def mark_alerts_read(
         unread = unread.filter(pk__in=list(notification_ids))
     # Notification keeps no history rows, so a bulk update skips nothing.
     return unread.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def email_staff(
+    *, user: AbstractBaseUser, kind: str, subject: str, text: str
+) -> Notification | None:
+    """An email to one member of staff about their own account (a password-reset link): no in-app
+    copy and no alert settings, but sent, retried and recorded by the worker like every message."""
+    if not user.is_active or not getattr(user, "email", ""):
+        return None
+    row = Notification.objects.create(
+        recipient=user,
+        channel=Notification.Channel.EMAIL,
+        kind=kind,
+        subject=subject,
+        text=text,
+        destination=user.email,
+    )
+    _queue_on_commit([row])
+    return row

@@ -24,6 +24,7 @@ urlpatterns = [
     path("healthz/", account_views.healthz, name="healthz"),
     path("accounts/", include(two_factor_patterns)),
     path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/backup-codes/", account_views.backup_codes_page, name="backup_codes"),
     path("accounts/password/reset/", account_views.password_reset, name="password_reset"),
     path(
         "accounts/password/reset/sent/",

@@ -75,3 +75,20 @@ def test_resetting_the_second_factor_sends_the_person_back_to_enrolment(
     response = client.get("/cases/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/two_factor/setup/"
+
+
+def test_revoke_token_ends_a_persons_api_tokens(operator, capsys) -> None:
+    from rest_framework.test import APIClient
+
+    call_command("issue_token", operator.username)
+    token = capsys.readouterr().out.strip()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/organisations/").status_code == 200
+
+    call_command("revoke_token", operator.username)
+
+    assert capsys.readouterr().out.strip() == f"Revoked 1 token(s) of {operator.username}."
+    assert client.get("/api/v1/organisations/").status_code == 401
+    with pytest.raises(CommandError, match="No user"):
+        call_command("revoke_token", "nobody")

@@ -166,9 +166,10 @@ LOGIN_URL = "two_factor:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "two_factor:login"
 PASSWORD_RESET_TIMEOUT = 3600  # reset links live one hour, not Django's three days
-# Reset requests per address and per account (email), e.g. "5/h"; more are answered as usual but
-# send nothing.
-PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# Password-reset requests per address and per account (the email asked about), e.g. "10/h"; more
+# are answered 429 alike for known and unknown emails (accounts.password_reset).
+PASSWORD_RESET_ADDRESS_RATE = env.str("PASSWORD_RESET_ADDRESS_RATE", default="10/h")
+PASSWORD_RESET_ACCOUNT_RATE = env.str("PASSWORD_RESET_ACCOUNT_RATE", default="3/h")
 
 # Sessions: database-backed so a Redis outage logs nobody out; an absolute limit of 12 hours and
 # an idle limit enforced by accounts.middleware.SessionLimitsMiddleware.
@@ -417,7 +418,9 @@ LOGGING = {
             "propagate": False,
         },
         "django.request": {"level": "ERROR"},
-        "axes": {"level": "WARNING"},
+        # axes' own warnings name the username and address tried: lock-outs are logged by
+        # accounts.lockout instead, with the account's id only
+        "axes": {"level": "ERROR"},
         "weasyprint.progress": {"level": "WARNING"},  # seven INFO lines for every PDF
     },
 }

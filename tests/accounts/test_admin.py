@@ -266,7 +266,10 @@ def test_revoking_tokens_and_unlocking_from_the_staff_list(people) -> None:
     issue_api_token(user=colleague)
     issue_api_token(user=stranger)
     AccessAttempt.objects.create(
-        username=colleague.username, ip_address="203.0.113.9", user_agent="t", failures_since_start=9
+        username=colleague.username,
+        ip_address="203.0.113.9",
+        user_agent="t",
+        failures_since_start=9,
     )
     AccessAttempt.objects.create(
         username=stranger.username, ip_address="203.0.113.9", user_agent="t", failures_since_start=9
