@@ -46,6 +46,8 @@ _TOKEN_PARTS = frozenset({"uidb64", "token", "key", "signature", "signed"})
 _PHONE = re.compile(r"(?<![\w.-])\+?\d[\d ]{8,18}\d(?![\w.-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+# A request's repr in a server's own line ("<WebRequest ... uri=/path?query ...>", "path='/...'").
+_URI_IN_TEXT = re.compile(r"((?:uri|path)=b?['\"]?)(/[^\s'\">]*)")
 
 
 def _safe_value(name: str, value: object) -> str:
@@ -81,6 +83,7 @@ def safe_path(path: str) -> str:
 
 
 def _scrub(text: str) -> str:
+    text = _URI_IN_TEXT.sub(lambda m: m.group(1) + safe_path(m.group(2)), text)
     text = _QUERY.sub(r"\1?[redacted]", text)
     text = _EMAIL.sub("[email]", text)
     return _PHONE.sub("[number]", text)

@@ -81,10 +81,17 @@ def test_django_and_request_lines_name_the_url_pattern_not_the_path(written: io.
     structlog.get_logger("lantern.test").info(
         "request_finished", request=f"GET /api/v1/cases/?search={quote(NAME)}", code=200
     )
+    # daphne's own warning names the request by its repr
+    logging.getLogger("lantern.test").warning(
+        "Application instance %r for connection %s took too long to shut down and was killed.",
+        "<Task pending>",
+        "<WebRequest at 0x7f method=GET uri=/accounts/password/reset/MQ/cz6-4f1e2b/ clientproto=1.1>",
+    )
     text = written.getvalue()
     assert "Not Found: /cases/<number>/" in text
     assert "/accounts/password/reset/<uidb64>/<token>/" in text
     assert "GET /api/v1/cases/" in text
+    assert "uri=/accounts/password/reset/<uidb64>/<token>/ clientproto" in text
     for canary in (PHONE, "cz6-4f1e2b", "Zephyrine", "search="):
         assert canary not in text
 
