@@ -17,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from cases import selectors
 from cases.models import AccessLog
 from cases.policy import can_export_case, can_see_identities
+from cases.timeline import readable
 from project.pdf import pdf_response, render_pdf
 
 
@@ -43,7 +44,8 @@ def case_print(request: HttpRequest, number: str) -> HttpResponse:
         {
             "case": case,
             "identities": can_see_identities(request.user),
-            "history": selectors.case_history(request.user, case),
+            # the same words as the case page's timeline (cases.timeline)
+            "history": readable(selectors.case_history(request.user, case)),
             "generated_at": timezone.localtime(),
             "generated_by": request.user.get_username(),
         },
