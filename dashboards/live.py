@@ -13,6 +13,7 @@ and, for a helpline's own supervisors, its staff's usernames."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import TypedDict
@@ -25,6 +26,8 @@ from accounts.models import Organisation, User
 from accounts.sessions import verified_users
 from cases.models import Case, Category, Report
 from cases.policy import AnyUser, can_view_figures, visible_cases
+from dashboards.reports import shareable_only
+from dashboards.suppression import AT_LEAST, Table, threshold
 from notifications.realtime import DASHBOARD_ALL_GROUP, dashboard_helpline_group
 from referrals.models import Referral
 from triage.services import overdue_unclaimed
@@ -96,7 +99,18 @@ class LiveFigures(OpenCaseFigures):
 
 
 def live_figures(user: AnyUser) -> LiveFigures:
-    """The dashboard of a user who may see figures (PermissionDenied otherwise), as of now."""
+    """The dashboard of a user who may see figures (PermissionDenied otherwise), as of now.
+
+    Exact for a helpline's own supervisors, who see the people in its cases anyway; for everyone
+    else (monitors, who oversee every helpline and pass the figures on) suppressed as the snapshot's
+    shareable figures are (dashboards.reports.shareable_only, dashboards.suppression): on the page,
+    its tiles and every message of /ws/dashboard/ alike, as all of them read this."""
+    figures = counted_figures(user)
+    return share(figures) if shareable_only(user) else figures
+
+
+def counted_figures(user: AnyUser) -> LiveFigures:
+    """The exact counts behind live_figures, which alone decides what the user is shown."""
     if not isinstance(user, User) or not can_view_figures(user):
         raise PermissionDenied
     now = timezone.now()
@@ -108,6 +122,37 @@ def live_figures(user: AnyUser) -> LiveFigures:
         activity=_activity(_names_staff(user), cases, now),
         **_open_cases(cases, now),
     )
+
+
+def share(figures: LiveFigures, limit: int | None = None) -> LiveFigures:
+    """A copy of the figures with small counts shown as "<N", and withheld wherever a total would
+    give them away: each table's rows and columns with their totals, and the same count shown in
+    two places (the queue and the open cases by status)."""
+    shared = copy.deepcopy(figures)
+    table = Table(threshold(limit))
+    reports, queue, activity = shared["reports"], shared["queue"], shared["activity"]
+    cell = table.cell
+    channels = reports["by_channel"]
+    for column in ("last_hour", "today"):
+        table.relate([cell(reports, column)], [cell(row, column) for row in channels])
+    for row in channels:  # what came in the last hour came in today (but in the first hour)
+        table.relate([cell(row, "today")], [cell(row, "last_hour")], AT_LEAST)
+    statuses = dict(zip(OPEN_STATUSES, shared["by_status"], strict=True))
+    unclaimed, in_triage = cell(queue, "unclaimed"), cell(queue, "in_triage")
+    table.relate([cell(queue, "length")], [unclaimed, in_triage])
+    for same, row in ((unclaimed, statuses[S.NEW]), (in_triage, statuses[S.IN_TRIAGE])):
+        table.relate([same], [cell(row, "count")])
+        table.relate([cell(row, "count")], [same])
+    table.relate([unclaimed], [cell(shared, "sla_breaches")], AT_LEAST)
+    for breakdown in ("by_status", "by_category", "by_helpline"):
+        rows = [cell(row, "count") for row in shared[breakdown]]  # type: ignore[literal-required]
+        table.relate([cell(shared, "open_cases")], rows)
+    referrals = shared["referrals"]
+    table.relate([cell(referrals, "pending")], [cell(referrals, "overdue")], AT_LEAST)
+    for column in ("claims", "verifications"):
+        table.relate([cell(activity, column)], [cell(row, column) for row in activity["rows"]])
+    table.apply()
+    return shared
 
 
 def _names_staff(user: User) -> bool:

@@ -29,6 +29,7 @@ from dashboards.reports import (
     snapshot,
     suppress,
 )
+from dashboards.suppression import SECONDARY
 from project.pdf import pdf_response, render_pdf
 
 View = Callable[..., HttpResponse]
@@ -58,6 +59,7 @@ def snapshot_page(request: HttpRequest) -> HttpResponse:
         "shareable": shareable,
         "shareable_forced": forced,
         "threshold": settings.SMALL_NUMBER_THRESHOLD,
+        "withheld": SECONDARY,
         "options": _filter_options(),
         "may_export_cases": can_export_case_list(user),
         "query": request.GET.urlencode(),
@@ -171,6 +173,7 @@ def snapshot_pdf(request: HttpRequest) -> HttpResponse:
             "charts": snapshot_charts(shared),
             "summary": exports.filter_summary(figures["filters"]),
             "threshold": settings.SMALL_NUMBER_THRESHOLD,
+            "withheld": SECONDARY,
             "generated_at": timezone.localtime(),
             "generated_by": request.user.get_username(),
         },

@@ -15,13 +15,13 @@ percentile_cont does, so it stays a query per figure reading two rows, not a loo
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
@@ -41,6 +41,8 @@ from django.utils.dateparse import parse_datetime
 from cases.filters import CaseFilter
 from cases.models import Case, DiscardReason, ServiceType
 from cases.policy import AnyUser, can_see_identities, can_view_figures, visible_cases
+from dashboards.suppression import AT_LEAST, USUALLY_EQUAL, Table, is_withheld
+from dashboards.suppression import threshold as threshold_of
 from referrals.models import Referral, ServiceRecord
 
 DEFAULT_DAYS = 30
@@ -146,27 +148,68 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def suppress(figures: Any, threshold: int | None = None) -> Any:
-    """A copy of the figures fit to share: every count from 1 to threshold - 1 becomes
-    "<threshold" (zeros stay 0: an empty cell singles nobody out). A time whose count is suppressed
-    loses its percentiles too, as the median of two cases is nearly each one's own time."""
-    limit = settings.SMALL_NUMBER_THRESHOLD if threshold is None else threshold
-    if isinstance(figures, list):
-        return [suppress(item, limit) for item in figures]
-    if not isinstance(figures, dict):
-        return figures
-    shared = {
-        key: _small(value, limit) if key in COUNT_KEYS else suppress(value, limit)
-        for key, value in figures.items()
-    }
-    if isinstance(shared.get("count"), str):
-        shared.update({key: None for key in shared if key.endswith("_seconds")})
+    """A copy of the figures fit to share (dashboards.suppression): every count from 1 to
+    threshold - 1 becomes "<threshold" (zeros stay 0: an empty cell singles nobody out), and
+    counts a total would give them away by are withheld too. A time whose count is withheld loses
+    its percentiles, as the median of two cases is nearly each one's own time."""
+    shared = copy.deepcopy(figures)
+    table = Table(threshold_of(threshold))
+    _count_cells(shared, table)
+    if isinstance(shared, dict):
+        _relate_snapshot(shared, table)
+    table.apply()
+    _drop_withheld_times(shared)
     return shared
 
 
-def _small(value: Any, limit: int) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit:
-        return f"<{limit}"
-    return value
+def _count_cells(figures: Any, table: Table) -> None:
+    items = figures.items() if isinstance(figures, dict) else enumerate(figures)
+    for key, value in items:
+        if key in COUNT_KEYS and isinstance(value, int) and not isinstance(value, bool):
+            table.cell(figures, key)
+        elif isinstance(value, dict | list):
+            _count_cells(value, table)
+
+
+def _relate_snapshot(figures: dict[str, Any], table: Table) -> None:
+    """The sums a reader of the snapshot can check: every breakdown of the cases adds up to the
+    total, discard reasons to the discarded, and times are measured on at most that many."""
+    incoming = figures.get("incoming")
+    if not isinstance(incoming, dict) or "total" not in incoming:
+        return
+    total = [table.cell(incoming, "total")]
+
+    def counts(entries: Any, codes: tuple[str, ...] | None = None) -> list[Any]:
+        return [
+            table.cell(entry, "count")
+            for entry in entries or []
+            if codes is None or entry.get("code") in codes
+        ]
+
+    for breakdown in (incoming.get("by_channel"), incoming.get("by_day"), figures.get("triage")):
+        table.relate(total, counts(breakdown))
+    table.relate(
+        counts(figures.get("triage"), ("discarded",)),
+        counts(figures.get("discard_reasons")),
+        USUALLY_EQUAL,
+    )
+    times = figures.get("times") or {}
+    for name in ("first_contact", "closure"):
+        if name in times:
+            table.relate(total, [table.cell(times[name], "count")], AT_LEAST)
+    if "referral_acceptance" in times:
+        accepted = counts(figures.get("referrals"), tuple(ACCEPTED))
+        measured = [table.cell(times["referral_acceptance"], "count")]
+        table.relate(accepted, measured, USUALLY_EQUAL)
+
+
+def _drop_withheld_times(figures: Any) -> None:
+    items = figures.items() if isinstance(figures, dict) else enumerate(figures)
+    for _, value in list(items):
+        if isinstance(value, dict | list):
+            _drop_withheld_times(value)
+    if isinstance(figures, dict) and is_withheld(figures.get("count")):
+        figures.update({key: None for key in figures if key.endswith("_seconds")})
 
 
 # Counting -----------------------------------------------------------------------------------------

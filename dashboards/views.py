@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET
 from accounts.models import Organisation
 from cases.policy import can_view_figures
 from dashboards.live import live_figures
+from dashboards.reports import shareable_only
+from dashboards.suppression import SECONDARY, threshold
 
 
 def _tiles(request: HttpRequest) -> dict[str, Any]:
@@ -28,6 +30,9 @@ def _tiles(request: HttpRequest) -> dict[str, Any]:
     waiting = figures["queue"]["oldest_waiting_seconds"]
     return {
         "figures": figures,
+        "shared": shareable_only(request.user),  # suppressed by live_figures: say so on the page
+        "threshold": threshold(),
+        "withheld": SECONDARY,
         "updated_at": datetime.fromisoformat(figures["generated_at"]),
         "oldest_waiting": clock(waiting) if waiting is not None else None,
     }

@@ -18,9 +18,10 @@ from pypdf import PdfReader
 from cases.models import Category
 from dashboards.exports import csv_bytes, neutralise, xlsx_bytes
 from dashboards.models import ExportJob, ExportLog
+from dashboards.suppression import SECONDARY
 from notifications.models import Notification
-from tests.dashboards.reporting import CANARIES, NOW, PERIOD, Cast, make_cases
-from tests.factories import StaffFactory
+from tests.dashboards.reporting import CANARIES, NOW, PERIOD, Cast, at, make_cases
+from tests.factories import CaseFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "/dashboards/reports/"
@@ -162,7 +163,7 @@ def test_figures_csv_is_suppressed_audited_and_named_without_data(cast, supervis
     log = ExportLog.objects.get()
     assert (log.user, log.kind, log.action) == (supervisor, "figures_csv", "exported")
     assert log.filters == {**PERIOD, "channel": "sms"}
-    assert log.row_count == len(rows) - 1 - 3 - 3  # less the header, report and filter rows
+    assert log.row_count == len(rows) - 1 - 4 - 3  # less the header, report and filter rows
 
 
 def test_figures_xlsx(cast, monitor, otp_client) -> None:
@@ -409,3 +410,21 @@ def test_expired_files_are_deleted(supervisor) -> None:
     assert delete_expired() == 2
     assert list(ExportJob.objects.all()) == [kept]
     assert not ExportJob.objects.filter(pk__in=[old.pk, dead.pk]).exists()
+
+
+def test_figure_files_withhold_what_a_total_would_give_away(helpline, supervisor, otp_client):
+    for channel in ["sms"] * 6 + ["web"]:  # 7 - 6 SMS would give the one web form away
+        CaseFactory(helpline=helpline, created_at=at(2, 10), channel=channel, status="verified")
+    client = otp_client(supervisor)
+
+    rows = read_csv(export(client, "figures.csv").content)
+    workbook = read_xlsx(export(client, "figures.xlsx").content)
+    text = pdf_text(export(client, "snapshot.pdf").content)
+
+    assert ["Incoming reports", "Total", "7"] in rows
+    assert ["Incoming reports by channel", "SMS", SECONDARY] in rows
+    assert ["Incoming reports by channel", "Web form", "<5"] in rows
+    values = [[cell.value for cell in row] for row in workbook["Figures"].iter_rows()]
+    assert ["Incoming reports by channel", "SMS", SECONDARY] in values
+    assert "SMS [c]" in text
+    assert "marks a count withheld" in text

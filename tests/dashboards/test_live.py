@@ -18,7 +18,7 @@ from django.test import Client
 from accounts.models import Organisation, User
 from cases.models import Case, Report
 from cases.services import move_case
-from dashboards.live import live_figures
+from dashboards.live import counted_figures, live_figures, share
 from project.history import attribute_change
 from referrals.models import Referral
 from tests.factories import CaseFactory, ReferralFactory, ReportFactory, StaffFactory, category
@@ -66,8 +66,15 @@ def categorise(case: Case, code: str, actor: User, when: datetime) -> None:
 
 
 def figures_of(user: User) -> dict:
+    """What the user is shown."""
     with at(NOW):
         return dict(live_figures(User.objects.get(pk=user.pk)))
+
+
+def counted_for(user: User) -> dict:
+    """The exact counts behind what the user is shown."""
+    with at(NOW):
+        return dict(counted_figures(User.objects.get(pk=user.pk)))
 
 
 def counts(rows: list[dict]) -> dict[str, int]:
@@ -212,7 +219,7 @@ def test_a_supervisor_counts_their_own_helpline(world: None, supervisor: User) -
 
 
 def test_a_monitor_counts_every_helpline_and_names_no_one(world: None, monitor: User) -> None:
-    figures = figures_of(monitor)
+    figures = counted_for(monitor)
 
     # North's 6 and 4, and South's two SMS in the hour.
     assert (figures["reports"]["today"], figures["reports"]["last_hour"]) == (8, 6)
@@ -250,6 +257,25 @@ def test_a_monitor_counts_every_helpline_and_names_no_one(world: None, monitor: 
     text = json.dumps(figures)
     for name in ("amina", "joan", "bola"):
         assert name not in text
+
+
+def test_a_monitor_is_shown_the_counts_suppressed_a_supervisor_exact(
+    world: None, monitor: User, supervisor: User
+) -> None:
+    shown, counted = figures_of(monitor), counted_for(monitor)
+
+    assert shown == share(counted)  # type: ignore[arg-type]
+    assert counted["queue"]["length"] == 4
+    assert shown["queue"] == {
+        "length": "<5",
+        "unclaimed": "<5",
+        "in_triage": "<5",
+        "oldest_waiting_seconds": 30 * 60,
+    }
+    assert (shown["sla_breaches"], shown["open_cases"]) == ("<5", 10)
+    # 10 open cases = North's 7 + South's 3: with the 3 a "<5", 7 would give it away
+    assert counts(shown["by_helpline"]) == {"North Helpline": "[c]", "South Helpline": "<5"}
+    assert figures_of(supervisor) == counted_for(supervisor)
 
 
 def test_figures_hold_nothing_about_the_people_in_a_case(
@@ -349,12 +375,14 @@ def test_the_page_shows_every_tile_in_words_with_its_time(
     html = response.content.decode()
     assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"]
+    # a monitor's figures are shared ones: "<5", and [c] where a total would give a "<5" away
     assert 'id="figure-reports-today">8<' in html
-    assert 'id="figure-reports-hour">6<' in html
-    assert 'id="figure-queue">4<' in html
+    assert 'id="figure-reports-hour">[c]<' in html  # 6 = 5 SMS + 1 call: the 1 would show
+    assert 'id="figure-queue">&lt;5<' in html
     assert 'id="figure-oldest">30:00<' in html
-    assert 'id="figure-sla">2<' in html
-    assert 'id="figure-referrals">2<' in html
+    assert 'id="figure-sla">&lt;5<' in html
+    assert 'id="figure-referrals">&lt;5<' in html
+    assert 'id="suppression-note"' in html
     assert html.count('Updated <time datetime="2026-03-10T14:30:00+00:00">14:30:00</time>') == 7
     assert "Not live: reload for new figures" in html  # until dashboard.js says otherwise
     for caption in ("Open cases by status", "Open cases by category", "Open cases by helpline"):
@@ -372,6 +400,8 @@ def test_a_supervisors_page_names_their_operators_only(
         html = otp_client(supervisor).get("/dashboards/tiles/").content.decode()
 
     assert 'id="figure-reports-today">6<' in html
+    assert 'id="figure-queue">3<' in html  # exact: a helpline's own supervisors
+    assert 'id="suppression-note"' not in html
     assert "amina" in html
     assert "South Helpline" not in html
     assert "bola" not in html

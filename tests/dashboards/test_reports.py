@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 from accounts.services import issue_api_token
 from cases.models import Case
 from dashboards.reports import InvalidFiltersError, snapshot, suppress
-from tests.dashboards.reporting import NOW, PERIOD, Cast, make_cases
+from dashboards.suppression import SECONDARY
+from tests.dashboards.reporting import NOW, PERIOD, Cast, at, make_cases
 from tests.factories import CaseFactory
 from triage.services import claim_case, release_case
 
@@ -322,3 +323,36 @@ def test_the_verify_form_offers_and_records_the_area(operator, helpline, otp_cli
     assert response.status_code == 302, response.content.decode()
     case.refresh_from_db()
     assert case.area.code == "central"
+
+
+# Secondary suppression (issue 11, item 13) --------------------------------------------------------
+
+
+def six_texts_and_a_form(helpline) -> None:  # type: ignore[no-untyped-def]
+    """7 reports: 7 - 6 SMS would give the one web form away."""
+    for channel in ["sms"] * 6 + ["web"]:
+        CaseFactory(helpline=helpline, created_at=at(2, 10), channel=channel, status="verified")
+
+
+def test_a_total_minus_the_cells_shown_does_not_give_a_small_count_away(helpline, monitor) -> None:
+    six_texts_and_a_form(helpline)
+
+    shared = suppress(snapshot(monitor, PERIOD))
+
+    assert shared["incoming"]["total"] == 7
+    # the next smallest count is withheld with it
+    assert counts(shared["incoming"]["by_channel"]) == {
+        "sms": SECONDARY, "voice": 0, "web": "<5", "feed": 0, "api": 0
+    }  # fmt: skip
+    assert counts(shared["triage"])["verified"] == 7
+
+
+def test_the_page_and_the_api_withhold_it_too(helpline, monitor, otp_client) -> None:
+    six_texts_and_a_form(helpline)
+
+    html = otp_client(monitor).get("/dashboards/reports/", PERIOD).content.decode()
+    data = api_for(monitor).get("/api/v1/reports/snapshot/", PERIOD).json()
+
+    assert '<th scope="row">SMS</th><td class="text-end">[c]</td>' in html
+    assert "marks a count withheld" in html  # said in words
+    assert counts(data["incoming"]["by_channel"])["sms"] == SECONDARY
