@@ -69,36 +69,46 @@ def user_group(user_id: int) -> str:
 # event (Twilio gives up after 15 s). Consumers resync from the database, and every alert is an
 # outbox row already, so a push that did not go loses nothing.
 SEND_BUDGET_SECONDS = 1.0
-# After a failed send the layer is left alone for this long: the next events of this process (a
-# webhook often causes several) go straight on instead of each waiting out the budget again.
+# After a failed send Redis is left alone for this long: the next events of this process (a
+# webhook often causes several) go straight on instead of each waiting out the budget again. The
+# outbox's publish to Celery (same Redis) asks here too: its rows wait for the sweeper meanwhile.
 PAUSE_AFTER_FAILURE_SECONDS = 5.0
 
 _deadline: ContextVar[float | None] = ContextVar("realtime_deadline", default=None)
 _paused_until = 0.0
 
 
+def sends_paused() -> bool:
+    """Redis failed a send or publish a moment ago: skip it, the database has what matters."""
+    return time.monotonic() < _paused_until
+
+
+def pause_sends() -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+
+
 def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | FiguresChanged) -> None:
     """Send the event to each group, within what is left of the event's budget. Never raises: a
     failure is logged and pauses sending for a few seconds."""
-    global _paused_until
     names = list(groups)
     if not names:
         return
-    now = time.monotonic()
-    if now < _paused_until:
+    if sends_paused():
         logger.info("realtime_send_skipped", extra={"groups": len(names)})
         return
-    deadline = _deadline.get() or now + SEND_BUDGET_SECONDS
+    deadline = _deadline.get() or time.monotonic() + SEND_BUDGET_SECONDS
     try:
-        async_to_sync(_send)(names, {"type": "lantern.event", "event": event}, deadline - now)
+        async_to_sync(_send)(names, {"type": "lantern.event", "event": event}, deadline)
     except Exception as exc:  # a hung or dead channel layer: TimeoutError, ConnectionError, ...
-        _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+        pause_sends()
         logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
 
 
-async def _send(groups: list[str], message: dict[str, object], budget: float) -> None:
+async def _send(groups: list[str], message: dict[str, object], deadline: float) -> None:
     layer = get_channel_layer()
-    async with asyncio.timeout(max(budget, 0.0)):
+    # Measured here, after the thread hop and the layer's creation, against the event's deadline.
+    async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
         for group in groups:
             await layer.group_send(group, message)
 

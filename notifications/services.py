@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.workflow import CaseError, ConflictError, NotAllowedError
-from notifications import safe_contact, transports
+from notifications import realtime, safe_contact, transports
 from notifications.models import (
     REVEALING_WORDS,
     AlertPreference,
@@ -346,11 +346,19 @@ def _queue_on_commit(rows: Iterable[Notification]) -> None:
 def queue_delivery(notification_id: int) -> None:
     """Hand a row to Celery. If the broker cannot take it, the row stays pending and the sweeper
     queues it again later: nothing is lost and the request that caused it is not held up."""
+    from kombu.exceptions import OperationalError as BrokerError
+
     from notifications.tasks import deliver_notification
 
+    if realtime.sends_paused():  # Redis just failed: don't wait on it again, the sweeper will queue
+        logger.info("outbox_publish_deferred", extra={"notification_id": notification_id})
+        return
     try:
         deliver_notification.delay(notification_id)
-    except Exception:  # the broker is down or refused: the sweeper will retry
+    except (BrokerError, ConnectionError, TimeoutError):  # hung or down: one wait, then none
+        realtime.pause_sends()
+        logger.warning("outbox_publish_failed", extra={"notification_id": notification_id})
+    except Exception:  # the broker refused: the sweeper will retry
         logger.warning("outbox_publish_failed", extra={"notification_id": notification_id})
 
 

@@ -70,10 +70,20 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if iscoroutinefunction(self):
             return self._acall(request)
-        return self._answer(request, self.get_response(request))
+        try:
+            response = self.get_response(request)
+        except OperationalError as exc:
+            return self._unavailable(request, exc)
+        return self._answer(request, response)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        return self._answer(request, await self.get_response(request))
+        # An error can get this far as an exception when a `got_request_exception` receiver
+        # (django-structlog's reads request.user) hits the missing database itself.
+        try:
+            response = await self.get_response(request)
+        except OperationalError as exc:
+            return self._unavailable(request, exc)
+        return self._answer(request, response)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if database_unavailable(exc):

@@ -145,6 +145,10 @@ else:
             "max_size": env.int("DB_POOL_MAX", default=20),
             # wait at most this long for a connection, then answer 503 (project.faults)
             "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
+            # While the database is away the pool's retries back off (1, 2, 4 s...); giving up
+            # after 2 s lets the next request start a fresh attempt at once, so the first
+            # request after a restart gets a connection instead of waiting out the back-off.
+            "reconnect_timeout": 2,
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -471,7 +475,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # run (CELERY_TASK_TIME_LIMIT), or a running one would be started twice. Tests shorten it.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
     "socket_connect_timeout": 1,
-    "socket_timeout": 2,
+    # A publish to a hung Redis holds the request that caused it this long, once: after that the
+    # outbox waits for the sweeper (notifications.realtime.sends_paused). Replies take under 1 ms.
+    "socket_timeout": 1,
     "max_retries": 0,
 }
 # Periodic jobs are rows admins can edit (django-celery-beat), seeded from project/schedules.py after

@@ -1,6 +1,9 @@
-"""Nothing lost (SECURITY C-1, C-3, C-5, C-10), on the real parts: a daphne process on loopback,
-PostgreSQL, Redis. After each scenario the ledger of what was sent must match the database: every
-acknowledged report stored exactly once with one case, nothing stored for a rejected one."""
+"""Nothing lost (SECURITY C-1, C-3, C-3h, C-4, C-5, C-10), on the real parts: a daphne process on
+loopback, PostgreSQL, Redis. After each scenario the ledger of what was sent must match the
+database: every acknowledged report stored exactly once with one case, nothing stored for a
+rejected one. Faults are made on loopback (tests/intake/tcp.py), never by stopping the shared
+servers: a Redis that accepts and never answers, a PostgreSQL behind a proxy that crashes, hangs
+and comes back on the same port. A few fast variants run on the embedded parts too."""
 
 from __future__ import annotations
 
@@ -15,11 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from channels.layers import get_channel_layer
 from django.conf import settings
+from django.test import Client
 
 from cases.models import Case, Report
 from cases.services import IncomingReport, move_case, open_case
 from notifications.models import Notification
+from tests.intake.tcp import HungServer, TcpProxy
 from tests.servers import (
     ROOT,
     CeleryWorker,
@@ -210,3 +216,196 @@ def test_web_process_killed_mid_request_then_replayed(real_parts) -> None:
     assert set(replay) == {200}
     assert_ledger_matches(acknowledged={p["MessageSid"] for _, p in ledger}, rejected=set())
     assert Case.objects.count() == 60
+
+
+# A hung Redis (C-3h) --------------------------------------------------------------------------------
+
+
+def _hung_layer(port: int) -> dict[str, object]:
+    # the production layer's own settings (10 s socket timeout), pointed at the hung server
+    layer = {**settings.CHANNEL_LAYERS["default"]} if settings.REDIS_URL else {}
+    config = {"hosts": [{"address": f"redis://127.0.0.1:{port}/0", "socket_timeout": 10}]}
+    return {"default": {**layer, "BACKEND": "channels_redis.core.RedisChannelLayer",
+                        "CONFIG": config}}  # fmt: skip
+
+
+def test_a_hung_channel_layer_holds_a_case_event_at_most_a_second(
+    helpline, operator, settings, monkeypatch
+) -> None:
+    from notifications import realtime
+
+    monkeypatch.setattr(realtime, "_paused_until", 0.0)
+    send_event = realtime._send_case_event
+    took: list[float] = []
+
+    def timed(*args: object) -> None:
+        started = time.monotonic()
+        send_event(*args)
+        took.append(time.monotonic() - started)
+
+    monkeypatch.setattr(realtime, "_send_case_event", timed)
+    with HungServer() as hung:
+        settings.CHANNEL_LAYERS = _hung_layer(hung.port)
+        get_channel_layer()  # made once per process, before any event, as in a running server
+        # on commit: the consoles, then the dashboards, within one budget
+        case, _ = open_case(
+            helpline=helpline,
+            report=IncomingReport(channel="sms", source_id="SM-hung-1", sender=phone(1)),
+        )
+        move_case(case=case, to=Case.Status.IN_TRIAGE, actor=operator, reason="Claimed")
+
+    assert len(took) == 2
+    # one bounded attempt for both audiences (1 s, and a little for a busy machine), not 2 x 10 s
+    assert 0.9 < took[0] < 1.4
+    assert took[1] < 0.1  # the layer is left alone for a while: no second wait
+    assert Report.objects.filter(source_id="SM-hung-1").exists()
+
+
+def test_hung_redis_twilio_and_the_form_are_answered_quickly(real_parts, operator) -> None:
+    """C-3h: Redis accepts connections and never answers (channel layer, cache, broker). Every
+    webhook and form post is answered in under 2 s, stored, and its alerts wait in the outbox."""
+    operator.on_duty = True
+    operator.save()
+    ledger = [("genuine", message(f"SMhung{i:028d}", phone(i + 500))) for i in range(12)]
+    with HungServer() as hung:
+        env = {**real_parts, "REDIS_URL": f"redis://127.0.0.1:{hung.port}/0"}
+        with running(Daphne(env=env)) as (server,):
+            requests = [signed_request(server.base_url, SMS, p, AUTH_TOKEN) for _, p in ledger]
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(_timed, requests))
+            form_started = time.monotonic()
+            form_code = _post_form(server.base_url, "Made-up report during a Redis hang")
+            form_took = time.monotonic() - form_started
+
+    assert {code for code, _, _ in answers} == {200}
+    # Each request waits on the hung Redis at most once (1 s), and only until the first failure
+    # pauses the sends of the process: far below Twilio's 15 s, a little room for a busy machine.
+    timings = sorted(took for _, took, _ in answers)
+    assert timings[-1] < 2.5
+    assert timings[len(timings) // 2] < 1
+    assert form_code == 303
+    assert form_took < 2
+    assert_ledger_matches(
+        acknowledged={p["MessageSid"] for _, p in ledger}
+        | set(Report.objects.filter(channel="web").values_list("source_id", flat=True)),
+        rejected=set(),
+    )
+    assert Case.objects.filter(channel="web").count() == 1
+    # the operator's alerts are rows waiting for the sweeper, not lost with the push
+    assert Notification.objects.filter(recipient=operator).count() >= len(ledger)
+
+
+def _post_form(base_url: str, text: str) -> int:
+    """The public form as a browser sends it: GET for the cookie and token, then POST."""
+    import http.cookiejar
+    import re
+    from urllib.parse import urlencode
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    with opener.open(f"{base_url}/report/", timeout=10) as page:
+        html = page.read().decode()
+    fields = dict(re.findall(r'name="(csrfmiddlewaretoken|submission_id)" value="([^"]+)"', html))
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{base_url}/report/",
+        data=urlencode({**fields, "what_happened": text}).encode(),
+        headers={"Referer": f"{base_url}/report/"},
+        method="POST",
+    )
+    try:
+        with opener.open(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# PostgreSQL unavailable and restarted (C-4) --------------------------------------------------------
+
+
+def _timed(request: urllib.request.Request | str) -> tuple[int, float, dict[str, str]]:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=15) as answer:  # noqa: S310 - loopback
+            answer.read()
+            code, headers = answer.status, dict(answer.headers)
+    except urllib.error.HTTPError as exc:
+        code, headers = exc.code, dict(exc.headers)
+    return code, time.monotonic() - started, headers
+
+
+def test_postgresql_down_hung_and_restarted(real_parts) -> None:
+    """C-4 without stopping the shared server: daphne reaches PostgreSQL through a proxy that
+    crashes (connections cut, nothing listening), hangs (accepts, never answers) and restarts."""
+    db = settings.DATABASES["default"]
+    proxy = TcpProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)).start()
+    env = {**real_parts, "DATABASE_URL": database_url().replace(
+        f":{db.get('PORT') or 5432}/", f":{proxy.port}/")}  # fmt: skip
+    acknowledged: set[str] = set()
+
+    def sms(sid: str) -> tuple[int, float, dict[str, str]]:
+        answer = _timed(signed_request(server.base_url, SMS, message(sid, phone(7)), AUTH_TOKEN))
+        if answer[0] == 200:
+            acknowledged.add(sid)
+        return answer
+
+    try:
+        with running(Daphne(env=env)) as (server,):
+            assert sms("SMpg-before")[0] == 200
+
+            for fault in (proxy.crash, proxy.hang):
+                fault()
+                for i in range(3):
+                    code, took, headers = sms(f"SMpg-{fault.__name__}-{i}")
+                    assert code == 503, server.log_tail()
+                    assert took < 2.5  # connect_timeout / pool timeout, never Twilio's 15 s
+                    assert headers.get("Retry-After") == "60"
+                code, took, headers = _timed(f"{server.base_url}/healthz/")
+                assert (code, headers.get("Retry-After")) == (503, "60")
+                assert took < 2.5
+                if fault is proxy.crash:
+                    proxy.start()  # back on the same port...
+                    proxy.hang()  # ...but hung this time
+
+            # the server comes back: the next request works, without restarting daphne
+            proxy.crash()
+            proxy.start()
+            code, took, _ = sms("SMpg-after")
+            assert code == 200, server.log_tail()
+    finally:
+        proxy.close()
+
+    # every 2xx has its row; every 503 stored nothing (Twilio sends it again)
+    assert_ledger_matches(acknowledged=acknowledged, rejected=set())
+    assert acknowledged == {"SMpg-before", "SMpg-after"}
+
+
+def test_database_errors_in_any_layer_are_503_with_retry_after(monkeypatch) -> None:
+    """The fast variant on whichever database the run uses: an OperationalError in a view or in
+    the session middleware (before any view) answers 503 + Retry-After, never a 500."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("could not connect to server")
+
+    client = Client(raise_request_exception=False)  # as a real server: the answer, not the error
+
+    monkeypatch.setattr("accounts.views.connection.cursor", down)
+    answer = client.get("/healthz/")
+    assert (answer.status_code, answer["Retry-After"]) == (503, "60")
+    monkeypatch.undo()
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    monkeypatch.setattr(SessionStore, "load", down)
+    answer = client.get("/cases/")
+    assert (answer.status_code, answer["Retry-After"]) == (503, "60")
+    assert answer["Cache-Control"].startswith("max-age=0") or "no-store" in answer["Cache-Control"]
+    api = client.get("/api/v1/cases/")
+    assert api.status_code == 503
+    assert api.json() == {"detail": "Lantern cannot reach its database just now. Please try "
+                                    "again in a minute."}  # fmt: skip
