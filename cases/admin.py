@@ -4,12 +4,13 @@ cases change only through their services, and admins do not see case content by 
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_history import HistoryAdmin
 from cases.models import Area, Category, DiscardReason, Relationship, ServiceType
+from cases.targets import PriorityTarget
 
 
-class LookupAdmin(SimpleHistoryAdmin):
+class LookupAdmin(HistoryAdmin):
     list_display = ["label", "code", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active"]
@@ -21,3 +22,18 @@ class LookupAdmin(SimpleHistoryAdmin):
 
 for model in (Category, ServiceType, DiscardReason, Relationship, Area):
     admin.site.register(model, LookupAdmin)
+
+
+@admin.register(PriorityTarget)
+class PriorityTargetAdmin(HistoryAdmin):
+    """Deadlines by priority (cases.targets): a row per priority, seeded on migrate, changed here."""
+
+    list_display = ["priority", "sla_minutes", "accept_hours"]
+    list_editable = ["sla_minutes", "accept_hours"]
+    readonly_fields = ["priority"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # one row per priority, each there since migrate
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

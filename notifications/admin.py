@@ -10,8 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_history import HistoryAdmin
 from accounts.models import Organisation, User
 from accounts.roles import ROLES_BY_KIND
 from notifications.models import AlertDefault, MessageTemplate, Notification
@@ -19,7 +19,7 @@ from notifications.services import ALERT_KINDS
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(SimpleHistoryAdmin):
+class MessageTemplateAdmin(HistoryAdmin):
     """The model checks the words on save (unknown placeholders refused, with the reason on the
     form) and marks a template that names an organisation: shown here, never typed."""
 
@@ -74,7 +74,7 @@ class AlertDefaultForm(forms.ModelForm):
 
 
 @admin.register(AlertDefault)
-class AlertDefaultAdmin(SimpleHistoryAdmin):
+class AlertDefaultAdmin(HistoryAdmin):
     """How each alert reaches staff of a role who never chose for themselves (they may change it
     for themselves at /notifications/settings/). An organisation's admin sees and sets only their
     own organisation's."""

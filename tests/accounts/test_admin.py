@@ -20,6 +20,7 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import ApiToken, Organisation, User
 from accounts.services import issue_api_token
@@ -335,3 +336,26 @@ def test_two_organisations_never_share_a_number(people, helpline, other_helpline
     assert "already has this number" in answer.content.decode()
     helpline.refresh_from_db()
     assert helpline.phone_number == ""
+
+
+def test_no_history_page_of_any_model_writes_an_old_version_back(people) -> None:
+    """simple_history's revert saves a whole old row (an old organisation, a blank password),
+    outside the form and the services: refused on every model, even for a superuser."""
+    client = client_for(people["superuser"])
+    rows = one_of_each(people)
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        row = rows.get(model)
+        if not isinstance(model_admin, SimpleHistoryAdmin) or row is None:
+            continue
+        if not row.history.exists():
+            row.save()  # rows seeded by a migration have no history yet
+        version = row.history.first()
+        url = reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+            args=[row.pk, version.history_id],
+        )
+        assert client.get(url).status_code == 200, url
+        assert client.post(url, {}).status_code == 403, url
+        checked.append(model._meta.label)
+    assert {"accounts.User", "accounts.Organisation", "cases.Category"} <= set(checked)
