@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
         links.append(("Cases", reverse("cases:list")))
     if user.has_perm("cases.view_figures"):
         links.append(("Reports", reverse("reports:snapshot")))
+    if user.has_perm("cases.supervise_case"):  # texts to numbers no helpline claims
+        links.append(("Unrouted texts", reverse("intake:unrouted")))
     if user.is_staff:
         links.append(("Administration", reverse("admin:index")))
     links.append(("Backup codes", reverse("backup_codes")))  # for a lost phone, made in advance

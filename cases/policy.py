@@ -185,3 +185,15 @@ def can_export_case_list(user: AnyUser) -> bool:
         and staff.has_perm("cases.view_figures")
         and staff.has_perm("cases.supervise_case")
     )
+
+
+def can_take_unrouted(user: AnyUser) -> bool:
+    """Texts to a number no helpline claims wait in intake's unrouted queue: a helpline's
+    supervisors see when and where they arrived (never who sent them or what they say, as they
+    are nobody's case yet) and take one into their own helpline."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and _kind(staff) == Organisation.Kind.HELPLINE
+        and staff.has_perm("cases.supervise_case")
+    )

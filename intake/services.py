@@ -3,14 +3,16 @@ flows"). Each function is idempotent on the provider's id: a retry is a no-op.""
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from cases.models import Case, Category, Report
 from cases.services import (
     IncidentDetails,
@@ -25,7 +27,7 @@ from cases.services import (
     receive_message,
 )
 from intake.adapters import twilio
-from intake.models import DeliveryReceipt
+from intake.models import DeliveryReceipt, UnroutedMessage
 from notifications.services import (
     record_delivery,
     record_sms_keyword,
@@ -33,6 +35,8 @@ from notifications.services import (
     sms_keyword,
 )
 from project.phones import to_e164
+
+logger = logging.getLogger(__name__)
 
 
 class IntakeError(Exception):
@@ -70,19 +74,80 @@ def receive_sms(params: twilio.Params) -> str:
     if keyword:
         record_sms_keyword(message_sid=params["MessageSid"], phone=sender, keyword=keyword)
         return ""  # Twilio itself answers STOP/START on our number
-    case, stored = receive_message(
-        helpline=helpline_for(params.get("To", "")),
-        report=IncomingReport(
-            channel=Case.Channel.SMS,
-            source_id=params["MessageSid"],
-            sender=sender,
-            body=body,
-            media=twilio.media_urls(params),
-            raw=twilio.raw_fields(params),
-        ),
+    report = IncomingReport(
+        channel=Case.Channel.SMS,
+        source_id=params["MessageSid"],
+        sender=sender,
+        body=body,
+        media=twilio.media_urls(params),
+        raw=twilio.raw_fields(params),
     )
+    if UnroutedMessage.objects.filter(message_sid=report.source_id).exists():
+        return ""  # a retry of one already kept for a supervisor
+    try:
+        helpline = helpline_for(params.get("To", ""))
+    except IntakeError:
+        keep_unrouted(report, to_number=twilio.clean(params.get("To", ""))[:40])
+        return ""
+    case, stored = receive_message(helpline=helpline, report=report)
     # Opt-in per deployment, decided by the safe-contact function, and once per message.
     return sms_acknowledgement(case=case, sender=sender) if stored else ""
+
+
+def keep_unrouted(report: IncomingReport, *, to_number: str) -> None:
+    """No helpline claims the number and none is the default: the message waits, stored, for a
+    supervisor to take it (intake.unrouted), rather than being refused and lost."""
+    with (
+        suppress(IntegrityError),
+        transaction.atomic(),
+    ):  # the same message, delivered twice at once
+        UnroutedMessage.objects.get_or_create(
+            message_sid=report.source_id,
+            defaults={
+                "to_number": to_number,
+                "received_at": report.received_at,
+                "sender": report.sender,
+                "body": report.body,
+                "media": report.media,
+                "raw": report.raw,
+            },
+        )
+    logger.warning("sms_unrouted", extra={"to_number": to_number})
+
+
+class AlreadyTakenError(Exception):
+    """Another supervisor took the message first."""
+
+
+def take_unrouted(*, message_id: int, actor: User) -> Case:
+    """A helpline supervisor takes a waiting message into their own helpline: it becomes a report
+    there, joining its number's open case or opening one, as if it had been routed on arrival.
+    The row keeps who took it and when. UnroutedMessage.DoesNotExist for an unknown id."""
+    helpline = actor.organisation
+    if helpline is None or helpline.kind != Organisation.Kind.HELPLINE:
+        raise IntakeError("Only a helpline can take messages.")
+    with transaction.atomic():
+        message = UnroutedMessage.objects.select_for_update().get(pk=message_id)
+        if message.case_id is not None:
+            raise AlreadyTakenError
+        case, _ = receive_message(
+            helpline=helpline,
+            report=IncomingReport(
+                channel=Case.Channel.SMS,
+                source_id=message.message_sid,
+                received_at=message.received_at,
+                sender=message.sender,
+                body=message.body,
+                media=message.media,
+                raw=message.raw,
+            ),
+        )
+        message.case = case
+        message.taken_by = actor
+        message.taken_at = timezone.now()
+        message.save(update_fields=["case", "taken_by", "taken_at"])
+    logger.info("sms_unrouted_taken", extra={"message_id": message.pk, "case": case.number})
+    return case
 
 
 def receive_call(params: twilio.Params) -> None:

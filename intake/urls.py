@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from intake import views
+from intake import unrouted, views
 
 app_name = "intake"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("twilio/voice/recording/", views.voice_recording, name="voice-recording"),
     path("twilio/voice/transcription/", views.voice_transcription, name="voice-transcription"),
     path("twilio/voice/status/", views.voice_status, name="voice-status"),
+    path("unrouted/", unrouted.waiting, name="unrouted"),
+    path("unrouted/<int:message_id>/take/", unrouted.take, name="unrouted-take"),
 ]

@@ -24,7 +24,21 @@ logger = logging.getLogger(__name__)
 
 
 def _public_webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
-    return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(view))))
+    return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(_routed(view)))))
+
+
+def _routed(view: twilio.Webhook) -> twilio.Webhook:
+    """A call to a number no helpline claims, with no default set, cannot become a case (texts
+    wait in the unrouted queue instead): 503, so Twilio tries the fallback URL, never a 500."""
+
+    def webhook(request: HttpRequest, params: twilio.Params) -> HttpResponse:
+        try:
+            return view(request, params)
+        except services.IntakeError:
+            logger.error("twilio_webhook_unroutable", extra={"path": request.path})
+            return HttpResponse("No helpline takes calls to this number.", status=503)
+
+    return webhook
 
 
 def _sms(request: HttpRequest, params: twilio.Params) -> HttpResponse:
