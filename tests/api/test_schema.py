@@ -137,3 +137,21 @@ def test_snapshot_reads_shareable_as_a_boolean(supervisor) -> None:
     api = _api(supervisor)
     for value in ("true", "1", "false", "0", ""):
         assert api.get("/api/v1/reports/snapshot/", {"shareable": value}).status_code == 200
+
+
+def test_a_time_offset_postgresql_cannot_store_is_read_in_utc(
+    operator, supervisor, helpline
+) -> None:
+    # found by the fuzz run on PostgreSQL: an offset past 15:59 was a 500 (Python accepts 23:59)
+    case = CaseFactory(helpline=helpline)
+    far_west = "1687-10-07T22:11:33-19:42"
+    listed = _api(operator).get("/api/v1/cases/", {"created_after": far_west})
+    assert listed.status_code == 200
+    assert [c["number"] for c in listed.json()["results"]] == [case.number]
+    report = _api(supervisor).get("/api/v1/reports/snapshot/", {"created_after": far_west})
+    assert report.status_code == 200
+    too_early = _api(operator).get(
+        "/api/v1/cases/", {"created_before": "0001-01-01T00:00:00+05:00"}
+    )
+    assert too_early.status_code == 400
+    assert "created_before" in too_early.json()
