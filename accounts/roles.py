@@ -18,6 +18,7 @@ _CONFIGURATION = [
             ("cases", "discardreason"),
             ("cases", "relationship"),
             ("cases", "area"),
+            ("cases", "followupkind"),
             ("notifications", "messagetemplate"),
             ("notifications", "alertdefault"),
         ]

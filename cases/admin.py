@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from accounts.admin_history import HistoryAdmin
-from cases.models import Area, Category, DiscardReason, Relationship, ServiceType
+from cases.models import Area, Category, DiscardReason, FollowUpKind, Relationship, ServiceType
 from cases.targets import PriorityTarget
 
 
@@ -20,7 +20,8 @@ class LookupAdmin(HistoryAdmin):
         return False  # retire entries with "active", so old cases keep their meaning
 
 
-for model in (Category, ServiceType, DiscardReason, Relationship, Area):
+# FollowUpKind: switching off "reply" stops the follow-ups a victim's message sets (referrals).
+for model in (Category, ServiceType, DiscardReason, Relationship, Area, FollowUpKind):
     admin.site.register(model, LookupAdmin)
 
 
