@@ -10,9 +10,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from cases.models import Case
 from project.proxy import client_address
 from tests.factories import TEST_PASSWORD, StaffFactory
-from tests.servers import ROOT
+from tests.intake.browser import post_form
+from tests.servers import ROOT, Daphne, RedisServer, database_url, running
 
 SOCKET = "10.0.0.2"
 
@@ -77,3 +79,29 @@ def test_the_production_image_lets_lantern_read_the_proxy_headers() -> None:
     assert "--proxy-headers" not in (ROOT / "docker-compose.yml").read_text()
     assert "TRUSTED_PROXY_COUNT" in (ROOT / "docker-compose.yml").read_text()
     assert settings.MIDDLEWARE[0] == "project.proxy.TrustedProxyMiddleware"
+
+
+@pytest.mark.real_services
+@pytest.mark.django_db(transaction=True)
+def test_through_daphne_many_forged_addresses_are_one_client(require_postgresql, helpline) -> None:
+    """The real server, started as the image starts it (no --proxy-headers), behind one proxy:
+    whatever a client writes into X-Forwarded-For, it is one address to the form's limit."""
+    redis = RedisServer().start()  # a private one: counts from zero
+    env = {"DATABASE_URL": database_url(), "REDIS_URL": redis.url, "DEBUG": "True",
+           "TRUSTED_PROXY_COUNT": "1", "INTAKE_FORM_RATE": "2/h"}  # fmt: skip
+    try:
+        with running(Daphne(env=env)) as (server,):
+            answers = [
+                post_form(
+                    server.base_url,
+                    f"Made-up report {i}",
+                    {"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.{i}, 192.0.2.70"},
+                )
+                for i in range(4)
+            ]
+    finally:
+        redis.kill()
+
+    assert [status for status, _ in answers] == [303, 303, 200, 200]
+    assert all("What is" in page for _, page in answers[2:])  # asked, not dropped
+    assert Case.objects.count() == 2

@@ -25,6 +25,7 @@ from django.test import Client
 from cases.models import Case, Report
 from cases.services import IncomingReport, move_case, open_case
 from notifications.models import Notification
+from tests.intake.browser import post_form
 from tests.intake.tcp import HungServer, TcpProxy
 from tests.servers import (
     ROOT,
@@ -274,7 +275,7 @@ def test_hung_redis_twilio_and_the_form_are_answered_quickly(real_parts, operato
             with ThreadPoolExecutor(4) as pool:
                 answers = list(pool.map(_timed, requests))
             form_started = time.monotonic()
-            form_code = _post_form(server.base_url, "Made-up report during a Redis hang")
+            form_code, _ = post_form(server.base_url, "Made-up report during a Redis hang")
             form_took = time.monotonic() - form_started
 
     assert {code for code, _, _ in answers} == {200}
@@ -293,35 +294,6 @@ def test_hung_redis_twilio_and_the_form_are_answered_quickly(real_parts, operato
     assert Case.objects.filter(channel="web").count() == 1
     # the operator's alerts are rows waiting for the sweeper, not lost with the push
     assert Notification.objects.filter(recipient=operator).count() >= len(ledger)
-
-
-def _post_form(base_url: str, text: str) -> int:
-    """The public form as a browser sends it: GET for the cookie and token, then POST."""
-    import http.cookiejar
-    import re
-    from urllib.parse import urlencode
-
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
-    with opener.open(f"{base_url}/report/", timeout=10) as page:
-        html = page.read().decode()
-    fields = dict(re.findall(r'name="(csrfmiddlewaretoken|submission_id)" value="([^"]+)"', html))
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base_url}/report/",
-        data=urlencode({**fields, "what_happened": text}).encode(),
-        headers={"Referer": f"{base_url}/report/"},
-        method="POST",
-    )
-    try:
-        with opener.open(request, timeout=10) as answer:
-            return answer.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 # PostgreSQL unavailable and restarted (C-4) --------------------------------------------------------
