@@ -1,7 +1,11 @@
 """Structured logs that never carry victim data (DESIGN rule 9).
 
-Log events name ids and outcomes, never content; as a second line of defence any key that usually
-holds personal data is replaced before the line is written."""
+Log events name ids and outcomes, never content. As a second line of defence, before any line is
+written (structlog's, Django's, Celery's, daphne's): keys that usually hold personal data are
+replaced, a request path is logged as its URL pattern with ids only (no token, nothing typed, no
+query string), and phone numbers, email addresses and query strings are scrubbed from the text,
+tracebacks included (which never show local variables). With daphne's own access log off
+(`-v 0`), django-structlog's request lines are the access log."""
 
 from __future__ import annotations
 
