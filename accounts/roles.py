@@ -30,6 +30,17 @@ _CONFIGURATION = [
     # their own staff's API tokens, to revoke them; tokens are issued by manage.py issue_token
     "accounts.view_apitoken",
     "accounts.change_apitoken",
+    # deadlines by priority (cases.targets); periodic jobs: whether and when they run, and their
+    # timings (project.schedules.ScheduleAdmin: what a job runs stays a superuser's)
+    "cases.view_prioritytarget",
+    "cases.change_prioritytarget",
+    "django_celery_beat.view_periodictask",
+    "django_celery_beat.change_periodictask",
+    *(
+        f"django_celery_beat.{action}_{model}"
+        for model in ("intervalschedule", "crontabschedule")
+        for action in ("view", "add", "change")
+    ),
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

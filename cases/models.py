@@ -345,3 +345,7 @@ class AccessLog(models.Model):
     def __str__(self) -> str:
         what = f"case {self.case_id}" if self.case_id else "cases"
         return f"{self.get_action_display()} {what} by {self.user_id}"
+
+
+# Deadlines by priority live in their own module; importing it here registers the model.
+from cases.targets import PriorityTarget  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """The periodic jobs Lantern ships with. Beat reads its schedule from django-celery-beat's tables,
-which admins may edit; this module only seeds the rows that are missing (after every migrate).
+which admins may edit; this module seeds the rows that are missing (after every migrate) and holds
+the admin page for them (ScheduleAdmin, registered by dashboards.admin: project/ is no app).
 
 Adding a job is one line in DEFAULT_SCHEDULE. The key is the job's identity in the admin: renaming
 it seeds a second copy, so keep keys stable and let admins rename rows instead.
@@ -7,7 +8,13 @@ it seeds a second copy, so keep keys stable and let admins rename rows instead.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest
+from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 # Seconds between runs, or crontab fields (minute, hour, day_of_week, day_of_month,
@@ -63,3 +70,68 @@ def _schedule_fields(schedule: Schedule) -> dict[str, IntervalSchedule | Crontab
         crontab.full_clean()  # a typo such as hour="25" fails the migrate, not the job at 25:00
         crontab.save()
     return {"crontab": crontab}
+
+
+# The admin page -----------------------------------------------------------------------------------
+
+
+class ScheduleForm(forms.ModelForm):
+    """When and whether a job runs: the admin role's part of a periodic task."""
+
+    class Meta:
+        model = PeriodicTask
+        fields = ["enabled", "description", "interval", "crontab"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("interval")) == bool(data.get("crontab")):
+            raise forms.ValidationError("Choose either an interval or a crontab, not both.")
+        return data
+
+
+class ScheduleAdmin(PeriodicTaskAdmin):
+    """django-celery-beat's page, narrowed for the admin role (accounts.roles): they switch jobs on
+    and off and change when they run. What a job runs and with which arguments stays a superuser's
+    (createsuperuser) to change: naming any task with any arguments would run any code path with
+    input of their choosing, and renaming a shipped job would seed a second copy of it."""
+
+    def _narrow(self, request: HttpRequest) -> bool:
+        return not request.user.is_superuser  # type: ignore[union-attr]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> type:
+        if self._narrow(request):
+            kwargs["form"] = ScheduleForm
+            kwargs["fields"] = ScheduleForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not self._narrow(request):
+            return super().get_fieldsets(request, obj)
+        return [
+            (None, {"fields": ["name", "task", "enabled", "description"]}),
+            ("Schedule", {"fields": ["interval", "crontab", "last_run_at", "total_run_count"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not self._narrow(request):
+            return super().get_readonly_fields(request, obj)
+        return ["name", "task", "last_run_at", "total_run_count"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if self._narrow(request):
+            actions.pop("run_tasks", None)  # a job runs on its schedule, not on demand
+        return actions
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not self._narrow(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # a deleted shipped job comes back at the next migrate: disable it instead
+        return not self._narrow(request) and super().has_delete_permission(request, obj)
+
+
+def register_admin(site: admin.AdminSite) -> None:
+    if site.is_registered(PeriodicTask):
+        site.unregister(PeriodicTask)
+    site.register(PeriodicTask, ScheduleAdmin)

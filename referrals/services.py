@@ -27,6 +27,7 @@ from cases.policy import (
     can_work_case,
 )
 from cases.services import lock_case, move_case, organisation_of, require, write_note
+from cases.targets import accept_hours
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications.services import notify_staff, victim_milestone
 from project.history import attribute_change
@@ -70,7 +71,7 @@ def _tell(users: Iterable[User], *, kind: str, case: Case, text: str) -> None:
 
 
 def acceptance_deadline(case: Case, start: datetime) -> datetime:
-    hours = settings.REFERRAL_ACCEPT_HOURS.get(case.priority, 72)
+    hours = accept_hours()[case.priority]  # the admin's deadlines by priority (cases.targets)
     return start + timedelta(hours=hours)
 
 

@@ -1,17 +1,29 @@
 """Periodic jobs (project/schedules.py): seeded by migrate, left alone once an admin edits them, and
-what beat's DatabaseScheduler actually runs."""
+what beat's DatabaseScheduler actually runs; the admin role's page for them, and deadlines by
+priority (cases.targets) edited in the admin and read by triage and referrals."""
 
 from __future__ import annotations
 
+import importlib
+import io
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
+from accounts.models import Organisation, User
+from cases.models import Case
+from cases.targets import PriorityTarget, accept_hours
 from project.celery import app
 from project.schedules import DEFAULT_SCHEDULE, ensure_periodic_tasks
+from referrals.services import ReferralRequest, refer_case
+from tests.factories import CaseFactory
+from triage.services import overdue_unclaimed, sla_minutes
 
 OUTBOX_SWEEP = "Sweep the notification outbox"
 
@@ -103,3 +115,119 @@ def test_every_scheduled_task_exists() -> None:
     app.loader.import_default_modules()
     for name, (task, _) in DEFAULT_SCHEDULE.items():
         assert task in app.tasks, name
+
+
+# The admin: periodic jobs and deadlines by priority (issue 11, item 12) --------------------------
+
+
+@pytest.fixture
+def demo_admin(db: None) -> User:
+    call_command("seed_demo", stdout=io.StringIO())
+    return User.objects.get(username="admin")
+
+
+def test_the_demo_admin_switches_and_retimes_periodic_jobs(demo_admin, otp_client) -> None:
+    client = otp_client(demo_admin)
+    job = PeriodicTask.objects.get(name=OUTBOX_SWEEP)
+    url = f"/admin/django_celery_beat/periodictask/{job.pk}/change/"
+    minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
+
+    assert OUTBOX_SWEEP in client.get("/admin/django_celery_beat/periodictask/").content.decode()
+    assert client.get(url).status_code == 200
+    answer = client.post(
+        url,
+        {
+            "description": "Every minute while the provider is slow",
+            "interval": minute.pk,
+            "crontab": "",
+            # what the job runs is read-only to the role: these are ignored
+            "name": "Renamed",
+            "task": "cases.tasks.archive_closed_cases",
+            "regtask": "cases.tasks.archive_closed_cases",
+            "args": "[1]",
+        },
+    )
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    job.refresh_from_db()
+    assert (job.enabled, job.interval, job.crontab) == (False, minute, None)
+    assert job.description == "Every minute while the provider is slow"
+    assert (job.name, job.task, job.args) == (
+        OUTBOX_SWEEP,
+        "notifications.tasks.sweep_outbox",
+        "[]",
+    )
+    # new timings may be made; jobs are neither added nor deleted (migrate would bring them back)
+    assert client.get("/admin/django_celery_beat/intervalschedule/add/").status_code == 200
+    assert client.get("/admin/django_celery_beat/crontabschedule/").status_code == 200
+    assert client.get("/admin/django_celery_beat/periodictask/add/").status_code == 403
+    assert client.get(url.replace("change", "delete")).status_code == 403
+
+
+def test_a_job_needs_one_timing(demo_admin, otp_client) -> None:
+    job = PeriodicTask.objects.get(name=OUTBOX_SWEEP)
+    answer = otp_client(demo_admin).post(
+        f"/admin/django_celery_beat/periodictask/{job.pk}/change/",
+        {"enabled": "on", "interval": "", "crontab": ""},
+    )
+    assert answer.status_code == 200
+    assert "Choose either an interval or a crontab" in answer.content.decode()
+
+
+def test_the_demo_admin_changes_deadlines_and_new_referrals_follow(demo_admin, otp_client) -> None:
+    client = otp_client(demo_admin)
+    high = PriorityTarget.objects.get(priority="high")
+    url = f"/admin/cases/prioritytarget/{high.pk}/change/"
+
+    listing = client.get("/admin/cases/prioritytarget/")
+    assert listing.status_code == 200
+    assert client.get(url).status_code == 200
+    answer = client.post(url, {"sla_minutes": "7", "accept_hours": "2"})
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert high.history.latest().history_user == demo_admin  # who changed it, kept
+    helpline = Organisation.objects.get(slug="demo-helpline")
+    case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED, priority="high")
+    referral = refer_case(
+        case=case,
+        actor=User.objects.get(username="operator"),
+        request=ReferralRequest(
+            organisation=Organisation.objects.get(slug="safe-haven"), consent=True
+        ),
+    )
+    assert referral.deadline - referral.created_at == timedelta(hours=2)
+    # the triage target too: a high-priority report unclaimed for 8 minutes is now overdue
+    waiting = CaseFactory(
+        helpline=helpline, priority="high", created_at=timezone.now() - timedelta(minutes=8)
+    )
+    assert sla_minutes()["high"] == 7
+    assert Case.objects.filter(overdue_unclaimed(timezone.now()), pk=waiting.pk).exists()
+    # one row per priority: none added or deleted here
+    assert client.get("/admin/cases/prioritytarget/add/").status_code == 403
+    assert client.get(url.replace("change", "delete")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_migrate_seeds_a_deadline_row_per_priority_from_the_environment(settings) -> None:
+    seeded = {t.priority: (t.sla_minutes, t.accept_hours) for t in PriorityTarget.objects.all()}
+    assert seeded == {"high": (5, 4), "medium": (15, 24), "standard": (60, 72)}
+
+    PriorityTarget.objects.all().delete()
+    settings.QUEUE_SLA_MINUTES = {"high": 3}
+    settings.REFERRAL_ACCEPT_HOURS = {"standard": 48}
+    migration = importlib.import_module("cases.migrations.0014_priority_targets")
+    migration.seed(django_apps, None)
+
+    assert PriorityTarget.objects.get(priority="high").sla_minutes == 3
+    assert PriorityTarget.objects.get(priority="standard").accept_hours == 48
+
+
+@pytest.mark.django_db
+def test_without_a_row_the_environments_deadline_holds(settings) -> None:
+    PriorityTarget.objects.filter(priority="medium").delete()
+    settings.REFERRAL_ACCEPT_HOURS = {"medium": 30}
+    settings.QUEUE_SLA_MINUTES = {}
+
+    assert accept_hours()["medium"] == 30
+    assert sla_minutes()["medium"] == 15  # the shipped default
+    assert accept_hours()["high"] == 4  # the row's

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as Cases
 from django.db.models import IntegerField, Q, Value, When
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import staff_with
+from cases import targets
 from cases.models import (
     Area,
     Case,
@@ -26,6 +26,7 @@ from cases.models import (
 )
 from cases.policy import can_work_case
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case, require
+from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.views reads it)
 from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone
@@ -117,12 +118,9 @@ def release_case(*, case: Case, actor: User, reason: str = "Released") -> Case:
     return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason, action="release")
 
 
-# Minutes an unclaimed case of each priority may wait (settings.QUEUE_SLA_MINUTES overrides).
-DEFAULT_SLA_MINUTES = {"high": 5, "medium": 15, "standard": 60}
-
-
 def sla_minutes() -> dict[str, int]:
-    return {**DEFAULT_SLA_MINUTES, **(getattr(settings, "QUEUE_SLA_MINUTES", None) or {})}
+    """Minutes an unclaimed case of each priority may wait: the admin's deadlines by priority."""
+    return targets.sla_minutes()
 
 
 def overdue_unclaimed(now: datetime) -> Q:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, CasePerson, Category
 from cases.services import IncidentDetails, IncomingReport, VictimDetails, open_reported_case
+from cases.targets import PriorityTarget
 from tests.factories import CaseFactory, ReportFactory, StaffFactory
 from triage.services import claim_case
 
@@ -134,8 +135,8 @@ def test_each_row_has_channel_in_words_a_waiting_clock_and_its_flags(
     assert "Contacted before" in repeat_row[: repeat_row.index("</tr>")]
 
 
-def test_sla_targets_come_from_the_setting(operator, otp_client, settings) -> None:
-    settings.QUEUE_SLA_MINUTES = {"standard": 2}
+def test_sla_targets_come_from_the_admins_deadlines(operator, otp_client) -> None:
+    PriorityTarget.objects.filter(priority="standard").update(sla_minutes=2)
     CaseFactory(helpline=operator.organisation, created_at=ago(minutes=10))
     html = otp_client(operator).get("/console/").content.decode()
     assert "Overdue 8 min" in html

@@ -16,6 +16,7 @@ from django.utils import timezone
 from cases.models import Case, CaseNote, FollowUpKind, ServiceType
 from cases.policy import visible_cases
 from cases.services import VictimCheck, add_note, archive_closed_cases, close_case, reopen_case
+from cases.targets import PriorityTarget
 from cases.workflow import CaseError, ConflictError, IllegalMoveError, NotAllowedError
 from notifications.models import Notification
 from referrals import services
@@ -243,8 +244,8 @@ def test_a_referral_past_its_deadline_is_flagged_to_the_referrers_supervisors_on
     assert told == {operator.pk, supervisor.pk}
 
 
-def test_the_deadline_follows_the_cases_priority(helpline, operator, cso, settings) -> None:
-    settings.REFERRAL_ACCEPT_HOURS = {"high": 4, "medium": 24, "standard": 48}
+def test_the_deadline_follows_the_cases_priority(helpline, operator, cso) -> None:
+    PriorityTarget.objects.filter(priority="standard").update(accept_hours=48)
     case = CaseFactory(helpline=helpline, status=S.VERIFIED, priority="standard")
     referral = refer(case, operator, cso)
     assert referral.deadline - referral.created_at == timedelta(hours=48)
