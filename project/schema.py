@@ -13,6 +13,7 @@ from what the operation is, instead of on each view:
 - a write (POST, PUT, PATCH, DELETE): 400 with field errors, 403 for a step this role may not take;
   on one record also 409 for a move the state machine forbids (with the case's `status`) or a
   conflict with its current state;
+- a body in another media type: 415; an Accept header it cannot answer: 406;
 - a view with throttles: 429 with Retry-After;
 - every operation: 503 with Retry-After while the database cannot be reached (project.faults).
 
@@ -136,6 +137,11 @@ class LanternAutoSchema(AutoSchema):
                 "Conflict",
                 "A move the state machine forbids, or the record changed state in the meantime.",
             )
+        if self.method in UNSAFE_METHODS and self._get_request_body() is not None:
+            errors["415"] = self._error("Error", "A request body in a media type not listed here.")
+        errors["406"] = self._error(
+            "Error", "An Accept header this API cannot answer (it answers JSON)."
+        )
         if self.view.get_throttles():
             errors["429"] = self._error("Error", "Too many requests.", headers=RETRY_AFTER)
         errors["503"] = self._error(

@@ -155,3 +155,15 @@ def test_a_time_offset_postgresql_cannot_store_is_read_in_utc(
     )
     assert too_early.status_code == 400
     assert "created_before" in too_early.json()
+
+
+def test_media_type_refusals_are_documented_and_answered(openapi, operator, helpline) -> None:
+    case = CaseFactory(helpline=helpline, status=Case.Status.IN_TRIAGE, claimed_by=operator)
+    api = _api(operator)
+    not_acceptable = api.get("/api/v1/lookups/", HTTP_ACCEPT="text/csv")
+    assert not_acceptable.status_code == 406
+    assert "406" in openapi["paths"]["/api/v1/lookups/"]["get"]["responses"]
+    unsupported = api.post(f"/api/v1/cases/{case.number}/notes/", "text", content_type="text/plain")
+    assert unsupported.status_code == 415
+    assert set(unsupported.json()) == {"detail"}
+    assert "415" in openapi["paths"]["/api/v1/cases/{number}/notes/"]["post"]["responses"]
