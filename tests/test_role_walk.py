@@ -187,12 +187,19 @@ def _url(name: str, pattern, values: dict[str, object]) -> str | None:
     return None
 
 
+# Admin pages of records that carry the canaries: asked for with those records' ids.
+ADMIN_RECORDS = {"admin/notifications/notification/": "notification_id"}
+
+
 def _walk(values: dict[str, object]) -> list[tuple[str, str]]:
     urls = []
-    for name, pattern, _route in ALL:
+    for name, pattern, route in ALL:
         if not name or name in NOT_WALKED:
             continue
-        url = _url(name, pattern, values)
+        record = next(
+            (key for prefix, key in ADMIN_RECORDS.items() if route.startswith(prefix)), ""
+        )
+        url = _url(name, pattern, {**values, "object_id": values[record]} if record else values)
         if url is not None:
             urls.append((name, url))
     return urls
