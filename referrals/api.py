@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,10 +79,18 @@ class ReferralListView(ListAPIView):
 
     serializer_class = ReferralSerializer
 
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=Referral.Status.values)],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self) -> Any:
-        return selectors.referrals_for_organisation(
-            self.request.user, status=self.request.query_params.get("status", "")
-        )
+        # an unknown status is a 400 like the case list's, never quietly every referral
+        status = self.request.query_params.get("status", "")
+        if status and status not in Referral.Status.values:
+            raise ValidationError({"status": [f"Not one of {', '.join(Referral.Status.values)}."]})
+        return selectors.referrals_for_organisation(self.request.user, status=status)
 
 
 class AcceptView(APIView):

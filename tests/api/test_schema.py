@@ -167,3 +167,16 @@ def test_media_type_refusals_are_documented_and_answered(openapi, operator, help
     assert unsupported.status_code == 415
     assert set(unsupported.json()) == {"detail"}
     assert "415" in openapi["paths"]["/api/v1/cases/{number}/notes/"]["post"]["responses"]
+
+
+def test_referral_list_documents_and_checks_its_status_filter(openapi, operator) -> None:
+    parameters = openapi["paths"]["/api/v1/referrals/"]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    assert "pending" in status["schema"]["enum"]
+    api = _api(operator)
+    assert api.get("/api/v1/referrals/", {"status": "pending"}).status_code == 200
+    assert api.get("/api/v1/referrals/", {"status": ""}).status_code == 200
+    # before: an unknown status was ignored and every referral listed
+    refused = api.get("/api/v1/referrals/", {"status": "pendng"})
+    assert refused.status_code == 400
+    assert "status" in refused.json()
