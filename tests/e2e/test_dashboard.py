@@ -58,7 +58,8 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
         slug="oversight", name="Oversight", kind=Organisation.Kind.MONITOR
     )
     mo = StaffFactory(username="mo", organisation=oversight, role=User.Role.MONITOR)
-    for _ in range(2):  # two reports already in today
+    # five reports already in today: a monitor's figures are shared ones, where 1 to 4 show as "<5"
+    for _ in range(5):
         ReportFactory(case=CaseFactory(helpline=helpline))
 
     context = browser.new_context(base_url=daphne.base_url)
@@ -77,8 +78,11 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
         status = tab.locator("#live-status")
         expect(status).to_have_text(re.compile(r"^\s*Live\s*$"))
         tile = tab.locator("section.tile", has=tab.get_by_role("heading", name="Reports today"))
-        expect(tile.locator(".tile-figure")).to_have_text("2")
+        expect(tile.locator(".tile-figure")).to_have_text("5")
         expect(tile.locator(".tile-updated")).to_have_text(UPDATED)
+        expect(tab.locator("#suppression-note")).to_contain_text("shown as <5")
+        sla = tab.locator("section.tile", has=tab.get_by_role("heading", name="Referrals past"))
+        expect(sla.locator(".tile-figure")).to_have_text("0")
         first_stamp = tile.locator("time").get_attribute("datetime")
 
         # An SMS arrives (signed as Twilio signs it, against daphne's own public URL).
@@ -87,15 +91,15 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
         )
         params["To"] = HELPLINE_NUMBER
         assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
-        assert Case.objects.count() == 3
+        assert Case.objects.count() == 6
 
         # The tile counts it without a reload, with the time the server counted it at.
-        expect(tile.locator(".tile-figure")).to_have_text("3")
-        expect(tile.locator(".tile-note")).to_contain_text("SMS 3")
+        expect(tile.locator(".tile-figure")).to_have_text("6")
+        expect(tile.locator(".tile-note")).to_contain_text("SMS 6")
         expect(tile.locator(".tile-updated")).to_have_text(UPDATED)
         assert tile.locator("time").get_attribute("datetime") >= first_stamp
         queue = tab.locator("section.tile", has=tab.get_by_role("heading", name="Queue length"))
-        expect(queue.locator(".tile-figure")).to_have_text("3")
+        expect(queue.locator(".tile-figure")).to_have_text("6")
         expect(tab.locator("#table-helpline")).to_contain_text("North Helpline")
         expect(tab.locator("body")).not_to_contain_text("Made-up words")
         expect(status).to_have_text(re.compile(r"^\s*Live\s*$"))
@@ -106,7 +110,7 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
         daphne.stop()
         expect(status).to_have_text(re.compile(r"^\s*Paused — reconnecting\s*$"))
         expect(status).to_have_attribute("data-state", "paused")
-        expect(tile.locator(".tile-figure")).to_have_text("3")
+        expect(tile.locator(".tile-figure")).to_have_text("6")
         assert csp_violations(errors) == []
     finally:
         context.close()
