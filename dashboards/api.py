@@ -36,7 +36,8 @@ def _shareable(request: Request) -> bool:
 
 class SnapshotView(APIView):
     """Figures for a period (default: the last 30 days) with the case list's filters. Suppressed
-    (counts from 1 to SMALL_NUMBER_THRESHOLD - 1 as "<N") for monitors, and with `shareable=1`."""
+    for monitors, and with `shareable=1`: counts from 1 to SMALL_NUMBER_THRESHOLD - 1 as "<N", and
+    as "[c]" any count a total would give such a one away by (dashboards.suppression)."""
 
     @extend_schema(
         parameters=[
