@@ -27,7 +27,7 @@ from accounts.sessions import verified_users
 from cases.models import Case, Category, Report
 from cases.policy import AnyUser, can_view_figures, visible_cases
 from dashboards.reports import shareable_only
-from dashboards.suppression import AT_LEAST, Table, threshold
+from dashboards.suppression import AT_LEAST, Table, is_withheld, threshold
 from notifications.realtime import DASHBOARD_ALL_GROUP, dashboard_helpline_group
 from referrals.models import Referral
 from triage.services import overdue_unclaimed
@@ -127,7 +127,8 @@ def counted_figures(user: AnyUser) -> LiveFigures:
 def share(figures: LiveFigures, limit: int | None = None) -> LiveFigures:
     """A copy of the figures with small counts shown as "<N", and withheld wherever a total would
     give them away: each table's rows and columns with their totals, and the same count shown in
-    two places (the queue and the open cases by status)."""
+    two places (the queue and the open cases by status). The oldest wait goes with a withheld
+    number of reports waiting."""
     shared = copy.deepcopy(figures)
     table = Table(threshold(limit))
     reports, queue, activity = shared["reports"], shared["queue"], shared["activity"]
@@ -152,6 +153,10 @@ def share(figures: LiveFigures, limit: int | None = None) -> LiveFigures:
     for column in ("claims", "verifications"):
         table.relate([cell(activity, column)], [cell(row, column) for row in activity["rows"]])
     table.apply()
+    if is_withheld(queue["unclaimed"]):
+        # as a snapshot's time loses its percentiles with its count: the oldest of a few waiting
+        # is nearly one report's own time
+        queue["oldest_waiting_seconds"] = None
     return shared
 
 
