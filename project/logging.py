@@ -97,7 +97,12 @@ def _foreign_message(record: logging.LogRecord, args: object) -> str:
     """A standard-library line, its arguments filled in. Django's own lines name the request path
     in them ("%s: %s" with "Not Found" and the path, "Forbidden (%s): %s"): made safe first."""
     if isinstance(args, dict) and args:
-        args = (args,)  # logging's own way of passing one mapping
+        # logging's own way of passing one mapping, for "%(name)s" (Celery's task lines): `%`
+        # with the mapping itself, as logging does; wrapped in a tuple it fails and drops them
+        try:
+            return str(record.msg) % args
+        except (TypeError, ValueError, KeyError):
+            return str(record.msg)
     if not isinstance(args, tuple) or not args:
         return str(record.msg)
     if record.name.startswith("django"):

@@ -87,7 +87,9 @@ class Worker:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.base", **env}
-        self.name = f"loss-{uuid.uuid4().hex[:8]}@127.0.0.1"
+        # no dot after the @: the log scrubber (project/logging.py) reads name@host.tld as an
+        # email address and would hide the name this waits for
+        self.name = f"loss-{uuid.uuid4().hex[:8]}@localhost"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
