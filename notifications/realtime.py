@@ -14,6 +14,7 @@ from typing import Literal, TypedDict
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,10 @@ def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | Figu
     deadline = _deadline.get() or time.monotonic() + SEND_BUDGET_SECONDS
     try:
         async_to_sync(_send)(names, {"type": "lantern.event", "event": event}, deadline)
-    except Exception as exc:  # a hung or dead channel layer: TimeoutError, ConnectionError, ...
+    except (OSError, RedisError) as exc:  # hung or down (TimeoutError is an OSError): pause
         pause_sends()
+        logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
+    except Exception as exc:  # anything else is this event's own problem: no pause
         logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
 
 

@@ -350,12 +350,14 @@ def queue_delivery(notification_id: int) -> None:
 
     from notifications.tasks import deliver_notification
 
-    if realtime.sends_paused():  # Redis just failed: don't wait on it again, the sweeper will queue
+    # Redis just failed: don't wait on it again, the sweeper will queue (tasks run in-process, as
+    # when embedded, need no Redis)
+    if realtime.sends_paused() and not settings.CELERY_TASK_ALWAYS_EAGER:
         logger.info("outbox_publish_deferred", extra={"notification_id": notification_id})
         return
     try:
         deliver_notification.delay(notification_id)
-    except (BrokerError, ConnectionError, TimeoutError):  # hung or down: one wait, then none
+    except BrokerError:  # Redis hung or down (kombu wraps its errors): one wait, then none
         realtime.pause_sends()
         logger.warning("outbox_publish_failed", extra={"notification_id": notification_id})
     except Exception:  # the broker refused: the sweeper will retry
