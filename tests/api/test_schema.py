@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.services import issue_api_token
@@ -180,3 +181,9 @@ def test_referral_list_documents_and_checks_its_status_filter(openapi, operator)
     refused = api.get("/api/v1/referrals/", {"status": "pendng"})
     assert refused.status_code == 400
     assert "status" in refused.json()
+
+
+def test_the_schema_is_valid_openapi_without_warnings(tmp_path) -> None:
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
