@@ -117,7 +117,9 @@ class LanternAutoSchema(AutoSchema):
         errors: dict[str, dict[str, Any]] = {}
 
         if self._needs_sign_in():
-            errors["401"] = self._error("Error", "Not signed in: no token, or an unknown one.")
+            errors["401"] = self._error(
+                "Error", "Not signed in: no token, or an unknown, expired or revoked one."
+            )
             errors["403"] = self._error(
                 "Error",
                 "Signed in without the second factor, or this role may not do this.",
@@ -180,8 +182,7 @@ class NotFoundView(APIView):
     sign-in check as every API path (401/403 first, deny by default), the API's 404 body as JSON
     like every other error, not Django's HTML page."""
 
-    http_method_names = [*APIView.http_method_names]
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF runs this before it looks for a handler: every method gets the same 404
         super().initial(request, *args, **kwargs)
         raise NotFound()
