@@ -8,6 +8,7 @@ from django.contrib import admin
 from accounts.admin_history import HistoryAdmin
 from cases.models import Area, Category, DiscardReason, FollowUpKind, Relationship, ServiceType
 from cases.targets import PriorityTarget
+from project.schedules import SystemWideAdmin
 
 
 class LookupAdmin(HistoryAdmin):
@@ -26,7 +27,7 @@ for model in (Category, ServiceType, DiscardReason, Relationship, Area, FollowUp
 
 
 @admin.register(PriorityTarget)
-class PriorityTargetAdmin(HistoryAdmin):
+class PriorityTargetAdmin(SystemWideAdmin, HistoryAdmin):
     """Deadlines by priority (cases.targets): a row per priority, seeded on migrate, changed here."""
 
     list_display = ["priority", "sla_minutes", "accept_hours"]

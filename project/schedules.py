@@ -14,7 +14,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
-from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.admin import (
+    CrontabScheduleAdmin,
+    IntervalScheduleAdmin,
+    PeriodicTaskAdmin,
+)
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 # Seconds between runs, or crontab fields (minute, hour, day_of_week, day_of_month,
@@ -75,6 +79,38 @@ def _schedule_fields(schedule: Schedule) -> dict[str, IntervalSchedule | Crontab
 # The admin page -----------------------------------------------------------------------------------
 
 
+class SystemWideAdmin(admin.ModelAdmin):
+    """Settings that hold for every organisation at once (the periodic jobs, their timings, the
+    deadlines by priority): for superusers and a helpline's administrators, who run the casework
+    they pace. A CSO's or a monitor's administrator holds the same role, for their own
+    organisation's staff, and does not reach them: a CSO would otherwise set the time it has to
+    answer referrals, or stop the sweep that sends victims' messages."""
+
+    def _reaches(self, request: HttpRequest) -> bool:
+        from accounts.models import Organisation
+
+        user = request.user
+        if user.is_superuser:  # type: ignore[union-attr]
+            return True
+        organisation = getattr(user, "organisation", None)
+        return organisation is not None and organisation.kind == Organisation.Kind.HELPLINE
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._reaches(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._reaches(request) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._reaches(request) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._reaches(request) and super().has_add_permission(request, *args)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._reaches(request) and super().has_delete_permission(request, obj)
+
+
 class ScheduleForm(forms.ModelForm):
     """When and whether a job runs: the admin role's part of a periodic task."""
 
@@ -89,7 +125,7 @@ class ScheduleForm(forms.ModelForm):
         return data
 
 
-class ScheduleAdmin(PeriodicTaskAdmin):
+class ScheduleAdmin(SystemWideAdmin, PeriodicTaskAdmin):
     """django-celery-beat's page, narrowed for the admin role (accounts.roles): they switch jobs on
     and off and change when they run. What a job runs and with which arguments stays a superuser's
     (createsuperuser) to change: naming any task with any arguments would run any code path with
@@ -131,7 +167,21 @@ class ScheduleAdmin(PeriodicTaskAdmin):
         return not self._narrow(request) and super().has_delete_permission(request, obj)
 
 
+class IntervalAdmin(SystemWideAdmin, IntervalScheduleAdmin):
+    pass
+
+
+class CrontabAdmin(SystemWideAdmin, CrontabScheduleAdmin):
+    pass
+
+
 def register_admin(site: admin.AdminSite) -> None:
-    if site.is_registered(PeriodicTask):
-        site.unregister(PeriodicTask)
-    site.register(PeriodicTask, ScheduleAdmin)
+    """In place of django-celery-beat's own pages for jobs and the timings they share."""
+    for model, model_admin in (
+        (PeriodicTask, ScheduleAdmin),
+        (IntervalSchedule, IntervalAdmin),
+        (CrontabSchedule, CrontabAdmin),
+    ):
+        if site.is_registered(model):
+            site.unregister(model)
+        site.register(model, model_admin)

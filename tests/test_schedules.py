@@ -22,7 +22,7 @@ from cases.targets import PriorityTarget, accept_hours
 from project.celery import app
 from project.schedules import DEFAULT_SCHEDULE, ensure_periodic_tasks
 from referrals.services import ReferralRequest, refer_case
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, StaffFactory
 from triage.services import overdue_unclaimed, sla_minutes
 
 OUTBOX_SWEEP = "Sweep the notification outbox"
@@ -231,3 +231,27 @@ def test_without_a_row_the_environments_deadline_holds(settings) -> None:
     assert accept_hours()["medium"] == 30
     assert sla_minutes()["medium"] == 15  # the shipped default
     assert accept_hours()["high"] == 4  # the row's
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["cso", "monitor_org"])
+def test_a_cso_or_monitor_administrator_reaches_neither(kind, request, otp_client) -> None:
+    """System-wide settings: a CSO must not set the time it has to answer, nor stop the sweeps."""
+    organisation = request.getfixturevalue(kind)
+    client = otp_client(StaffFactory(organisation=organisation, role=User.Role.ADMIN))
+    job = PeriodicTask.objects.get(name=OUTBOX_SWEEP)
+    target = PriorityTarget.objects.get(priority="high")
+
+    for url in (
+        "/admin/django_celery_beat/periodictask/",
+        f"/admin/django_celery_beat/periodictask/{job.pk}/change/",
+        "/admin/django_celery_beat/intervalschedule/",
+        f"/admin/django_celery_beat/intervalschedule/{job.interval_id}/change/",
+        "/admin/django_celery_beat/crontabschedule/",
+        "/admin/cases/prioritytarget/",
+        f"/admin/cases/prioritytarget/{target.pk}/change/",
+    ):
+        assert client.get(url).status_code == 403, url
+    index = client.get("/admin/").content.decode()
+    assert "Periodic tasks" not in index
+    assert "Deadlines by priority" not in index
