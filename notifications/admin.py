@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 
 from accounts.admin_history import HistoryAdmin
 from accounts.models import Organisation, User
-from accounts.roles import ROLES_BY_KIND
+from accounts.roles import ROLE_PERMISSIONS, ROLES_BY_KIND
 from notifications.models import AlertDefault, MessageTemplate, Notification
 from notifications.services import ALERT_KINDS
 
@@ -70,6 +70,11 @@ class AlertDefaultForm(forms.ModelForm):
         organisation, role = data.get("organisation"), data.get("role")
         if organisation and role and role not in ROLES_BY_KIND.get(organisation.kind, set()):
             self.add_error("role", f"A {organisation.get_kind_display().lower()} has no {role}s.")
+        if role and data.get("only_on_duty") and "cases.work_case" not in ROLE_PERMISSIONS[role]:
+            # they have no on-duty switch: "only while on duty" would mean never
+            self.add_error(
+                "only_on_duty", f"{User.Role(role).label}s are never on duty: untick this."
+            )
         return data
 
 

@@ -215,3 +215,18 @@ def test_a_message_from_the_victim_alerts_the_holder_and_everyone_working_its_li
     for row in Notification.objects.filter(kind="case.message_received"):
         assert "CANARY" not in row.text
         assert VICTIM_PHONE not in row.text
+
+
+def test_only_on_duty_is_refused_for_a_role_that_is_never_on_duty(cso, otp_client) -> None:
+    cso_admin = StaffFactory(organisation=cso, role=User.Role.ADMIN)
+    client = otp_client(cso_admin)
+    form = {"organisation": cso.pk, "role": "cso_rep", "kind": "referral.received", "email": "on"}
+
+    refused = client.post(ADD, {**form, "only_on_duty": "on"})
+    saved = client.post(ADD, form)
+
+    assert "CSO representatives are never on duty: untick this." in refused.content.decode()
+    assert saved.status_code == 302
+    rep = staff(cso, "cso_rep", on_duty=False)
+    rows = notify_staff(users=[rep], kind="referral.received", case_number="LNT-1", text="New")
+    assert channels(rows, rep) == ["email", "in_app"]
