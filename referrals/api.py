@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from cases import services as case_services
 from cases.models import AccessLog, Case
-from cases.selectors import access_case, get_case_to_act_on
+from cases.selectors import access_case, audit_listing, get_case_to_act_on
 from cases.serializers import (
     CaseDetailSerializer,
     CaseListSerializer,
@@ -83,6 +83,7 @@ class ReferralListView(ListAPIView):
         parameters=[OpenApiParameter("status", str, enum=Referral.Status.values)],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        audit_listing(request.user, request, searched=False)
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:

@@ -40,7 +40,7 @@ from cases.policy import (
     can_work_case,
 )
 from cases.refusals import attempt
-from cases.selectors import access_case, get_case_to_act_on
+from cases.selectors import access_case, audit_listing, get_case_to_act_on
 from cases.workflow import CaseError, NotAllowedError
 from referrals import selectors, services
 from referrals.forms import (
@@ -414,6 +414,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     page = Paginator(chosen, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows: list[Any] = list(page.object_list)
     now = timezone.now()
+    audit_listing(request.user, request, searched=False)  # a list of cases: who looked, when
     return render(
         request,
         "referrals/workspace.html",

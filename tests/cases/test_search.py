@@ -148,3 +148,15 @@ def test_the_api_search_checks_its_body(operator) -> None:
     api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=operator)}")
     assert api.post("/api/v1/cases/search/", {}, format="json").status_code == 400
     assert api.post("/api/v1/cases/search/", {"q": "x" * 201}, format="json").status_code == 400
+
+
+def test_the_casework_lists_are_audited_too(cso_rep, otp_client) -> None:
+    otp_client(cso_rep).get("/casework/")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=cso_rep)}")
+    assert api.get("/api/v1/referrals/").status_code == 200
+    rows = AccessLog.objects.values_list("action", "via", "case", "user")
+    assert list(rows.order_by("pk")) == [
+        ("list", "web", None, cso_rep.pk),
+        ("list", "api", None, cso_rep.pk),
+    ]
