@@ -9,11 +9,17 @@ minus the visible cells would give back a suppressed count. So every sum the rea
 Relation (a whole equals, or is at least, the sum of its parts), and an attacker is simulated: each
 cell is bounded by what is shown (a visible number exactly, "<N" by 1..N-1, a withheld cell by 0
 or N and above) and the bounds are narrowed through every relation until nothing changes (interval
-propagation, which also follows chains: a total worked out from one table, then used in another).
-While some "<N" cell is pinned to a single value, the smallest non-zero visible cell of the relation
-that pinned it (or, failing that, of a relation linked to it through withheld cells) is withheld as
-SECONDARY too. This is the usual "suppress the next smallest cell, or the total" rule, checked
+propagation, which also follows chains: a total worked out from one table, then used in another),
+and the relations are combined by linear algebra (two tables that together give a sum away). While
+some "<N" cell is pinned to a single value, the smallest non-zero visible cell of the relation that
+pinned it (or, failing that, of a relation linked to it through withheld cells) is withheld as
+SECONDARY too; where nothing visible is left, a "<N" of that relation (its total first) is shown as
+SECONDARY instead. This is the usual "suppress the next smallest cell, or the total" rule, checked
 against every row and column at once rather than one at a time.
+
+Who sees exact figures: a helpline's own supervisors, on its live dashboard and its snapshot (they
+see the people in its cases anyway), unless they ask for shareable figures; everyone else, and
+every export file, gets these (dashboards.reports.shareable_only).
 """
 
 from __future__ import annotations
@@ -32,14 +38,8 @@ _PRIMARY, _SECONDARY, _HIDDEN = "primary", "secondary", "hidden"
 
 
 def threshold(limit: int | None = None) -> int:
+    """SMALL_NUMBER_THRESHOLD, unless a caller gives its own."""
     return settings.SMALL_NUMBER_THRESHOLD if limit is None else limit
-
-
-def small(value: Any, limit: int) -> Any:
-    """The primary rule for one value: 1..limit-1 becomes "<limit"; anything else is unchanged."""
-    if _is_count(value) and 0 < value < limit:
-        return f"<{limit}"
-    return value
 
 
 def is_withheld(value: Any) -> bool:
@@ -89,8 +89,8 @@ class Table:
     ) -> None:
         self.relations.append(Relation(list(whole), list(parts), kind))
 
-    def apply(self) -> set[Hashable]:
-        """Write "<N" and SECONDARY into the containers; returns the handles withheld."""
+    def apply(self) -> None:
+        """Write "<N" and SECONDARY into the containers."""
         handles = list(self.cells)
         values = [self.cells[h][0][self.cells[h][1]] for h in handles]
         position = {h: i for i, h in enumerate(handles)}
@@ -102,16 +102,12 @@ class Table:
             ],
             self.limit,
         )
-        withheld = set()
         for handle, mark in zip(handles, marks, strict=True):
             container, key = self.cells[handle]
             if mark == _PRIMARY:
                 container[key] = f"<{self.limit}"
             elif mark == _SECONDARY:
                 container[key] = SECONDARY
-            if mark is not None:
-                withheld.add(handle)
-        return withheld
 
 
 def protect(
@@ -138,12 +134,19 @@ def protect(
         return marks
     # Each round withholds one more cell, so this ends within len(values) rounds.
     while True:
-        pinned = _pinned(values, marks, equations, limit) or _determined(marks, equations)
-        if not pinned:
-            break
-        cell, equation = next(iter(pinned.items()))
-        complement = _complement(cell, equation, values, marks, equations)
-        if complement is None:  # every cell of the equation is withheld already
+        pinned = {
+            **_determined(values, marks, equations, limit),
+            **_pinned(values, marks, equations, limit),
+        }
+        complement = next(
+            (
+                chosen
+                for equation in pinned.values()
+                if (chosen := _complement(equation, values, marks, equations)) is not None
+            ),
+            None,
+        )
+        if complement is None:  # nothing is left to withhold around any of them
             break
         marks[complement] = _SECONDARY
     return [mark for mark in marks if mark != _HIDDEN]
@@ -189,9 +192,14 @@ def _pinned(
                     changed = True
     return {
         i: pinned_by[i]
-        for i, mark in enumerate(marks)
-        if mark == _PRIMARY and lo[i] == hi[i] and i in pinned_by
+        for i in range(len(marks))
+        if _small(i, values, marks, limit) and lo[i] == hi[i] and i in pinned_by
     }
+
+
+def _small(i: int, values: list[int], marks: list[str | None], limit: int) -> bool:
+    """A small count withheld (as "<N", or as SECONDARY where even that said too much)."""
+    return marks[i] in (_PRIMARY, _SECONDARY) and 0 < values[i] < limit
 
 
 class _Sum:
@@ -226,7 +234,9 @@ class _Sum:
         return self.finite - (0 if math.isinf(value) else value)
 
 
-def _determined(marks: list[str | None], equations: list[list[tuple[int, int]]]) -> dict[int, int]:
+def _determined(
+    values: list[int], marks: list[str | None], equations: list[list[tuple[int, int]]], limit: int
+) -> dict[int, int]:
     """The "<N" cells that the relations give away by linear algebra alone, each with the
     relation (of those it is in, the one with the fewest unknowns) to withhold another cell of.
     Two tables can together say what neither does alone (open cases = new + in triage + 5, and
@@ -255,7 +265,7 @@ def _determined(marks: list[str | None], equations: list[list[tuple[int, int]]])
     for _, row in reduced:
         if len(row) == 1:
             (cell,) = row
-            if marks[cell] == _PRIMARY:
+            if _small(cell, values, marks, limit):
                 found[cell] = min(
                     (e for e, terms in enumerate(equations) if any(i == cell for i, _ in terms)),
                     key=lambda e: sum(marks[i] is not None for i, _ in equations[e]),
@@ -275,30 +285,46 @@ def _eliminate(row: dict[int, int], pivot: int, by: dict[int, int]) -> dict[int,
 
 
 def _complement(
-    cell: int,
     equation: int,
     values: list[int],
     marks: list[str | None],
     equations: list[list[tuple[int, int]]],
 ) -> int | None:
-    """The cell to withhold next: the smallest visible non-zero one of the equation that
-    pinned `cell`, else of the equations joined to it through withheld cells, nearest first. When
-    none is left to withhold (a small total whose breakdown is all small: four "<5" rows adding up
-    to a "<5" total are 1 each), one of that equation's "<N" is shown as withheld instead, which
-    no longer tells the reader it is at least 1: the total first."""
-    seen = {equation}
-    layer = [equation]
-    while layer:
+    """The cell to withhold next, for a small count the `equation` pinned: the smallest visible
+    non-zero cell of that equation, else of the equations joined to it through withheld cells,
+    nearest first. When none is left (a small total whose breakdown is all small: four "<5" rows
+    adding up to a "<5" total are 1 each), a "<N" of those equations is shown as withheld instead,
+    which no longer tells the reader it is at least 1: the nearest, a total first."""
+    layers = _layers(equation, marks, equations)
+    for layer in layers:
         # a zero is left as it is: withheld, it would still be no more than its neighbours' spread
         visible = {i for e in layer for i, _ in equations[e] if marks[i] is None and values[i]}
         if visible:
             return min(visible, key=lambda i: (values[i], i))
-        hidden = {i for e in layer for i, _ in equations[e]}
+    for layer in layers:
+        small = [
+            (sign, values[i], i) for e in layer for i, sign in equations[e] if marks[i] == _PRIMARY
+        ]
+        if small:
+            return max(small)[2]
+    return None
+
+
+def _layers(
+    equation: int, marks: list[str | None], equations: list[list[tuple[int, int]]]
+) -> list[list[int]]:
+    """The equation, then those sharing a withheld cell with it, then those sharing one with
+    them, and so on."""
+    seen = {equation}
+    layers = [[equation]]
+    while True:
+        withheld = {i for e in layers[-1] for i, _ in equations[e] if marks[i] is not None}
         layer = [
             e
             for e, terms in enumerate(equations)
-            if e not in seen and any(i in hidden for i, _ in terms)
+            if e not in seen and any(i in withheld for i, _ in terms)
         ]
+        if not layer:
+            return layers
         seen.update(layer)
-    small = [(sign, values[i], i) for i, sign in equations[equation] if marks[i] == _PRIMARY]
-    return max(small)[2] if small else None
+        layers.append(layer)
