@@ -146,9 +146,22 @@ def protect(
             ),
             None,
         )
-        if complement is None:  # nothing is left to withhold around any of them
+        if complement is not None:
+            marks[complement] = _SECONDARY
+            continue
+        # Not expected to happen, but if it does, fail closed: withhold every count around them.
+        around = {
+            i
+            for equation in pinned.values()
+            for layer in _layers(equation, marks, equations)
+            for e in layer
+            for i, _ in equations[e]
+            if marks[i] in (None, _PRIMARY) and values[i]
+        }
+        if not around:
             break
-        marks[complement] = _SECONDARY
+        for i in around:
+            marks[i] = _SECONDARY
     return [mark for mark in marks if mark != _HIDDEN]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboards import suppression
 from dashboards.live import OPEN_STATUSES, share
 from dashboards.reports import suppress
 from dashboards.suppression import SECONDARY, protect
@@ -141,6 +142,12 @@ def test_a_small_total_of_small_rows_is_withheld() -> None:
     # four "<5" rows and a "<5" total: the total could only be 4 and each row 1
     marks = protect([4, 1, 1, 1, 1, 0], [([0], [1, 2, 3, 4, 5], EQUAL)], LIMIT)
     assert marks == ["secondary", "primary", "primary", "primary", "primary", None]
+
+
+def test_should_nothing_be_left_to_withhold_everything_around_is(monkeypatch) -> None:
+    monkeypatch.setattr(suppression, "_complement", lambda *args: None)
+    marks = protect([60, 3, 7, 50], [([0], [1, 2, 3], EQUAL)], LIMIT)
+    assert marks == ["secondary"] * 4  # fails closed
 
 
 def test_small_cells_adding_up_to_their_least_are_protected() -> None:
