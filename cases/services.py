@@ -439,11 +439,26 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
     )  # fmt: skip
     locked.closed_at = timezone.now()
     locked.save(update_fields=["closed_at", "updated_at"])
+    _close_follow_ups(locked, actor)
     closed = move_case(
         case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed", action="close"
     )
     victim_milestone(case=closed, milestone="case_closed")
     return closed
+
+
+def _close_follow_ups(case: Case, actor: User) -> None:
+    """Open follow-ups do not outlive the case (the close page lists them): once it is archived
+    nobody could mark them done, and the morning digest would count them overdue for ever."""
+    open_ones = case.follow_ups.select_for_update(of=("self",)).filter(done_at=None)  # type: ignore[attr-defined]
+    for follow_up in open_ones.select_related("kind"):
+        follow_up.done_at, follow_up.done_by = case.closed_at, actor
+        attribute_change(
+            follow_up,
+            actor=actor,
+            reason=f"Follow-up done as the case closed: {follow_up.kind.label}",
+        )
+        follow_up.save(update_fields=["done_at", "done_by"])
 
 
 @transaction.atomic

@@ -89,7 +89,13 @@ def _case_form(
         if not may(user, case):
             raise PermissionDenied
         form = make(case, None)
-    context = {"case": case, "form": form, "identities": can_see_identities(user)}
+    context = {
+        "case": case,
+        "form": form,
+        "identities": can_see_identities(user),
+        # the close page lists them: closing marks them done
+        "open_follow_ups": [f for f in case.visible_follow_ups if f.done_at is None],  # type: ignore[attr-defined]
+    }
     return render(request, template, context, status=status)
 
 

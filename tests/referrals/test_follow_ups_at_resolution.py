@@ -166,3 +166,30 @@ def test_done_and_reminded_read_in_words(in_service, follow_up, cso_rep) -> None
         "Reminder sent: the follow-up is due",
         f"Follow-up done: {label}",
     ]
+
+
+def test_closing_lists_the_open_follow_ups_and_marks_them_done(
+    in_service, cso_rep, operator, otp_client
+) -> None:
+    # given: the victim wrote, so the holder has a follow-up to reply; the CSO resolved
+    reply = FollowUp.objects.create(
+        case=in_service,
+        organisation=operator.organisation,
+        kind=FollowUpKind.objects.get(code="reply"),
+        due_at=timezone.now() + timedelta(hours=1),
+        assignee=operator,
+    )
+    api_for(cso_rep).post(resolve_url(in_service), {"remark": "Done"}, format="json")
+    client = otp_client(operator)
+    url = f"/cases/{in_service.number}/close/"
+
+    page = client.get(url).content.decode()
+    assert "Open follow-ups (1)" in page
+    assert "Closing the case marks them done." in page
+
+    assert client.post(url, {"victim_check": "checked"}).status_code == 302
+    reply.refresh_from_db()
+    assert reply.done_by == operator
+    assert reply.done_at is not None
+    reasons = [e.reason for e in readable(case_history(operator, in_service))]
+    assert "Follow-up done as the case closed: Reply to the victim's message" in reasons
