@@ -14,12 +14,12 @@ from accounts.models import Organisation, User
 from cases.models import Case, FollowUpKind, ServiceType
 from cases.services import VictimCheck
 from helpline.forms import ConsoleForm, StaffChoiceField, staff_label
+from referrals.follow_ups import FollowUpsLeft
 from referrals.models import FollowUp
 from referrals.selectors import colleagues, organisations_that_completed, people_taking_referrals
 from referrals.services import (
     MAX_SERVICE_MINUTES,
     FollowUpEntry,
-    FollowUpsLeft,
     ReferralRequest,
     ServiceEntry,
 )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from cases.models import Case, Report
-from referrals import services
+from referrals.follow_ups import follow_up_to_reply
 
 
 def reply_to_the_victim(*, case: Case, report: Report, **kwargs: Any) -> None:
-    services.follow_up_to_reply(case=case)
+    follow_up_to_reply(case=case)

@@ -11,7 +11,8 @@ from rest_framework import serializers
 from accounts.models import Organisation, User
 from cases.models import FollowUpKind, ServiceType
 from cases.services import VictimCheck
-from referrals.services import FollowUpEntry, FollowUpsLeft, ReferralRequest, ServiceEntry
+from referrals.follow_ups import FollowUpsLeft
+from referrals.services import FollowUpEntry, ReferralRequest, ServiceEntry
 
 
 def _active(model: type) -> Any:

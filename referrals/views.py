@@ -42,7 +42,7 @@ from cases.policy import (
 from cases.refusals import attempt
 from cases.selectors import access_case, audit_listing, get_case_to_act_on
 from cases.workflow import CaseError, NotAllowedError
-from referrals import selectors, services
+from referrals import follow_ups, selectors, services
 from referrals.forms import (
     CloseForm,
     DeclineForm,
@@ -292,7 +292,7 @@ def resolve(request: HttpRequest, number: str) -> HttpResponse:
         may=can_serve_case,
         # the resolver sees their open follow-ups and says what becomes of them
         make=lambda case, data: ResolveForm(
-            data, open_follow_ups=services.open_follow_ups(case, user.organisation_id)
+            data, open_follow_ups=follow_ups.open_follow_ups(case, user.organisation_id)
         ),
         save=lambda case, form: services.resolve_case(
             case=case,
