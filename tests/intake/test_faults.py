@@ -25,7 +25,7 @@ from django.test import Client
 from cases.models import Case, Report
 from cases.services import IncomingReport, move_case, open_case
 from notifications.models import Notification
-from tests.intake.browser import post_form
+from tests.intake.browser import Form, post_form
 from tests.intake.tcp import HungServer, TcpProxy
 from tests.servers import (
     ROOT,
@@ -328,9 +328,17 @@ def test_postgresql_down_hung_and_restarted(real_parts) -> None:
     try:
         with running(Daphne(env=env)) as (server,):
             assert sms("SMpg-before")[0] == 200
+            forms = [Form(server.base_url), Form(server.base_url)]  # pages open in two browsers
 
             for fault in (proxy.crash, proxy.hang):
                 fault()
+                # a reporter sends: nothing stored, their words come back, retry in a minute
+                started = time.monotonic()
+                code, page = forms.pop().send(f"Made-up report sent during a {fault.__name__}")
+                assert time.monotonic() - started < 2.5
+                assert code == 503
+                assert "try again in a minute" in page
+                assert f"Made-up report sent during a {fault.__name__}" in page
                 for i in range(3):
                     code, took, headers = sms(f"SMpg-{fault.__name__}-{i}")
                     assert code == 503, server.log_tail()
@@ -354,6 +362,7 @@ def test_postgresql_down_hung_and_restarted(real_parts) -> None:
     # every 2xx has its row; every 503 stored nothing (Twilio sends it again)
     assert_ledger_matches(acknowledged=acknowledged, rejected=set())
     assert acknowledged == {"SMpg-before", "SMpg-after"}
+    assert not Report.objects.filter(channel="web").exists()
 
 
 def test_database_errors_in_any_layer_are_503_with_retry_after(monkeypatch) -> None:
