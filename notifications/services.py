@@ -377,9 +377,11 @@ def deliver(*, notification_id: int) -> bool:
         return False
     row = Notification.objects.select_related("case", "person").get(pk=notification_id)
     row.attempts += 1
-    if row.to_victim and row.overridden_by_id is None:
-        # Preferences may have changed since it was queued (a STOP, "do not contact"). What the
-        # message is was decided when it was queued and is read from the row, never its kind.
+    if row.to_victim:
+        # Preferences may have changed since it was queued (a STOP, "do not contact", an address
+        # removed). What the message is was decided when it was queued and is read from the row,
+        # never its kind. A supervisor's override lifts the refusals it may lift, whenever they
+        # were recorded; never a STOP or a missing address, which are asked again here too.
         decision, destination = _decide(
             row.case,
             row.person,
@@ -388,6 +390,8 @@ def deliver(*, notification_id: int) -> bool:
             names_organisation=row.names_organisation,
             text=f"{row.text} {row.subject}",
         )
+        if not decision.allowed and row.overridden_by_id and decision.overridable:
+            decision = safe_contact.Decision(allowed=True)
         if not decision.allowed or decision.not_before is not None:
             if decision.allowed:  # outside their safe hours now: wait for the window
                 row.status, row.not_before = S.PENDING, decision.not_before
