@@ -2,15 +2,20 @@
 
 A new journey is a `test_*.py` here whose tests take the `page` fixture (already pointed at the live
 server) and create their data with tests.factories; `log_in` signs a user in through the real
-pages. Every test here is marked `e2e`, gets a transactional database the server can see, runs
+pages; a journey that needs WebSockets takes `daphne` instead (a real daphne started as production
+starts it). Every test here is marked `e2e`, gets a transactional database the server can see, runs
 after the rest of the suite, fails if the browser reports a CSP violation, and leaves a screenshot
-in test-results/ when it fails.
+in test-results/ when it fails. Every line the app and the servers log during the journeys is kept
+and, after the last journey, grepped for the made-up people of tests/e2e/canaries.py and whatever
+the journeys typed (`journey_log`): a leak fails the session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,7 +25,12 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
+from tests.e2e.canaries import JourneyLog
 from tests.e2e.helpers import csp_violations, submit_password, totp_code
+from tests.launchers import LaunchedDaphne, dockerfile_argv
+from tests.servers import running
+from tests.test_security_headers import _server_env
+from tests.twilio import AUTH_TOKEN
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,6 +72,54 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[pytest.TestReport]:
     if report.when == "call":
         item.stash[CALL_REPORT] = report  # so `page` knows, at teardown, whether to screenshot
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def journey_log() -> Iterator[JourneyLog]:
+    """Captures for the whole session; checks at its end, so any selection of journeys feeds it."""
+    log = JourneyLog()
+    with log.capturing():
+        yield log
+    log.check()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_noted(request: pytest.FixtureRequest, journey_log: JourneyLog) -> None:
+    if "live_server" in request.fixturenames:
+        journey_log.live_server_used = True
+
+
+class _JourneyDaphne(LaunchedDaphne):
+    """Hands what it wrote to the journey log before its log file goes (a journey may stop it)."""
+
+    def __init__(self, journey_log: JourneyLog, **kwargs: object) -> None:
+        super().__init__(dockerfile_argv(), **kwargs)  # type: ignore[arg-type]
+        self.journey_log = journey_log
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # first, so its last lines are written
+            with contextlib.suppress(subprocess.TimeoutExpired):  # then killed by stop()
+                self.process.wait(10)
+        if self.log_path.exists():
+            self.journey_log.add_server(f"daphne on port {self.port}", self.log())
+        super().stop()
+
+
+@pytest.fixture
+def daphne(journey_log: JourneyLog) -> Iterator[LaunchedDaphne]:
+    """Lantern under daphne with production's arguments, on this test's database (and, on the
+    real run, the same Redis): for journeys that need WebSockets, which pytest-django's live
+    server (WSGI) cannot serve. The test settings, so it checks passwords with the factories'
+    fast hasher; its log at INFO, so the journey log holds every request it answered."""
+    env = {
+        **_server_env(),
+        "DJANGO_SETTINGS_MODULE": "project.settings.test",
+        "LOG_LEVEL": "INFO",
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+    }
+    with running(_JourneyDaphne(journey_log, env=env)) as (server,):
+        yield server
 
 
 @pytest.fixture(autouse=True)

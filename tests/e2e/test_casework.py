@@ -15,6 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Organisation, User
 from cases.models import AccessLog, Case
 from referrals.models import Referral, ServiceRecord
+from tests.e2e.canaries import ABUSER, PLACE, VICTIM_NAME
 from tests.e2e.helpers import csp_violations, submit_password, totp_code
 from tests.factories import (
     CaseFactory,
@@ -27,6 +28,9 @@ from tests.factories import (
 )
 
 PHONE = {"width": 320, "height": 640}  # WCAG reflow: one column at 320 CSS pixels
+FIRST_NAME = VICTIM_NAME.split()[0]
+ACCOUNT = f"Made-up account: {ABUSER} hit me again last night by the {PLACE}."
+RESOLUTION = f"Six sessions; {FIRST_NAME} feels safer."
 
 
 @pytest.fixture
@@ -71,11 +75,11 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
         priority="high",
         category=category("physical"),
     )
-    ReportFactory(case=case, body="Made-up account: he hit me again last night.")
+    ReportFactory(case=case, body=ACCOUNT)
     CasePersonFactory(
         case=case,
         person=PersonFactory(
-            name="Testperson Journey",
+            name=VICTIM_NAME,
             contact_preferences={
                 "contact": "allowed",
                 "channels": ["call"],
@@ -90,7 +94,7 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
     desk.get_by_role("link", name="Refer the case").click()  # the next step, on the status bar
     desk.get_by_label("Refer to").select_option(label="Safe Haven")
     desk.get_by_label("Why you refer the case, and what help is needed").fill(
-        "Counselling, she asked for a woman counsellor"
+        f"Counselling, {FIRST_NAME} asked for a woman counsellor"
     )
     desk.get_by_label("Yes, the victim agreed to this referral").check()
     desk.get_by_role("button", name=f"Refer case {case.number}").click()
@@ -104,8 +108,8 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
     assert Referral.objects.get(case=case).status == Referral.Status.ACCEPTED
     phone.goto(f"/cases/{case.number}/")
     # the background without asking the victim again
-    expect(phone.get_by_text("Made-up account: he hit me again last night.")).to_be_visible()
-    expect(phone.get_by_text("Testperson Journey").first).to_be_visible()
+    expect(phone.get_by_text(ACCOUNT)).to_be_visible()
+    expect(phone.get_by_text(VICTIM_NAME).first).to_be_visible()
     assert no_sideways_scroll(phone)
 
     # Logging a counselling session: two taps from the case page.
@@ -125,7 +129,7 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
     # She resolves it; her access ends with her part.
     phone.goto(f"/cases/{case.number}/")
     phone.get_by_role("link", name="Resolve", exact=True).click()
-    phone.get_by_label("What was done").fill("Six sessions; she feels safer.")
+    phone.get_by_label("What was done").fill(RESOLUTION)
     phone.get_by_role("button", name=f"Resolve case {case.number}").click()
     expect(phone).to_have_url(re.compile(r"/casework/"))
     case.refresh_from_db()
@@ -133,7 +137,7 @@ def test_refer_accept_serve_resolve_close(open_tab) -> None:
 
     # The operator checks with the victim and closes the case.
     desk.goto(f"/cases/{case.number}/")
-    expect(desk.get_by_text("Six sessions; she feels safer.")).to_be_visible()
+    expect(desk.get_by_text(RESOLUTION)).to_be_visible()
     desk.get_by_role("link", name="Close the case").first.click()
     desk.get_by_label("I checked with the victim: they agree it can close").check()
     desk.get_by_role("button", name=f"Close case {case.number}").click()

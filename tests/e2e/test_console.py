@@ -3,52 +3,33 @@ appears on both without a reload; one claims it and the other sees it taken; she
 the form and it leaves the other's queue. Then the keyboard: the cheat sheet, the per-user switch
 for single-key shortcuts, `/`, `n` and `c`.
 
-The live journey needs WebSockets, which pytest-django's live server (WSGI) cannot serve, so it
-runs against a real daphne process pointed at this test's database: the PostgreSQL test database,
-or the SQLite test file. The webhook goes to that daphne too, so on the embedded configuration
-(in-memory channel layer) the event is raised in the process that holds the sockets."""
+The live journey needs WebSockets, so it runs against conftest's `daphne`, pointed at this test's
+database. The webhook goes to that daphne too, so on the embedded configuration (in-memory channel
+layer) the event is raised in the process that holds the sockets."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from accounts.models import User
 from cases.models import Case, CasePerson
+from tests.e2e.canaries import ABUSER, SMS_SENDER, VICTIM_NAME
 from tests.e2e.helpers import csp_violations, submit_password, totp_code
 from tests.factories import CaseFactory, OrganisationFactory, StaffFactory
-from tests.servers import Daphne, database_url, running, send, signed_request
+from tests.launchers import LaunchedDaphne
+from tests.servers import send, signed_request
 from tests.twilio import AUTH_TOKEN, sms_params
 
 SMS = "/intake/twilio/sms/"
 HELPLINE_NUMBER = "+447700900000"
-
-
-def _daphne_env() -> dict[str, str]:
-    """Daphne on this test's own database (and, on the real run, the same Redis)."""
-    if connection.vendor == "postgresql":
-        url = database_url()
-    else:
-        url = "sqlite:///" + str(Path(connection.settings_dict["NAME"]).resolve())
-    env = {"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "DEBUG": "True"}
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    return env
-
-
-@pytest.fixture
-def daphne() -> Iterator[Daphne]:
-    # The test settings, so daphne checks passwords with the same (fast) hasher the factories
-    # used; everything else comes from base.py and the environment, as in production.
-    with running(Daphne(env=_daphne_env(), settings_module="project.settings.test")) as (server,):
-        yield server
+SMS_TEXT = f"Made-up journey text: {ABUSER} is outside, please help."
+HALF_TYPED = f"half-typed {VICTIM_NAME.split()[1]}, must survive the refreshes"
+TOAST_TEXT = f"Made-up words, never in a toast: {ABUSER} again."
 
 
 @pytest.fixture
@@ -76,7 +57,9 @@ def open_console(browser: Browser) -> Iterator[Callable[[str, User], tuple[Page,
         context.close()
 
 
-def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_console) -> None:
+def test_a_new_sms_appears_live_is_claimed_and_verified(
+    daphne: LaunchedDaphne, open_console
+) -> None:
     helpline = OrganisationFactory(
         slug="north-helpline", name="North Helpline", phone_number=HELPLINE_NUMBER
     )
@@ -91,7 +74,7 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
         expect(tab.locator("#queue-rows")).to_contain_text("Nothing waiting")
 
     # An SMS arrives (signed as Twilio signs it, against daphne's own public URL).
-    params = sms_params("SM" + "e2e".rjust(32, "0"), body="Made-up journey text: please help.")
+    params = sms_params("SM" + "e2e".rjust(32, "0"), sender=SMS_SENDER, body=SMS_TEXT)
     params["To"] = HELPLINE_NUMBER
     assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
     case = Case.objects.get()
@@ -104,7 +87,7 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
         expect(row).to_contain_text("Standard")
         expect(tab.locator("#queue-announcer")).to_have_text(f"New SMS report {case.number}.")
         expect(tab).to_have_title("(1) Queue · Lantern")
-    b.get_by_role("searchbox").fill("half-typed, must survive the refreshes")
+    b.get_by_role("searchbox").fill(HALF_TYPED)
 
     # Amina claims it in one click; Bola's console shows it taken, still without a reload.
     a.get_by_role("button", name=f"Claim {case.number}").click()
@@ -119,10 +102,10 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
     # She verifies it through the form.
     a.get_by_role("link", name=f"Verify or discard {case.number}").click()
     expect(a.get_by_role("heading", name=f"Verify or discard {case.number}")).to_be_visible()
-    expect(a.get_by_text("Made-up journey text: please help.")).to_be_visible()
+    expect(a.get_by_text(SMS_TEXT)).to_be_visible()
     a.get_by_label("Category").select_option(label="Coercive control")
     a.get_by_label("High", exact=True).check()
-    a.locator("#id_victim_name").fill("Testperson Journey")
+    a.locator("#id_victim_name").fill(VICTIM_NAME)
     a.get_by_label("Do not contact them").check()
     a.locator("#id_perp-0-relationship").select_option(label="Former partner or spouse")
     a.get_by_role("button", name="Add another perpetrator").click()  # in place, by script
@@ -135,7 +118,7 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
     # ...and it leaves Bola's queue, still without a reload; what she typed is still there.
     expect(row_b).to_have_count(0)
     expect(b.locator("#queue-rows")).to_contain_text("Nothing waiting")
-    expect(b.get_by_role("searchbox")).to_have_value("half-typed, must survive the refreshes")
+    expect(b.get_by_role("searchbox")).to_have_value(HALF_TYPED)
     expect(b.locator("#live-status")).to_have_text(re.compile(r"^\s*Live\s*$"))
 
     case.refresh_from_db()
@@ -145,7 +128,7 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
         "coercive-control",
     )
     victim = case.people.get(role=CasePerson.Role.VICTIM).person
-    assert victim.name == "Testperson Journey"
+    assert victim.name == VICTIM_NAME
     assert victim.contact_preferences["contact"] == "none"
     relationships = set(
         case.people.filter(role=CasePerson.Role.PERPETRATOR).values_list(
@@ -158,7 +141,7 @@ def test_a_new_sms_appears_live_is_claimed_and_verified(daphne: Daphne, open_con
         assert errors == [], errors
 
 
-def test_the_queue_works_from_the_keyboard(daphne: Daphne, open_console) -> None:
+def test_the_queue_works_from_the_keyboard(daphne: LaunchedDaphne, open_console) -> None:
     helpline = OrganisationFactory(slug="north-helpline", name="North Helpline")
     amina = StaffFactory(username="amina", organisation=helpline, role=User.Role.OPERATOR)
     first = CaseFactory(helpline=helpline, priority="high")
@@ -223,7 +206,7 @@ def test_the_queue_works_from_the_keyboard(daphne: Daphne, open_console) -> None
 
 
 def test_alerts_are_off_until_chosen_and_say_nothing_about_the_report(
-    daphne: Daphne, open_console
+    daphne: LaunchedDaphne, open_console
 ) -> None:
     helpline = OrganisationFactory(slug="north-helpline", name="North Helpline")
     amina = StaffFactory(username="amina", organisation=helpline, role=User.Role.OPERATOR)
@@ -258,7 +241,7 @@ def test_alerts_are_off_until_chosen_and_say_nothing_about_the_report(
 
 
 def test_a_new_report_pops_a_toast_on_any_page_of_an_operator_on_duty(
-    daphne: Daphne, open_console
+    daphne: LaunchedDaphne, open_console
 ) -> None:
     helpline = OrganisationFactory(
         slug="north-helpline", name="North Helpline", phone_number=HELPLINE_NUMBER
@@ -270,7 +253,7 @@ def test_a_new_report_pops_a_toast_on_any_page_of_an_operator_on_duty(
     expect(tab.get_by_role("link", name="Alerts (0)")).to_be_visible()
     expect(tab.locator("#alert-toasts")).to_have_attribute("data-socket", "open")
 
-    params = sms_params("SM" + "toast".rjust(32, "0"), body="Made-up words, never in a toast.")
+    params = sms_params("SM" + "toast".rjust(32, "0"), body=TOAST_TEXT)
     params["To"] = HELPLINE_NUMBER
     assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
     case = Case.objects.get()
@@ -278,7 +261,7 @@ def test_a_new_report_pops_a_toast_on_any_page_of_an_operator_on_duty(
     # The toast says what came in by case number only, and the badge counts it.
     toast = tab.locator("#alert-toasts .alert-toast")
     expect(toast).to_contain_text(f"New SMS report {case.number}")
-    expect(toast).not_to_contain_text("Made-up words")
+    expect(toast).not_to_contain_text(ABUSER)
     expect(tab.get_by_role("link", name="Alerts (1)")).to_be_visible()
     expect(toast.get_by_role("link", name=f"Open case {case.number}")).to_be_visible()
     toast.get_by_role("button", name="Dismiss").click()

@@ -9,20 +9,17 @@ to that daphne too, so on the embedded configuration the event is raised where t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from django.conf import settings
-from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, expect
 
 from accounts.models import Organisation, User
 from cases.models import Case
+from tests.e2e.canaries import ABUSER, DASHBOARD_SENDER
 from tests.e2e.helpers import csp_violations, submit_password, totp_code
 from tests.factories import CaseFactory, OrganisationFactory, ReportFactory, StaffFactory
-from tests.servers import Daphne, database_url, running, send, signed_request
+from tests.launchers import LaunchedDaphne
+from tests.servers import send, signed_request
 from tests.twilio import AUTH_TOKEN, sms_params
 
 SMS = "/intake/twilio/sms/"
@@ -30,26 +27,8 @@ HELPLINE_NUMBER = "+447700900000"
 UPDATED = re.compile(r"^Updated \d\d:\d\d:\d\d$")
 
 
-def _daphne_env() -> dict[str, str]:
-    """Daphne on this test's own database (and, on the real run, the same Redis)."""
-    if connection.vendor == "postgresql":
-        url = database_url()
-    else:
-        url = "sqlite:///" + str(Path(connection.settings_dict["NAME"]).resolve())
-    env = {"DATABASE_URL": url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "DEBUG": "True"}
-    if settings.REDIS_URL:
-        env["REDIS_URL"] = settings.REDIS_URL
-    return env
-
-
-@pytest.fixture
-def daphne() -> Iterator[Daphne]:
-    with running(Daphne(env=_daphne_env(), settings_module="project.settings.test")) as (server,):
-        yield server
-
-
 def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
-    daphne: Daphne, browser: Browser
+    daphne: LaunchedDaphne, browser: Browser
 ) -> None:
     helpline = OrganisationFactory(
         slug="north-helpline", name="North Helpline", phone_number=HELPLINE_NUMBER
@@ -87,7 +66,7 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
 
         # An SMS arrives (signed as Twilio signs it, against daphne's own public URL).
         params = sms_params(
-            "SM" + "dash".rjust(32, "0"), sender="+447700900777", body="Made-up words, not figures."
+            "SM" + "dash".rjust(32, "0"), sender=DASHBOARD_SENDER, body=f"{ABUSER} again"
         )
         params["To"] = HELPLINE_NUMBER
         assert send(signed_request(daphne.base_url, SMS, params, AUTH_TOKEN)) == 200
@@ -101,7 +80,7 @@ def test_a_new_sms_shows_on_a_monitors_dashboard_without_a_reload(
         queue = tab.locator("section.tile", has=tab.get_by_role("heading", name="Queue length"))
         expect(queue.locator(".tile-figure")).to_have_text("6")
         expect(tab.locator("#table-helpline")).to_contain_text("North Helpline")
-        expect(tab.locator("body")).not_to_contain_text("Made-up words")
+        expect(tab.locator("body")).not_to_contain_text(ABUSER)
         expect(status).to_have_text(re.compile(r"^\s*Live\s*$"))
         assert csp_violations(errors) == []
         assert errors == [], errors
