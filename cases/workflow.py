@@ -39,6 +39,20 @@ MOVES: dict[str, Move] = {
     "archive": Move(frozenset({S.CLOSED}), S.ARCHIVED, "archived"),
 }
 
+# Work done on a case without moving it, and the only states it may be done in; outside them the
+# refusal is a 409 with the case's status, like a forbidden move.
+WORK: dict[str, Move] = {
+    # from verified it is the move "refer"; once referred or in service, a further organisation
+    "refer": Move(frozenset({S.VERIFIED, S.REFERRED, S.IN_SERVICE}), "", "referred"),
+    # a resolved case may still get a follow-up call from the helpline before it closes
+    "serve": Move(
+        frozenset({S.VERIFIED, S.REFERRED, S.IN_SERVICE, S.RESOLVED}), "", "given services"
+    ),
+    "follow_up": Move(
+        frozenset({S.VERIFIED, S.REFERRED, S.IN_SERVICE, S.RESOLVED}), "", "given follow-ups"
+    ),
+}
+
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
     status: frozenset(move.target for move in MOVES.values() if status in move.sources)
     for status in S.values
@@ -80,10 +94,8 @@ class ReadOnlyError(ConflictError):
         super().__init__(f"{number} is {S(status).label.lower()}: it can be read, not changed.")
 
 
-class IllegalMoveError(CaseError):
-    """A move the state machine forbids (the API answers 409)."""
-
-    http_status = 409
+class IllegalMoveError(ConflictError):
+    """A move (or work, WORK) the state machine forbids: 409 with the case's status."""
 
     @property
     def details(self) -> dict[str, object]:
@@ -114,3 +126,10 @@ def check_move(current: str, target: str, action: str | None = None) -> None:
 
 def check_action(current: str, action: str) -> None:
     check_move(current, MOVES[action].target, action)
+
+
+def check_work(current: str, action: str) -> None:
+    """Refuse (IllegalMoveError, 409 with the status) work the case's state does not take."""
+    work = WORK[action]
+    if current not in work.sources:
+        raise IllegalMoveError(current, current, work.done)

@@ -20,8 +20,8 @@ from cases.policy import (
     can_withdraw_referral,
     can_work_case,
 )
+from cases.workflow import WORK
 from referrals.models import Referral
-from referrals.services import REFERABLE, SERVICEABLE
 
 S = Case.Status
 
@@ -66,9 +66,9 @@ def offers_for(user: AbstractBaseUser, case: Case) -> CaseOffers:
     pending = [r for r in case.referrals.all() if r.status == Referral.Status.PENDING]
     return CaseOffers(
         triage=works and case.status in (S.NEW, S.IN_TRIAGE),
-        refer=case.status in REFERABLE and can_refer(user, case),
+        refer=case.status in WORK["refer"].sources and can_refer(user, case),
         override_consent=can_supervise_case(user, case),
-        serve=case.status in SERVICEABLE and can_change_case(user, case),
+        serve=case.status in WORK["serve"].sources and can_change_case(user, case),
         note=can_change_case(user, case),
         resolve=case.status == S.IN_SERVICE and can_serve_case(user, case),
         close=works and case.status == S.RESOLVED,

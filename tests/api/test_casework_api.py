@@ -297,3 +297,37 @@ def test_reopen_from_closed_still_works(helpline, operator) -> None:
     assert answer.status_code == 200
     case.refresh_from_db()
     assert case.status == S.VERIFIED
+
+
+# Each casework call bound to a state, from a state it does not take, with a payload that is
+# otherwise valid: the refusal is a 409 that says the case's status (CONTRACT.md), and nothing moves.
+STATE_BOUND = [
+    ("referrals", S.NEW, {"organisation": "safe-haven", "consent": True}),
+    ("referrals", S.RESOLVED, {"organisation": "safe-haven", "consent": True}),
+    ("services", S.CLOSED, {"service_type": "counselling", "provided_at": "2026-01-05T09:00:00Z"}),
+    ("follow-ups", S.NEW, {"kind": "call-back", "due_at": "2026-12-01T09:00:00+00:00"}),
+    ("resolve", S.RESOLVED, {"remark": "Counselling finished"}),
+    ("send-back", S.IN_SERVICE, {"remark": "The victim still needs help"}),
+    ("close", S.IN_SERVICE, {"remark": "x", "checked_with_victim": True}),
+]
+
+
+@pytest.mark.parametrize(("action", "status", "payload"), STATE_BOUND)
+def test_a_call_the_state_does_not_take_is_409_with_the_status(
+    action, status, payload, helpline, operator, cso, cso_rep
+) -> None:
+    case = CaseFactory(helpline=helpline, status=status, claimed_by=operator)
+    actor = operator
+    if action == "resolve":  # only an organisation serving the case resolves it
+        ReferralFactory(
+            case=case, organisation=cso, status=Referral.Status.ACCEPTED, referred_by=operator
+        )
+        actor = cso_rep
+
+    answer = api_for(actor).post(url(case, action), payload, format="json")
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["status"] == status
+    assert answer.json()["detail"]
+    case.refresh_from_db()
+    assert case.status == status
