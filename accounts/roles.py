@@ -8,6 +8,9 @@ from accounts.models import User
 Role = User.Role
 
 _CASEWORK = ["cases.view_case", "cases.view_identities"]
+# Every organisation's admin holds these; the system-wide ones among them (the lookups, message
+# templates, deadlines and periodic jobs) are narrowed to superusers and helpline administrators by
+# their admin pages (accounts.admin_access), as each organisation's own rows are by accounts.admin.
 _CONFIGURATION = [
     *(
         f"{app}.{action}_{model}"

@@ -1,17 +1,19 @@
 """Admins edit the configurable lists here (DESIGN rule 10). Case content is not administered here:
-cases change only through their services, and admins do not see case content by default."""
+cases change only through their services, and admins do not see case content by default. The lists
+and the deadlines describe every organisation's cases, so they are system-wide: a CSO's or a
+monitor's administrator does not reach them (accounts.admin_access)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin_access import SystemWideAdmin
 from accounts.admin_history import HistoryAdmin
 from cases.models import Area, Category, DiscardReason, FollowUpKind, Relationship, ServiceType
 from cases.targets import PriorityTarget
-from project.schedules import SystemWideAdmin
 
 
-class LookupAdmin(HistoryAdmin):
+class LookupAdmin(SystemWideAdmin, HistoryAdmin):
     list_display = ["label", "code", "is_active", "position"]
     list_editable = ["is_active", "position"]
     list_filter = ["is_active"]

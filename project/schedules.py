@@ -21,6 +21,8 @@ from django_celery_beat.admin import (
 )
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from accounts.admin_access import SystemWideAdmin
+
 # Seconds between runs, or crontab fields (minute, hour, day_of_week, day_of_month,
 # month_of_year; "*" where left out) read in settings.TIME_ZONE.
 Schedule = int | dict[str, str]
@@ -76,39 +78,7 @@ def _schedule_fields(schedule: Schedule) -> dict[str, IntervalSchedule | Crontab
     return {"crontab": crontab}
 
 
-# The admin page -----------------------------------------------------------------------------------
-
-
-class SystemWideAdmin(admin.ModelAdmin):
-    """Settings that hold for every organisation at once (the periodic jobs, their timings, the
-    deadlines by priority): for superusers and a helpline's administrators, who run the casework
-    they pace. A CSO's or a monitor's administrator holds the same role, for their own
-    organisation's staff, and does not reach them: a CSO would otherwise set the time it has to
-    answer referrals, or stop the sweep that sends victims' messages."""
-
-    def _reaches(self, request: HttpRequest) -> bool:
-        from accounts.models import Organisation
-
-        user = request.user
-        if user.is_superuser:  # type: ignore[union-attr]
-            return True
-        organisation = getattr(user, "organisation", None)
-        return organisation is not None and organisation.kind == Organisation.Kind.HELPLINE
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._reaches(request) and super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._reaches(request) and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._reaches(request) and super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return self._reaches(request) and super().has_add_permission(request, *args)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._reaches(request) and super().has_delete_permission(request, obj)
+# The admin pages (system-wide: superusers and helpline administrators, accounts.admin_access) -----
 
 
 class ScheduleForm(forms.ModelForm):

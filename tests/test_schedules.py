@@ -1,6 +1,7 @@
 """Periodic jobs (project/schedules.py): seeded by migrate, left alone once an admin edits them, and
 what beat's DatabaseScheduler actually runs; the admin role's page for them, and deadlines by
-priority (cases.targets) edited in the admin and read by triage and referrals."""
+priority (cases.targets) edited in the admin and read by triage and referrals; all of it, with the
+lookups and message templates, system-wide (accounts.admin_access)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,17 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from accounts.models import Organisation, User
-from cases.models import Case
+from cases.models import (
+    Area,
+    Case,
+    Category,
+    DiscardReason,
+    FollowUpKind,
+    Relationship,
+    ServiceType,
+)
 from cases.targets import PriorityTarget, accept_hours
+from notifications.models import MessageTemplate
 from project.celery import app
 from project.schedules import DEFAULT_SCHEDULE, ensure_periodic_tasks
 from referrals.services import ReferralRequest, refer_case
@@ -233,25 +243,53 @@ def test_without_a_row_the_environments_deadline_holds(settings) -> None:
     assert accept_hours()["high"] == 4  # the row's
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("kind", ["cso", "monitor_org"])
-def test_a_cso_or_monitor_administrator_reaches_neither(kind, request, otp_client) -> None:
-    """System-wide settings: a CSO must not set the time it has to answer, nor stop the sweeps."""
-    organisation = request.getfixturevalue(kind)
-    client = otp_client(StaffFactory(organisation=organisation, role=User.Role.ADMIN))
+def system_wide_pages() -> list[str]:
+    """Pages of what holds for every organisation: periodic jobs and their timings, deadlines by
+    priority, the lookups and the words sent to victims (accounts.admin_access)."""
     job = PeriodicTask.objects.get(name=OUTBOX_SWEEP)
     target = PriorityTarget.objects.get(priority="high")
-
-    for url in (
+    pages = [
         "/admin/django_celery_beat/periodictask/",
         f"/admin/django_celery_beat/periodictask/{job.pk}/change/",
+        f"/admin/django_celery_beat/periodictask/{job.pk}/history/",
         "/admin/django_celery_beat/intervalschedule/",
+        "/admin/django_celery_beat/intervalschedule/add/",
         f"/admin/django_celery_beat/intervalschedule/{job.interval_id}/change/",
         "/admin/django_celery_beat/crontabschedule/",
         "/admin/cases/prioritytarget/",
         f"/admin/cases/prioritytarget/{target.pk}/change/",
-    ):
+        f"/admin/cases/prioritytarget/{target.pk}/history/",
+    ]
+    for model in (Category, Area, FollowUpKind, ServiceType, DiscardReason, Relationship,
+                  MessageTemplate):  # fmt: skip
+        row = model.objects.first()
+        assert row is not None, model  # seeded by migrate: the change page is walked too
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        pages += [base, f"{base}add/", f"{base}{row.pk}/change/", f"{base}{row.pk}/history/"]
+    return pages
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["cso", "monitor_org"])
+def test_a_cso_or_monitor_administrator_reaches_neither(kind, request, otp_client) -> None:
+    """System-wide settings: a CSO must not set the time it has to answer, nor stop the sweeps,
+    nor change the lists every case is described with or the words victims are sent."""
+    organisation = request.getfixturevalue(kind)
+    client = otp_client(StaffFactory(organisation=organisation, role=User.Role.ADMIN))
+
+    for url in system_wide_pages():
         assert client.get(url).status_code == 403, url
     index = client.get("/admin/").content.decode()
-    assert "Periodic tasks" not in index
-    assert "Deadlines by priority" not in index
+    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Message templates"):
+        assert name not in index
+
+
+@pytest.mark.django_db
+def test_a_helpline_administrator_reaches_them(helpline, otp_client) -> None:
+    client = otp_client(StaffFactory(organisation=helpline, role=User.Role.ADMIN))
+
+    for url in system_wide_pages():
+        assert client.get(url).status_code == 200, url
+    index = client.get("/admin/").content.decode()
+    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Message templates"):
+        assert name in index

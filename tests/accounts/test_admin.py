@@ -6,6 +6,8 @@ representative, a monitor, an organisation's admin and a superuser.
 - An organisation's admin reaches their own organisation and its staff only, never a superuser,
   and pages for what their role holds no permission for are refused.
 - Nobody, a superuser included, sets superuser status, admin access, groups or permissions here.
+- System-wide settings (lookups, message templates, deadlines, periodic jobs) are a superuser's
+  and a helpline administrator's: a CSO's or a monitor's administrator reaches none of their pages.
 """
 
 from __future__ import annotations
@@ -22,14 +24,31 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_access import SystemWideAdmin
 from accounts.models import ApiToken, Organisation, User
 from accounts.services import issue_api_token
+from cases.models import Category
+from notifications.models import MessageTemplate
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["operator", "supervisor", "cso_rep", "monitor", "admin", "superuser"]
 SECURITY_FIELDS = ["is_superuser", "is_staff", "groups", "user_permissions"]
+# What holds for every organisation at once (accounts.admin_access).
+SYSTEM_WIDE = {
+    "cases.Area",
+    "cases.Category",
+    "cases.DiscardReason",
+    "cases.FollowUpKind",
+    "cases.PriorityTarget",
+    "cases.Relationship",
+    "cases.ServiceType",
+    "notifications.MessageTemplate",
+    "django_celery_beat.CrontabSchedule",
+    "django_celery_beat.IntervalSchedule",
+    "django_celery_beat.PeriodicTask",
+}
 
 
 def make_superuser(username: str = "root") -> User:
@@ -359,3 +378,82 @@ def test_no_history_page_of_any_model_writes_an_old_version_back(people) -> None
         assert client.post(url, {}).status_code == 403, url
         checked.append(model._meta.label)
     assert {"accounts.User", "accounts.Organisation", "cases.Category"} <= set(checked)
+
+
+def system_wide_labels() -> set[str]:
+    return {
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, SystemWideAdmin)
+    }
+
+
+def test_the_system_wide_pages_are_the_ones_expected() -> None:
+    # a page losing its guard (or a new system-wide one without it) shows here first
+    assert system_wide_labels() == SYSTEM_WIDE
+
+
+@pytest.mark.parametrize("kind", ["cso", "monitor_org"])
+def test_a_cso_or_monitor_admin_walks_no_system_wide_page(kind, request, people) -> None:
+    """They hold the admin role, for their own staff: every page of what holds for every
+    organisation is refused (list, add, change, history, delete), and none is offered to them."""
+    organisation = request.getfixturevalue(kind)
+    admin_user = StaffFactory(organisation=organisation, role="admin")
+    client = client_for(admin_user)
+    rows = one_of_each(people)
+    assert {m._meta.label for m in rows if rows[m] is not None} >= SYSTEM_WIDE  # every page walked
+    walked = set()
+    for label, page, url in admin_pages(rows):
+        answer = client.get(url)
+        assert answer.status_code != 500, (label, page, url)
+        if label in SYSTEM_WIDE and page != "app":
+            assert answer.status_code == 403, (label, page, url, answer.status_code)
+            walked.add((label, page))
+    assert {page for _, page in walked} == {"changelist", "add", "change", "history", "delete"}
+    # nor does a write get through
+    before = Category.objects.count()
+    added = client.post(
+        "/admin/cases/category/add/",
+        {"label": "Made-up category", "code": "made-up", "is_active": "on", "position": 1},
+    )
+    assert added.status_code == 403
+    assert Category.objects.count() == before
+    template = MessageTemplate.objects.first()
+    changed = client.post(
+        f"/admin/notifications/messagetemplate/{template.pk}/change/",
+        {
+            "milestone": template.milestone,
+            "language": template.language,
+            "channel": template.channel,
+            "text": "Made-up: call us back at once.",
+            "is_active": "on",
+        },
+    )
+    assert changed.status_code == 403
+    template.refresh_from_db()
+    assert template.text != "Made-up: call us back at once."
+    index = client.get("/admin/").content.decode()
+    for name in ("Categories", "Message templates", "Periodic tasks", "Deadlines by priority"):
+        assert name not in index
+    # their own staff, and their organisation's alert defaults, they still reach
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/notifications/alertdefault/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["admin", "superuser"])
+def test_a_helpline_admin_and_a_superuser_reach_every_system_wide_page(who, people) -> None:
+    client = client_for(people[who])
+    rows = one_of_each(people)
+    for label, page, url in admin_pages(rows):
+        if label not in SYSTEM_WIDE or page == "delete":
+            continue  # nothing system-wide is deleted by the admin role (retired or disabled)
+        answer = client.get(url)
+        if page == "add" and label in (
+            "cases.PriorityTarget",  # a row per priority, there since migrate
+            "django_celery_beat.PeriodicTask",  # shipped jobs only, seeded by migrate
+        ):
+            continue
+        assert answer.status_code == 200, (label, page, url, answer.status_code)
+    index = client.get("/admin/").content.decode()
+    for name in ("Categories", "Message templates", "Periodic tasks", "Deadlines by priority"):
+        assert name in index
