@@ -12,6 +12,7 @@ import itertools
 import re
 import zipfile
 from datetime import timedelta
+from typing import NamedTuple
 
 import pytest
 from django.urls import reverse
@@ -19,10 +20,20 @@ from django.urls.exceptions import NoReverseMatch
 from django.utils import timezone
 from pypdf import PdfReader
 
-from cases.models import Case, CaseNote, CasePerson, FollowUpKind, ServiceType
+from accounts.models import Organisation
+from cases.models import Case, CaseNote, CasePerson, FollowUpKind, Report, ServiceType
+from dashboards.models import ExportJob, ExportKind
+from intake.models import UnroutedMessage
 from notifications.models import Notification
 from referrals.models import FollowUp, Referral, ServiceRecord
-from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory, category
+from tests.factories import (
+    CaseFactory,
+    CasePersonFactory,
+    OrganisationFactory,
+    PersonFactory,
+    ReportFactory,
+    category,
+)
 from tests.test_url_access import ALL
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +77,7 @@ OUTSIDERS = {"other_operator", "other_cso_rep", "admin_user"}
 # May see the case, never who is in it or what they said.
 NO_IDENTITY = OUTSIDERS | {"monitor"}
 MISSING = "LNT-2026-999999"
+MISSING_ID = 999_999
 # What each role on the case reads somewhere on the walk (notes, follow-ups and service notes are
 # their organisation's own).
 SHARED = {
@@ -82,7 +94,7 @@ NOT_WALKED = {"logout"}
 
 
 @pytest.fixture
-def world(helpline, other_helpline, cso, other_cso, operator, supervisor, cso_rep):
+def world(helpline, other_helpline, cso, other_cso, operator, supervisor, cso_rep):  # noqa: PLR0913
     case = CaseFactory(
         helpline=helpline,
         status=Case.Status.IN_SERVICE,
@@ -165,14 +177,70 @@ def world(helpline, other_helpline, cso, other_cso, operator, supervisor, cso_re
         destination=CANARIES["victim_phone"],
         sent_by=operator,
     )
+    # Objects in the states their writes take, so a refusal is the policy's and not the state's:
+    # a referral nobody has answered (to a third CSO, so every walker is outside it), a message
+    # that failed (retry), an unread alert for the operator (mark read), a text no helpline claims
+    # (take), a finished export of the supervisor's (download).
+    third_cso = OrganisationFactory(slug="third-cso", name="Third CSO", kind=Organisation.Kind.CSO)
+    pending = Referral.objects.create(
+        case=case,
+        organisation=third_cso,
+        status=Referral.Status.PENDING,
+        consent=True,
+        reason=CANARIES["referral_reason"],
+        referred_by=operator,
+        referred_by_organisation=helpline,
+    )
+    failed = Notification.objects.create(
+        recipient=None,
+        person=victim,
+        case=case,
+        channel="sms",
+        kind="victim.reply",
+        text=CANARIES["message_out"],
+        destination=CANARIES["victim_phone"],
+        sent_by=operator,
+        status=Notification.Status.FAILED,
+        reason="Twilio refused it",
+    )
+    alert = Notification.objects.create(
+        recipient=operator,
+        case=case,
+        case_number=case.number,
+        channel="in_app",
+        kind="case.message_received",
+        text=f"New message on case {case.number}",
+    )
+    unrouted = UnroutedMessage.objects.create(
+        message_sid="SM" + "0" * 32,
+        to_number="+447700900999",
+        sender=CANARIES["victim_phone"],
+        body=CANARIES["report_body"],
+    )
+    job = ExportJob.objects.create(
+        owner=supervisor,
+        kind=ExportKind.CASES_CSV,
+        status=ExportJob.Status.DONE,
+        filename="cases.csv",
+        content=f"number,victim\n{case.number},{CANARIES['victim_name']}\n".encode(),
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     return {
         "case": case,
         "number": case.number,
-        "report_id": report.pk,
-        "referral_id": referral.pk,
-        "follow_up_id": follow_up.pk,
-        "notification_id": message.pk,
+        "report_id": [report.pk],
+        "referral_id": [referral.pk, pending.pk],
+        "follow_up_id": [follow_up.pk],
+        "notification_id": [message.pk, failed.pk, alert.pk],
+        "message_id": [unrouted.pk],
+        "job_id": [job.pk],
     }
+
+
+# The URL parameters a walk fills from the world: a URL built with any of them is about the case.
+TARGETS = ("number", "report_id", "referral_id", "follow_up_id", "notification_id",
+           "message_id", "job_id", "object_id")  # fmt: skip
 
 
 def _url(name: str, pattern, values: dict[str, object]) -> str | None:
@@ -187,24 +255,52 @@ def _url(name: str, pattern, values: dict[str, object]) -> str | None:
     return None
 
 
+def _fillings(pattern, values: dict[str, object]) -> list[dict[str, object]]:
+    """One set of URL values per combination of the world's objects the pattern names."""
+    keys = [key for key in sorted(set(pattern.pattern.regex.groupindex)) if key in values]
+    choices = [v if isinstance(v, list) else [v] for v in (values[key] for key in keys)]
+    return [
+        {**values, **dict(zip(keys, combo, strict=True))} for combo in itertools.product(*choices)
+    ]
+
+
+def _missing(values: dict[str, object]) -> dict[str, object]:
+    """The same URL values for nothing that exists."""
+    return {key: MISSING if key == "number" else MISSING_ID for key in values if key in TARGETS}
+
+
 # Admin pages of records that carry the canaries: asked for with those records' ids.
 ADMIN_RECORDS = {"admin/notifications/notification/": "notification_id"}
 
 
-def _walk(values: dict[str, object]) -> list[tuple[str, str]]:
-    urls = []
+class Stop(NamedTuple):
+    name: str
+    url: str
+    # the same URL for nothing that exists, when it names one of the world's objects
+    missing: str | None
+
+
+def _walk(values: dict[str, object]) -> list[Stop]:
+    stops = []
     for name, pattern, route in ALL:
         if not name or name in NOT_WALKED:
             continue
         record = next(
             (key for prefix, key in ADMIN_RECORDS.items() if route.startswith(prefix)), ""
         )
-        url = _url(name, pattern, {**values, "object_id": values[record]} if record else values)
-        if url is not None:
-            urls.append((name, url))
+        for filled in _fillings(
+            pattern, {**values, "object_id": values[record]} if record else values
+        ):
+            url = _url(name, pattern, filled)
+            if url is None:
+                continue
+            keys = set(pattern.pattern.regex.groupindex) & set(TARGETS)
+            named = {key: filled[key] for key in keys if key in filled}
+            missing = _url(name, pattern, {**filled, **_missing(named)}) if named else None
+            stops.append(Stop(name, url, missing))
             if url.startswith(PERIOD_PAGES):  # figures and exports: a period holding the case
-                urls.append((name, f"{url}?{_period()}"))
-    return urls
+                stops.append(Stop(name, f"{url}?{_period()}", None))
+    return stops
 
 
 PERIOD_PAGES = ("/dashboards/", "/api/v1/reports/", "/api/v1/cases/")
@@ -241,12 +337,42 @@ def _leaks(text: str) -> list[str]:
     return found
 
 
-def _records(case: Case) -> list[int]:
-    """How many of each thing hang off the case: a refused write adds none."""
-    return [
-        model.objects.filter(case=case).count()
-        for model in (CaseNote, Referral, ServiceRecord, FollowUp, Notification)
-    ]
+# Everything a write could change, field by field: the case itself, what hangs off it (a status,
+# an answer, a done mark, a read mark, a retry), the texts waiting unrouted and the exports.
+SNAPSHOT = (CaseNote, CasePerson, Report, Referral, ServiceRecord, FollowUp, Notification)
+
+
+def _snapshot(case: Case) -> dict[str, list[dict[str, object]]]:
+    state = {"case": list(Case.objects.filter(pk=case.pk).values())}
+    for model in SNAPSHOT:
+        state[model.__name__] = list(model.objects.filter(case=case).order_by("pk").values())
+    state["unrouted"] = list(UnroutedMessage.objects.order_by("pk").values())
+    state["exports"] = list(ExportJob.objects.order_by("pk").values())
+    state["history"] = [case.history.count()]
+    return state
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    return [key for key in before if before[key] != after[key]]
+
+
+def _refused(response) -> bool:
+    """A write refused: 403, 404, 405, or the admin's own refusal (to its login page)."""
+    to_login = response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    return response.status_code in (403, 404, 405) or to_login
+
+
+# What a write form might ask for, so a write the policy let through would not stop at the form.
+def _payload(world) -> dict[str, str]:
+    now = timezone.now()
+    return {
+        "text": "x", "remark": "x", "reason": "x", "note": "x", "follow_ups": "done",
+        "checked_with_victim": "on", "consent": "on", "organisation": "legal-aid",
+        "kind": "call-back", "due_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "service_type": "counselling", "provided_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "30", "category": "physical", "priority": "high",
+        "channel": "sms", "to": "dana", "assignee": "dana",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -254,12 +380,12 @@ def test_every_url_as_every_role(role, world, request, otp_client) -> None:
     user = request.getfixturevalue(role)
     client = otp_client(user)
     case = world["case"]
-    history_before = case.history.count()
-    records_before = _records(case)
+    start = _snapshot(case)
+    payload = _payload(world)
     problems = []
     seen: set[str] = set()
 
-    for name, url in _walk(world):
+    for name, url, missing_url in _walk(world):
         if name == "case-recording" and role not in NO_IDENTITY:
             continue  # streams from Twilio for those allowed: tests/intake cover it
         response = client.get(url)
@@ -267,27 +393,32 @@ def test_every_url_as_every_role(role, world, request, otp_client) -> None:
         seen.update(_leaks(_text(response)))
         if role in NO_IDENTITY and (leaked := _leaks(_text(response))):
             problems.append(f"GET {url} ({response.status_code}) shows {leaked}")
-        if role in OUTSIDERS and world["number"] in url:
-            missing = client.get(url.replace(world["number"], MISSING))
+        if role in OUTSIDERS and missing_url and not url.startswith("/admin/"):
+            missing = client.get(missing_url)
             if response.status_code != missing.status_code or response.status_code == 200:
                 problems.append(
-                    f"GET {url}: {response.status_code}, but {missing.status_code} for no case"
+                    f"GET {url}: {response.status_code}, but {missing.status_code} for nothing"
                 )
-        if role in NO_IDENTITY and any(str(world[k]) in url for k in ("number",)):
-            # a write: refused, and nothing changes
-            posted = client.post(url, {"text": "x", "remark": "x", "reason": "x"})
-            assert posted.status_code < 500, (role, url, posted.status_code)
-            if role in OUTSIDERS and posted.status_code not in (403, 404, 405):
-                problems.append(f"POST {url} answered {posted.status_code}")
-            if leaked := _leaks(_text(posted)):
-                problems.append(f"POST {url} ({posted.status_code}) shows {leaked}")
+        if role in NO_IDENTITY and missing_url:
+            # a write to one of the case's objects: refused, and nothing changes in any field
+            before = _snapshot(case)
+            for posted in (
+                client.post(url, payload),
+                client.post(url, payload, content_type="application/json"),
+            ):
+                assert posted.status_code < 500, (role, url, posted.status_code)
+                if role in OUTSIDERS and not _refused(posted):
+                    problems.append(f"POST {url} answered {posted.status_code}")
+                if leaked := _leaks(_text(posted)):
+                    problems.append(f"POST {url} ({posted.status_code}) shows {leaked}")
+            if changed := _changed(before, _snapshot(case)):
+                problems.append(f"POST {url} ({posted.status_code}) changed {changed}")
 
-    assert problems == []
+    assert problems == [], "\n".join(problems)
     # the walk does see what those on the case may read: the canaries are where they should be
     assert seen >= INSIDERS_READ.get(role, set()), INSIDERS_READ.get(role, set()) - seen
     if role in NO_IDENTITY:
-        assert case.history.count() == history_before
-        assert _records(case) == records_before
+        assert _changed(start, _snapshot(case)) == []
 
 
 @pytest.mark.parametrize("role", ROLES)
