@@ -133,8 +133,8 @@ class JourneyLog:
     def _note(self, text: str, where: str) -> None:
         if any(field in where for field in _CREDENTIAL_FIELDS):
             return
-        if len(text) <= 1 or not any(c.isalpha() for c in text):
-            return  # a shortcut key, a duration: nobody's personal data
+        if len(text) <= 1 or (not any(c.isalpha() for c in text) and len(text) < 9):
+            return  # a shortcut key, a duration: nobody's personal data (a phone number is)
         self.typed.append(text)
 
     @staticmethod
