@@ -230,7 +230,7 @@ class AlertPreference(models.Model):
 class AlertDefault(models.Model):
     """An organisation's choice of how one kind of alert reaches staff of one role who never set
     their own (an admin edits it). Without a row the built-in defaults apply
-    (notifications.services.ROLE_ALERT_DEFAULTS); a person's own AlertPreference beats both."""
+    (notifications.preferences.ROLE_ALERT_DEFAULTS); a person's own AlertPreference beats both."""
 
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.CASCADE, related_name="alert_defaults"

@@ -11,7 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ["accounts", "cases", "dashboards", "helpline", "intake", "notifications", "project",
         "referrals", "triage"]  # fmt: skip
 GATEWAY = ROOT / "notifications" / "transports.py"
-OUTBOX = ROOT / "notifications" / "services.py"
+NOTIFICATIONS = ROOT / "notifications"
+# The outbox's writers, and whom each writes to: staff (`recipient`) or a victim (`person`).
+STAFF_WRITER = NOTIFICATIONS / "staff_alerts.py"
+VICTIM_WRITER = NOTIFICATIONS / "victim_messages.py"
+WRITERS = {STAFF_WRITER: "recipient", VICTIM_WRITER: "person"}
+DELIVERY = NOTIFICATIONS / "delivery.py"
 
 
 def sources() -> list[tuple[Path, ast.Module]]:
@@ -50,23 +55,80 @@ def test_only_the_gateway_sends() -> None:
     assert offenders == []
 
 
+ROW_WRITES = ("create", "bulk_create", "get_or_create", "update_or_create")
+
+
+def notification_writes(tree: ast.Module) -> list[tuple[ast.AST, ast.Call]]:
+    """(enclosing function or the module, call) for each Notification(...) or
+    Notification.objects.create/bulk_create/get_or_create/update_or_create."""
+    found = []
+
+    def visit(node: ast.AST, scope: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = child if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else scope
+            if isinstance(child, ast.Call):
+                target = ast.unparse(child.func)
+                if target == "Notification" or (
+                    target.startswith("Notification.objects.")
+                    and isinstance(child.func, ast.Attribute)
+                    and child.func.attr in ROW_WRITES
+                ):
+                    found.append((scope, child))
+            visit(child, inner)
+
+    visit(tree, tree)
+    return found
+
+
 def test_only_the_outbox_writes_notification_rows() -> None:
-    """Notification.objects.create/bulk_create/save outside notifications.services would be a
-    message that never met the safe-contact function."""
+    """Notification rows written anywhere but the outbox's two writers (reached through
+    notifications.services) would be a message that never met the safe-contact function."""
     offenders = []
     for path, tree in sources():
-        if path == OUTBOX:
+        if path in WRITERS:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                target = ast.unparse(node.func)
-                if target.startswith("Notification.objects.") and node.func.attr in (
-                    "create",
-                    "bulk_create",
-                    "get_or_create",
-                    "update_or_create",
-                ):
-                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {target}")
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "Notification":
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} Notification(...)")
+        for _, call in notification_writes(tree):
+            offenders.append(f"{path.relative_to(ROOT)}:{call.lineno} {ast.unparse(call.func)}")
     assert offenders == []
+
+
+def test_each_writer_writes_only_to_its_own_kind_of_person() -> None:
+    """Alerts to staff never write a row to a victim (which would skip safe contact), and each
+    row a victim's module writes is for a victim, in a function that asks the safe-contact
+    function (`decide`, or safe_contact.decide) before it writes."""
+    offenders = []
+    for path, whom in WRITERS.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        writes = notification_writes(tree)
+        assert writes, f"{path.name} writes no rows: is the list of writers stale?"
+        for scope, call in writes:
+            where = f"{path.relative_to(ROOT)}:{call.lineno}"
+            keywords = {k.arg for k in call.keywords}
+            if ast.unparse(call.func).endswith("bulk_create"):
+                continue  # its rows are the Notification(...) calls checked on their own
+            if whom not in keywords or ({"recipient", "person"} - {whom}) & keywords:
+                offenders.append(f"{where}: a row not for `{whom}`")
+            if path == VICTIM_WRITER and not any(
+                isinstance(node, ast.Call) and ast.unparse(node.func) in DECIDERS
+                for node in ast.walk(scope)
+            ):
+                offenders.append(f"{where}: written without asking safe contact")
+    assert offenders == []
+
+
+DECIDERS = {"decide", "safe_contact.decide"}
+
+
+def test_only_delivery_hands_rows_to_the_gateway() -> None:
+    """Sends happen in notifications.delivery, after it asked safe contact again for a victim."""
+    offenders = []
+    for path, tree in sources():
+        for node in ast.walk(tree):
+            is_send = isinstance(node, ast.Call) and ast.unparse(node.func) == "transports.send"
+            if is_send and path != DELIVERY:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+    tree = ast.parse(DELIVERY.read_text(), filename=str(DELIVERY))
+    deliver = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "deliver")
+    calls = {ast.unparse(n.func) for n in ast.walk(deliver) if isinstance(n, ast.Call)}
+    assert {"decide", "transports.send"} <= calls

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case
-from notifications import services, transports
+from notifications import outbox, transports
 from notifications.models import AlertPreference, Notification
 from notifications.services import deliver, message_victim, notify_staff, retry, sweep_outbox
 from tests.notifications.conftest import (
@@ -385,7 +385,7 @@ def test_workers_racing_for_one_row_send_it_once(
 ) -> None:
     # given: a committed row (its own publish held back)
     with monkeypatch.context() as patch:
-        patch.setattr(services, "queue_delivery", lambda pk: None)
+        patch.setattr(outbox, "queue_delivery", lambda pk: None)
         with transaction.atomic():
             row = message_victim(case=case, channel="sms", text=TEXT, kind="case.reply")
     start = threading.Barrier(4)

@@ -31,7 +31,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import Case
-from notifications import services
+from notifications import outbox
 from notifications.models import Notification
 from notifications.services import message_victim, sweep_outbox
 from project.celery import app
@@ -194,7 +194,7 @@ def committed_text(case: Case, monkeypatch: pytest.MonkeyPatch) -> Notification:
     it on the private broker (this process's Celery runs tasks in-process)."""
     queued: list[int] = []
     with monkeypatch.context() as patch:
-        patch.setattr(services, "queue_delivery", queued.append)
+        patch.setattr(outbox, "queue_delivery", queued.append)
         with transaction.atomic():
             row = message_victim(case=case, channel="sms", text=TEXT, kind="case.reply")
     assert queued == [row.pk]

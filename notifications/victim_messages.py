@@ -1,0 +1,336 @@
+"""Messages to victims (DESIGN rule 7): each is queued only as the safe-contact function allows,
+or kept as suppressed with the reason. A supervisor may send past a refusal that may be lifted,
+with a reason; never past a STOP or to no address. notifications.delivery asks again, with
+`decide`, when the message is sent."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.workflow import CaseError, ConflictError, NotAllowedError
+from notifications import safe_contact
+from notifications.models import (
+    REVEALING_WORDS,
+    MessageTemplate,
+    Notification,
+    SmsKeyword,
+    names_an_organisation,
+)
+from notifications.outbox import queue_on_commit
+from project.crypto import blind_index
+
+logger = logging.getLogger(__name__)
+
+STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+START_WORDS = frozenset({"start", "yes", "unstop"})
+S = Notification.Status
+
+
+@dataclass(frozen=True)
+class Override:
+    """A supervisor sending past a safe-contact refusal, and why (audited on the row)."""
+
+    by: AbstractBaseUser
+    reason: str
+
+
+def message_victim(
+    *,
+    case: Any,
+    channel: str,
+    text: str,
+    kind: str,
+    sent_by: AbstractBaseUser | None = None,
+    automated: bool = False,
+    names_organisation: bool = False,
+    override: Override | None = None,
+    subject: str = "",
+) -> Notification:
+    """Queue a message to the victim of a case, or keep it as suppressed with the reason, as the
+    safe-contact function decides. Must run inside the transaction of the change it is about.
+    Whether it is an automatic update and whether it names an organisation are stored on the row,
+    so the check when it is sent asks the same question as the one now."""
+    person = victim_of(case)
+    named = names_organisation or _names_an_organisation(case, f"{text} {subject}")
+    decision, destination = decide(
+        case, person, channel, automated=automated, names_organisation=named, text=text
+    )
+    row = Notification(
+        person=person,
+        case=case,
+        case_number=case.number,
+        channel=channel,
+        kind=kind,
+        text=text,
+        # an email's subject is on the screen of whoever holds the phone: neutral words only
+        subject=(subject or NEUTRAL_SUBJECT) if channel == "email" else "",
+        destination=destination,
+        sent_by=sent_by,
+        automated=automated,
+        names_organisation=named,
+    )
+    if decision.allowed:
+        row.not_before = decision.not_before
+    elif override is not None:
+        _apply_override(row, case, decision, override)
+    else:
+        row.status, row.reason = S.SUPPRESSED, decision.reason
+    row.save()
+    if row.status == S.PENDING and row.not_before is None:
+        queue_on_commit([row])
+    return row
+
+
+def _apply_override(
+    row: Notification, case: Any, decision: safe_contact.Decision, override: Override
+) -> None:
+    from cases.policy import can_supervise_case
+
+    if not decision.overridable:
+        raise ConflictError(f"No one can override this: {decision.reason}")
+    if not can_supervise_case(override.by, case):
+        raise NotAllowedError("Only a supervisor of the case's helpline can override safe contact.")
+    if not override.reason.strip():
+        raise CaseError("Say why the message must go despite the victim's preferences.")
+    row.overridden_by, row.override_reason = override.by, override.reason.strip()
+    row.reason = f"Sent despite: {decision.reason}"
+    # A security event: who overrode on which case (ids only, never the reason or the text).
+    logger.warning("safe_contact_override", extra={"case_id": case.pk, "user_id": override.by.pk})
+
+
+NEUTRAL_SUBJECT = "Update"
+NAMES_ORG_REASON = "The message names an organisation, and the victim asked us not to."
+
+
+def victim_of(case: Any) -> Any:
+    link = case.people.select_related("person").filter(role="victim").first()
+    return link.person if link else None
+
+
+def decide(
+    case: Any,
+    person: Any,
+    channel: str,
+    *,
+    automated: bool,
+    text: str,
+    names_organisation: bool = False,
+    now: datetime | None = None,
+) -> tuple[safe_contact.Decision, str]:
+    """The safe-contact decision for this message now, and the address it would go to. The text
+    is read again for the case's organisations: a referral since it was queued adds a name."""
+    now = now or timezone.now()
+    prefs = (person.contact_preferences if person else None) or {}
+    destination = ""
+    if person is not None:
+        destination = prefs.get("email", "") if channel == "email" else person.phone
+    decision = safe_contact.decide(
+        prefs,
+        channel,
+        now=now,
+        has_address=bool(destination),
+        texted_stop=bool(destination) and channel == "sms" and sms_opted_out(destination),
+        victim_wrote_at=_last_message_from(case, destination) if channel == "sms" else None,
+        automated=automated,
+    )
+    if (
+        decision.allowed
+        and decision.discreet
+        and (names_organisation or _names_an_organisation(case, text))
+    ):
+        decision = safe_contact.Decision(allowed=False, code="names_org", reason=NAMES_ORG_REASON)
+    return decision, destination
+
+
+def _last_message_from(case: Any, phone: str) -> datetime | None:
+    if not phone:
+        return None
+    return (
+        case.reports.filter(sender_index=blind_index(phone))
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+
+
+def _names_an_organisation(case: Any, text: str) -> bool:
+    """Whether the words name the case's helpline or an organisation it was referred to, or say
+    "helpline" (templates are marked against every organisation when saved)."""
+    from accounts.models import Organisation
+
+    words = text.casefold()
+    names = Organisation.objects.filter(
+        Q(pk=case.helpline_id) | Q(referrals__case=case)
+    ).values_list("name", flat=True)
+    return any(name.casefold() in words for name in [*names, *REVEALING_WORDS] if name)
+
+
+def victim_milestone(
+    *, case: Any, milestone: str, when: datetime | None = None
+) -> Notification | None:
+    """An automatic update at a milestone, in the victim's language, by the first way they said
+    is safe. Nothing at all for a victim who did not ask for updates (or has no victim yet): that
+    is no message anyone tried to send. Anything else the safe-contact function refuses is kept
+    as suppressed, with the reason."""
+    person = victim_of(case)
+    if person is None:
+        return None
+    prefs = person.contact_preferences or {}
+    channel = next((c for c in ("sms", "email") if c in (prefs.get("channels") or [])), "sms")
+    template = _template(milestone, prefs.get("language") or "en", channel)
+    if template is None:
+        return None
+    text = template.text.replace(
+        "{when}", timezone.localtime(when).strftime("%-d %b %H:%M") if when else ""
+    )
+    decision, _ = decide(
+        case,
+        person,
+        channel,
+        automated=True,
+        names_organisation=template.names_organisation,
+        text=text,
+    )
+    if decision.code == "no_updates":
+        return None
+    return message_victim(
+        case=case,
+        channel=channel,
+        text=text,
+        kind=f"victim.{milestone}",
+        automated=True,
+        names_organisation=template.names_organisation,
+        subject=template.subject,
+    )
+
+
+def mark_templates() -> int:
+    """Mark again which templates name an organisation (after one is added or renamed); returns
+    how many marks changed. An update, not a save: the words did not change, so no history row."""
+    changed = 0
+    for template in MessageTemplate.objects.only("pk", "text", "subject", "names_organisation"):
+        named = names_an_organisation(template.text, template.subject)
+        if named != template.names_organisation:
+            changed += MessageTemplate.objects.filter(pk=template.pk).update(
+                names_organisation=named
+            )
+    return changed
+
+
+def _template(milestone: str, language: str, channel: str) -> MessageTemplate | None:
+    found = MessageTemplate.objects.filter(milestone=milestone, channel=channel, is_active=True)
+    return found.filter(language=language).first() or found.filter(language="en").first()
+
+
+# Staff writing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_to_victim(
+    *, case: Any, actor: AbstractBaseUser, channel: str, text: str, override_reason: str = ""
+) -> Notification:
+    """A member of staff writes to the victim from the case page. Whoever works on the case may;
+    the safe-contact function decides whether it goes, and a supervisor may send past a refusal
+    with a reason."""
+    from cases.policy import can_change_case
+    from cases.services import lock_case, require
+
+    locked = lock_case(case)
+    require(can_change_case(actor, locked), locked, "You cannot write to this case's victim.")
+    text = text.strip()
+    if not text:
+        raise CaseError("Write the message first.")
+    if channel not in (Notification.Channel.SMS, Notification.Channel.EMAIL):
+        raise CaseError("Choose text message or email.")
+    override = Override(by=actor, reason=override_reason) if override_reason.strip() else None
+    return message_victim(
+        case=locked,
+        channel=channel,
+        text=text,
+        kind="victim.reply",
+        sent_by=actor,
+        override=override,
+    )
+
+
+def contact_check(case: Any, channel: str, text: str = "") -> safe_contact.Decision:
+    """What the safe-contact function says now about writing to this case's victim by `channel`
+    (for the case page, before anyone types)."""
+    return decide(case, victim_of(case), channel, automated=False, text=text)[0]
+
+
+def sms_acknowledgement(*, case: Any, sender: str) -> str:
+    """The reply to an inbound text (settings.SMS_ACK_TEXT, off by default), put in Twilio's answer
+    if the safe-contact function lets it go to that phone now: they just wrote, which "only if I
+    contact you first" allows; a STOP, "do not contact" or no recorded preferences do not. Kept
+    in the outbox either way, as sent or as suppressed with the reason."""
+    if not settings.SMS_ACK_TEXT:
+        return ""
+    now = timezone.now()
+    person = victim_of(case)
+    decision = safe_contact.decide(
+        (person.contact_preferences if person else None) or {},
+        "sms",
+        now=now,
+        has_address=bool(sender),
+        texted_stop=sms_opted_out(sender),
+        victim_wrote_at=now,
+    )
+    named = _names_an_organisation(case, settings.SMS_ACK_TEXT)
+    if decision.allowed and decision.discreet and named:
+        decision = safe_contact.Decision(allowed=False, code="names_org", reason=NAMES_ORG_REASON)
+    goes = decision.allowed and decision.not_before is None
+    Notification.objects.create(
+        person=person,
+        case=case,
+        case_number=case.number,
+        channel="sms",
+        kind="victim.sms_ack",
+        text=settings.SMS_ACK_TEXT,
+        destination=sender,
+        names_organisation=named,
+        status=S.SENT if goes else S.SUPPRESSED,
+        reason="" if goes else decision.reason or "Outside the victim's safe hours.",
+        sent_at=now if goes else None,
+    )
+    return settings.SMS_ACK_TEXT if goes else ""
+
+
+# STOP and START ---------------------------------------------------------------------------------
+
+
+def sms_keyword(body: str) -> str | None:
+    """STOP or START when the whole message is one of the carrier keywords, else None."""
+    word = body.strip().strip(".!").casefold()
+    if word in STOP_WORDS:
+        return SmsKeyword.Keyword.STOP
+    if word in START_WORDS:
+        return SmsKeyword.Keyword.START
+    return None
+
+
+def record_sms_keyword(*, message_sid: str, phone: str, keyword: str) -> None:
+    """Remember a STOP/START from a phone; a retry of the same message changes nothing."""
+    SmsKeyword.objects.get_or_create(
+        message_sid=message_sid,
+        defaults={"phone_index": blind_index(phone), "keyword": keyword},
+    )
+
+
+def sms_opted_out(phone: str) -> bool:
+    """Whether the phone's latest keyword is STOP: no SMS may go to it until it sends START."""
+    latest = (
+        SmsKeyword.objects.filter(phone_index=blind_index(phone))
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+    return latest is not None and latest.keyword == SmsKeyword.Keyword.STOP
