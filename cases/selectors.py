@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -112,6 +113,33 @@ def _audit(user: AbstractBaseUser, request: HttpRequest, action: str, case: Case
 def audit_listing(user: AbstractBaseUser, request: HttpRequest, *, searched: bool) -> None:
     """A list of cases was shown (or searched): who and when, never what was searched for."""
     _audit(user, request, AccessLog.Action.SEARCH if searched else AccessLog.Action.LIST, None)
+
+
+# A list that fetches itself again (the console's queue rows on every case event) is one look at
+# one list while it stays open: audited once per list per this many seconds in the session, not
+# once per event (a busy queue refreshes many times a minute, and a row per refresh would bury the
+# reads an audit is for). A new search is a new list and is audited at once.
+REFRESH_AUDIT_SECONDS = 5 * 60
+_REFRESHES_AUDITED = "listings_audited"
+
+
+def audit_listing_once(
+    user: AbstractBaseUser, request: HttpRequest, *, searched: bool, key: str, page: bool = False
+) -> None:
+    """audit_listing for the list `key` (e.g. the search id it shows), unless this session had it
+    audited in the last REFRESH_AUDIT_SECONDS; a `page` opened by the user is audited always (and
+    counts for the refreshes that follow it)."""
+    now = time.time()
+    audited = {
+        name: at
+        for name, at in request.session.get(_REFRESHES_AUDITED, {}).items()
+        if now - at < REFRESH_AUDIT_SECONDS
+    }
+    if key in audited and not page:
+        return
+    audit_listing(user, request, searched=searched)
+    audited[key] = now
+    request.session[_REFRESHES_AUDITED] = audited
 
 
 def _settle_readable_text(user: AbstractBaseUser, case: Case) -> None:

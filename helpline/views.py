@@ -31,7 +31,7 @@ from django_htmx.http import trigger_client_event
 from accounts.models import User
 from cases import searches
 from cases.models import AccessLog, Case, Report
-from cases.selectors import access_case, audit_listing, get_case_to_act_on, list_cases
+from cases.selectors import access_case, audit_listing_once, get_case_to_act_on, list_cases
 from cases.workflow import CaseError
 from helpline.forms import (
     PERPETRATOR_PREFIX,
@@ -237,7 +237,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         url = reverse("helpline:queue")
         return redirect(f"{url}?{query.urlencode()}" if query else url)
     context = _queue(request)
-    audit_listing(request.user, request, searched=bool(context["q"]))
+    audit_listing_once(
+        request.user, request, searched=bool(context["q"]), key=_listing_key(context), page=True
+    )
     context["channel_labels"] = json.dumps(dict(Case.Channel.choices))
     # On the full page only: the rows partial, refreshed on every event, stays as cheap as it is.
     late = overdue_referrals(request.user)
@@ -250,8 +252,17 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @works_cases
 def rows(request: HttpRequest) -> HttpResponse:
-    """Just the queue's <tbody> (with the page title and the count), for htmx to swap in."""
-    return render(request, "helpline/rows.html", _queue(request))
+    """Just the queue's <tbody> (with the page title and the count), for htmx to swap in. It runs
+    the list (and the search) again, so it is audited as one: once per list in a while."""
+    context = _queue(request)
+    audit_listing_once(
+        request.user, request, searched=bool(context["q"]), key=_listing_key(context)
+    )
+    return render(request, "helpline/rows.html", context)
+
+
+def _listing_key(context: dict[str, Any]) -> str:
+    return f"console:{context['search'] or context['view']}"
 
 
 # Actions ------------------------------------------------------------------------------------------

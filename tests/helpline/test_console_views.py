@@ -7,12 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, CasePerson, Category
+from cases.models import AccessLog, Case, CasePerson, Category
+from cases.selectors import REFRESH_AUDIT_SECONDS
 from cases.services import IncidentDetails, IncomingReport, VictimDetails, open_reported_case
 from cases.targets import PriorityTarget
 from tests.factories import CaseFactory, ReportFactory, StaffFactory
@@ -159,6 +161,45 @@ def test_saved_views_live_in_the_query_string_and_searches_by_id(operator, otp_c
     assert listed(found) == [other.number]
     # the live refresh asks for the same view
     assert 'hx-get="/console/rows/?view=high"' in client.get("/console/?view=high").content.decode()
+
+
+def test_the_live_rows_re_running_a_search_are_audited_once_in_a_while(
+    operator, otp_client
+) -> None:
+    """The rows partial runs the list and its search again on every case event: it is audited as
+    a list, but once per list per REFRESH_AUDIT_SECONDS, not a row per refresh."""
+    case = CaseFactory(helpline=operator.organisation)
+    client = otp_client(operator)
+    searched = client.post("/console/", {"q": case.number})["Location"]
+    search_id = searched.split("search=")[1]
+    rows_url = f"/console/rows/?search={search_id}"
+    audited = AccessLog.objects.filter(user=operator, case=None)
+
+    # given: the page with the search, audited as a search
+    client.get(searched)
+    assert list(audited.values_list("action", flat=True)) == [AccessLog.Action.SEARCH]
+
+    # when: the rows refresh again and again, they add no row
+    for _ in range(5):
+        assert listed(client.get(rows_url).content.decode()) == [case.number]
+    assert audited.count() == 1
+
+    # ...until the interval has passed, when the search re-run is audited once more
+    later = timezone.now() + timedelta(seconds=REFRESH_AUDIT_SECONDS + 1)
+    with time_machine.travel(later, tick=False):
+        client.get(rows_url)
+        client.get(rows_url)
+    assert list(audited.order_by("pk").values_list("action", flat=True)) == [
+        AccessLog.Action.SEARCH,
+        AccessLog.Action.SEARCH,
+    ]
+
+    # a refresh of a list the page never showed (another search, the plain queue) is audited at once
+    other = client.post("/console/", {"q": "07700 900999"})["Location"].split("search=")[1]
+    client.get(f"/console/rows/?search={other}")
+    client.get("/console/rows/")
+    assert audited.count() == 4
+    assert audited.order_by("-pk").first().action == AccessLog.Action.LIST
 
 
 def test_the_rows_partial_is_the_tbody_with_the_title_and_count(operator, otp_client) -> None:
