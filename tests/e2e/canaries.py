@@ -124,7 +124,9 @@ class JourneyLog:
     def _recording(self, typing: Callable, at: int, selector_at: int | None) -> Callable:
         def typed(target: object, *args: object, **kwargs: object) -> object:
             text = args[at] if len(args) > at else kwargs.get("value", kwargs.get("text", ""))
-            where = str(args[selector_at]) if selector_at is not None else repr(target)
+            where = repr(target)
+            if selector_at is not None:
+                where = str(args[selector_at] if len(args) > selector_at else kwargs["selector"])
             self._note(str(text), where)
             return typing(target, *args, **kwargs)
 
