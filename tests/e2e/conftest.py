@@ -3,9 +3,9 @@
 A new journey is a `test_*.py` here whose tests take the `page` fixture (already pointed at the live
 server) and create their data with tests.factories; `log_in` signs a user in through the real
 pages; a journey that needs WebSockets takes `daphne` instead (a real daphne started as production
-starts it). Every test here is marked `e2e`, gets a transactional database the server can see, runs
-after the rest of the suite, fails if the browser reports a CSP violation, and leaves a screenshot
-in test-results/ when it fails. Every line the app and the servers log during the journeys is kept
+starts it). Every test here is marked `e2e` and runs after the rest of the suite; every journey
+(a test using the browser) gets a transactional database the server can see, fails if the browser
+reports a CSP violation, and leaves a screenshot in test-results/ when it fails. Every line the app and the servers log during the journeys is kept
 and, after the last journey, grepped for the made-up people of tests/e2e/canaries.py and whatever
 the journeys typed (`journey_log`): a leak fails the session.
 """
@@ -55,7 +55,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             rest.append(item)
             continue
         item.add_marker(pytest.mark.e2e)
-        if item.get_closest_marker("django_db") is None:
+        journey = "browser" in getattr(item, "fixturenames", ())
+        if journey and item.get_closest_marker("django_db") is None:
             # Transactional so the server thread sees the test's data. The flush after each
             # journey empties the tables; `_seeded_lookups` puts the configurable lists back.
             item.add_marker(pytest.mark.django_db(transaction=True))
@@ -128,6 +129,8 @@ def _seeded_lookups(request: pytest.FixtureRequest) -> None:
     role groups come back by themselves: the flush re-runs post_migrate."""
     from django.apps import apps
 
+    if "browser" not in request.fixturenames:
+        return  # not a journey (the journey log's own tests): no database
     request.getfixturevalue("transactional_db")
     for migration in ("0002_seed_lookups", "0006_seed_casework_lookups"):
         importlib.import_module(f"cases.migrations.{migration}").seed(apps, None)
