@@ -21,6 +21,7 @@ from playwright.sync_api import Keyboard, Locator, Page
 VICTIM_NAME = "Ottoline Brackenridge"
 VICTIM_PHONE = "+447700900458"  # Ofcom's drama range, like every number here
 VICTIM_PHONE_TYPED = "07700 900458"
+VICTIM_EMAIL = "ottoline.brackenridge@example.net"
 SMS_SENDER = "+447700900123"  # tests.twilio.sms_params' default sender
 DASHBOARD_SENDER = "+447700900777"
 PLACE = "Vellowtide bridge"
@@ -141,7 +142,8 @@ class JourneyLog:
 
     @staticmethod
     def known() -> list[str]:
-        return [*WORDS, *(spelling for phone in PHONES for spelling in spellings(phone))]
+        phones = (spelling for phone in PHONES for spelling in spellings(phone))
+        return [*WORDS, *phones, VICTIM_EMAIL, quote(VICTIM_EMAIL, safe="")]
 
     def check(self) -> None:
         """Fails unless lines were captured, everything typed is known, and no line holds any."""

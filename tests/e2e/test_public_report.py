@@ -12,7 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Organisation, User
 from cases.models import Case
-from tests.e2e.canaries import ABUSER, PLACE, VICTIM_PHONE_TYPED
+from tests.e2e.canaries import ABUSER, PLACE, VICTIM_EMAIL, VICTIM_NAME, VICTIM_PHONE_TYPED
 from tests.e2e.helpers import csp_violations
 from tests.factories import OrganisationFactory, StaffFactory
 
@@ -46,7 +46,10 @@ def _fill_the_report(page: Page) -> None:
     page.get_by_label("Anything else about when it is safe? (optional)").fill(
         f"Weekdays before 3pm, when {ABUSER} is at work"
     )
+    page.get_by_label("Where did it happen? (optional)").fill(WHERE)
+    page.get_by_label("Your name (optional)").fill(VICTIM_NAME)
     page.get_by_label("Phone number (optional)").fill(VICTIM_PHONE_TYPED)
+    page.get_by_label("Email address (optional)").fill(VICTIM_EMAIL)
 
 
 def test_a_report_from_the_public_reaches_the_helplines_queue(
