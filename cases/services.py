@@ -1,28 +1,40 @@
-"""Every write to a case: opening it from its first report and moving it through its states."""
+"""Every write to a case: opening it from its first report (or a staff member's report), the
+messages, calls and recordings that join it, and, named here for callers as the app's one door
+for writes, its moves (cases.moves) and the casework on it (cases.casework: notes, closing,
+reopening, archival)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User
 from cases import signals
-from cases.models import Case, CaseNote, CasePerson, Category, Person, Report
+from cases.casework import (
+    VictimCheck,
+    add_note,
+    archive_closed_cases,
+    close_case,
+    reopen_case,
+)
+from cases.models import Case, CasePerson, Category, Person, Report
+from cases.moves import (
+    case_summary,
+    lock_case,
+    move_case,
+    organisation_of,
+    require,
+    write_note,
+)
 from cases.numbering import allocate_case_number
-from cases.policy import can_change_case, can_work_case
 from cases.workflow import (
     CaseError,
-    NotAllowedError,
-    ReadOnlyError,
-    check_action,
-    check_move,
 )
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone, victim_wrote
@@ -51,17 +63,6 @@ class IncomingReport:
     body: str = ""
     media: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
-
-
-def case_summary(case: Case) -> realtime.CaseSummary:
-    return realtime.CaseSummary(
-        number=case.number,
-        status=case.status,
-        channel=case.channel,
-        priority=case.priority,
-        created_at=case.created_at.isoformat(),
-        claimed_by=case.claimed_by.get_username() if case.claimed_by_id else None,
-    )
 
 
 def open_case(
@@ -112,37 +113,6 @@ def _open_case(
         realtime.CaseEvent(type="case.created", case=case_summary(case)),
     )
     return case
-
-
-@transaction.atomic
-def move_case(
-    *, case: Case, to: str, actor: AbstractBaseUser | None, reason: str, action: str | None = None
-) -> Case:
-    """Move a case to another state, if the state machine allows it (IllegalMoveError otherwise).
-    Services name their `action` (workflow.MOVES), so it is also checked where that move may start.
-    Locks the case row, so of two people acting at once the second sees the first one's move."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    check_move(locked.status, to, action)
-    previous = locked.status
-    locked.status = to
-    update_fields = ["status", "updated_at"]
-    if to == Case.Status.IN_TRIAGE:
-        locked.claimed_by, locked.claimed_at = actor, timezone.now()  # type: ignore[assignment]
-        locked.first_claimed_at = locked.first_claimed_at or locked.claimed_at
-        update_fields += ["claimed_by", "claimed_at", "first_claimed_at"]
-    elif previous == Case.Status.IN_TRIAGE and to == Case.Status.NEW:
-        locked.claimed_by, locked.claimed_at = None, None
-        update_fields += ["claimed_by", "claimed_at"]
-    attribute_change(locked, actor=actor, reason=reason)
-    locked.save(update_fields=update_fields)
-    event_type = {Case.Status.IN_TRIAGE: "case.claimed", Case.Status.NEW: "case.released"}.get(
-        to, "case.updated"
-    )
-    realtime.broadcast_case_event(
-        locked.helpline_id,
-        realtime.CaseEvent(type=event_type, case=case_summary(locked)),  # type: ignore[typeddict-item]
-    )
-    return locked
 
 
 def receive_message(*, helpline: Organisation, report: IncomingReport) -> tuple[Case, bool]:
@@ -365,141 +335,27 @@ def open_reported_case(
     return case, True
 
 
-# Casework on the case itself: notes, closing, reopening, archival ---------------------------------
-
-
-def require(allowed: bool, case: Case, message: str) -> None:
-    """Archived cases are read-only to everyone (409); otherwise the policy's answer (403)."""
-    if case.is_read_only:
-        raise ReadOnlyError(case.number, case.status)
-    if not allowed:
-        raise NotAllowedError(message)
-
-
-def organisation_of(actor: User) -> Organisation:
-    """The acting user's organisation: the policy let them act, so they have one."""
-    if actor.organisation is None:
-        raise NotAllowedError("You do not belong to an organisation.")
-    return actor.organisation
-
-
-def lock_case(case: Case) -> Case:
-    """The case row, locked for the rest of the transaction: of two people acting on one case at
-    once, the second waits and then sees the first one's change."""
-    return Case.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=case.pk)
-
-
-def write_note(
-    *, case: Case, actor: AbstractBaseUser | None, organisation: Organisation, text: str,
-    kind: str = CaseNote.Kind.NOTE, shared: bool = False,
-) -> CaseNote:  # fmt: skip
-    """Store a note as part of a larger change (the caller checked who may write it)."""
-    text = text.strip()
-    if not text:
-        raise CaseError("Write the note first.")
-    note = CaseNote(
-        case=case, organisation=organisation, author=actor, kind=kind, shared=shared, text=text
-    )
-    attribute_change(note, actor=actor, reason=CaseNote.Kind(kind).label)
-    note.save()
-    return note
-
-
-@transaction.atomic
-def add_note(*, case: Case, actor: User, text: str, shared: bool = False) -> CaseNote:
-    """A note on the case: internal to the writer's organisation unless shared with everyone
-    working on the case."""
-    locked = lock_case(case)
-    require(can_change_case(actor, locked), locked, "You cannot write on this case.")
-    return write_note(
-        case=locked, actor=actor, organisation=organisation_of(actor), text=text, shared=shared
-    )
-
-
-class VictimCheck(models.TextChoices):
-    """What the operator could find out from the victim before closing."""
-
-    CHECKED = "checked", "I checked with the victim: they agree it can close"
-    NOT_SAFE = "not_safe", "Not safe to contact the victim: closing without checking"
-    UNREACHABLE = "unreachable", "Tried, but could not reach the victim safely"
-
-
-@transaction.atomic
-def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") -> Case:
-    """The helpline closes a resolved case, after checking with the victim where that is safe."""
-    locked = lock_case(case)
-    require(can_work_case(actor, locked), locked, "Only the case's helpline can close it.")
-    if victim_check and victim_check not in VictimCheck.values:
-        raise CaseError("Say whether you checked with the victim.")
-    check_action(locked.status, "close")
-    label = VictimCheck(victim_check).label if victim_check else "Victim check not recorded"
-    write_note(
-        case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.CLOSING,
-        text=f"{remark.strip() or 'Closed.'}\n\n{label}.",
-    )  # fmt: skip
-    locked.closed_at = timezone.now()
-    locked.save(update_fields=["closed_at", "updated_at"])
-    _close_follow_ups(locked, actor)
-    closed = move_case(
-        case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed", action="close"
-    )
-    victim_milestone(case=closed, milestone="case_closed")
-    return closed
-
-
-def _close_follow_ups(case: Case, actor: User) -> None:
-    """Open follow-ups do not outlive the case (the close page lists them): once it is archived
-    nobody could mark them done, and the morning digest would count them overdue for ever."""
-    open_ones = case.follow_ups.select_for_update(of=("self",)).filter(done_at=None)  # type: ignore[attr-defined]
-    for follow_up in open_ones.select_related("kind"):
-        follow_up.done_at, follow_up.done_by = case.closed_at, actor
-        attribute_change(
-            follow_up,
-            actor=actor,
-            reason=f"Follow-up done as the case closed: {follow_up.kind.label}",
-        )
-        follow_up.save(update_fields=["done_at", "done_by"])
-
-
-@transaction.atomic
-def reopen_case(*, case: Case, actor: User, reason: str) -> Case:
-    """A closed case comes back to verified, to be referred again; the reason is required."""
-    locked = lock_case(case)
-    require(can_work_case(actor, locked), locked, "Only the case's helpline can reopen it.")
-    if not reason.strip():
-        raise CaseError("Say why the case is reopened.")
-    check_action(locked.status, "reopen")
-    write_note(
-        case=locked, actor=actor, organisation=organisation_of(actor), kind=CaseNote.Kind.REOPENED,
-        text=reason,
-    )  # fmt: skip
-    locked.closed_at = None
-    locked.save(update_fields=["closed_at", "updated_at"])
-    return move_case(
-        case=locked, to=Case.Status.VERIFIED, actor=actor, reason="Reopened", action="reopen"
-    )
-
-
-def archive_closed_cases(*, now: datetime | None = None) -> int:
-    """Archive every case closed more than ARCHIVE_AFTER_DAYS ago; returns how many. Each case in
-    its own transaction, rows others hold are left for the next run: safe to run twice at once."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.ARCHIVE_AFTER_DAYS)
-    archived = 0
-    while True:
-        with transaction.atomic():
-            due = (
-                Case.objects.select_for_update(skip_locked=True)
-                .filter(status=Case.Status.CLOSED, closed_at__lte=cutoff)
-                .order_by("closed_at")
-                .first()
-            )
-            if due is None:
-                return archived
-            move_case(
-                case=due,
-                to=Case.Status.ARCHIVED,
-                actor=None,
-                reason=f"Archived {settings.ARCHIVE_AFTER_DAYS} days after closing",
-                action="archive",
-            )
-            archived += 1
+__all__ = [
+    "OPEN_STATUSES",
+    "IncidentDetails",
+    "IncomingReport",
+    "Recording",
+    "VictimCheck",
+    "VictimDetails",
+    "add_note",
+    "archive_closed_cases",
+    "attach_recording",
+    "attach_transcription",
+    "case_summary",
+    "close_case",
+    "end_call",
+    "lock_case",
+    "move_case",
+    "open_case",
+    "open_reported_case",
+    "organisation_of",
+    "receive_message",
+    "reopen_case",
+    "require",
+    "write_note",
+]

@@ -1,268 +1,47 @@
-"""The operator console (UX.md 5a): the live queue of the user's helpline, the triage actions and
-the supervisor's team view.
+"""The operator console's triage actions (UX.md 5a): claim, release, take next, verify, discard.
+The live queue is helpline.queue, the supervisor's team view helpline.team.
 
 Server-rendered; htmx only re-fetches what the server says. Every action is a plain POST form
 first (it works without JavaScript) that htmx may send instead, every write goes through
 triage.services, and every read through cases.selectors and cases.policy. The WebSocket
-(helpline.consumers) only says "something changed"; the page then asks this view for its rows, so
-what an operator sees is always what the server lets *them* see."""
+(helpline.consumers) only says "something changed"; the page then asks helpline.queue for its
+rows, so what an operator sees is always what the server lets *them* see."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import User
-from cases import searches
-from cases.models import AccessLog, Case, Report
-from cases.selectors import access_case, audit_listing_once, get_case_to_act_on, list_cases
+from cases.models import AccessLog, Case
+from cases.selectors import access_case, get_case_to_act_on
 from cases.workflow import CaseError
+from helpline.access import works_cases
 from helpline.forms import (
     PERPETRATOR_PREFIX,
     DiscardForm,
     PerpetratorFormSet,
-    ReassignForm,
-    ReinstateForm,
     VerifyForm,
-    helpline_staff,
     initial_for,
     perpetrator_formset_with_extra_row,
 )
-from referrals.selectors import overdue_referrals
 from triage import services
 from triage.services import (
-    DEFAULT_SLA_MINUTES,
-    PRIORITY_RANK,
     ClaimedByOtherError,
     NotAllowedError,
-    overdue_unclaimed,
-    sla_minutes,
 )
 
-QUEUE_STATUSES = (Case.Status.NEW, Case.Status.IN_TRIAGE)
-# What one page shows at most: the most urgent first, so the cap never hides an urgent case
-# behind an older standard one. Keeps the rows partial's cost flat however long the queue is.
-QUEUE_LIMIT = 200
-SAVED_VIEWS = {
-    "all": "Everything",
-    "unclaimed": "Unclaimed",
-    "mine": "Mine",
-    "overdue": "Overdue",
-    "high": "High priority",
-}
-CHANNEL_ICONS = {
-    Case.Channel.SMS: "chat-left-text",
-    Case.Channel.VOICE: "telephone",
-    Case.Channel.WEB: "globe",
-    Case.Channel.FEED: "shield",
-    Case.Channel.API: "plug",
-}
-LATE_REFERRALS_SHOWN = 10
 REFRESH_EVENT = "queue-refresh"  # console.js and the rows refresher listen for it
-
-
-# Access -------------------------------------------------------------------------------------------
-
-
-def _requires(
-    permission: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """403 before anything is read: monitors, CSO staff and admins never reach the console. (Which
-    *case* a worker may touch is still decided by the policy and the services.)"""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(permission):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return guarded
-
-    return decorate
-
-
-works_cases = _requires("cases.work_case")
-supervises = _requires("cases.supervise_case")
-
-
-# The queue ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    case: Case
-    since_ms: int
-    waited_seconds: int
-    sla_minutes: int
-    overdue_minutes: int  # 0 when within target or already claimed
-    repeat_contact: bool
-    mine: bool
-    icon: str
-
-    @property
-    def sla_ms(self) -> int:
-        return self.sla_minutes * 60_000
-
-    @property
-    def waiting_text(self) -> str:
-        return f"waiting {clock(self.waited_seconds)}"
-
-
-def clock(seconds: int) -> str:
-    """03:12, or 1:03:12 past an hour (console.js writes the same while the page is open)."""
-    minutes, secs = divmod(max(seconds, 0), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def overdue_minutes(late_seconds: float) -> int:
-    """Whole minutes past the target, at least 1 once past it ("Overdue 4 min"; console.js
-    counts the same way)."""
-    return max(1, int(late_seconds // 60))
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _repeat_contact() -> Exists:
-    """Another case of the same helpline came from a number this case came from (compared by the
-    blind index: no phone number is read). One subquery, so the rows cost the same however many."""
-    senders = (
-        Report.objects.filter(case=OuterRef(OuterRef("pk")))
-        .exclude(sender_index="")
-        .values("sender_index")
-    )
-    return Exists(
-        Report.objects.filter(
-            sender_index__in=senders, case__helpline_id=OuterRef("helpline_id")
-        ).exclude(case=OuterRef("pk"))
-    )
-
-
-def _queue(request: HttpRequest) -> dict[str, Any]:
-    """Everything the queue and its rows partial show, in a fixed number of queries."""
-    user = request.user
-    now = timezone.now()
-    view = request.GET.get("view", "all")
-    view = view if view in SAVED_VIEWS else "all"
-    search_id, q = searches.recall(request)
-    base = list_cases(user).filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
-    cases: QuerySet[Case] = list_cases(user, q=q) if q else base
-    cases = cases.filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
-    if view == "unclaimed":
-        cases = cases.filter(status=Case.Status.NEW)
-    elif view == "mine":
-        cases = cases.filter(status=Case.Status.IN_TRIAGE, claimed_by=user)
-    elif view == "overdue":
-        cases = cases.filter(overdue_unclaimed(now))
-    elif view == "high":
-        cases = cases.filter(priority=Case.Priority.HIGH)
-    cases = cases.annotate(repeat_contact=_repeat_contact()).order_by(
-        PRIORITY_RANK.asc(), "created_at", "pk"
-    )
-    targets = sla_minutes()
-    rows = []
-    for case in cases[:QUEUE_LIMIT]:
-        waited = int((now - case.created_at).total_seconds())
-        target = targets.get(case.priority, DEFAULT_SLA_MINUTES["standard"])
-        late = waited - target * 60
-        rows.append(
-            QueueRow(
-                case=case,
-                since_ms=_epoch_ms(case.created_at),
-                waited_seconds=waited,
-                sla_minutes=target,
-                overdue_minutes=overdue_minutes(late)
-                if case.status == Case.Status.NEW and late > 0
-                else 0,
-                repeat_contact=case.repeat_contact,  # type: ignore[attr-defined]
-                mine=case.claimed_by_id == user.pk,
-                icon=CHANNEL_ICONS.get(case.channel, "inbox"),
-            )
-        )
-    unclaimed = base.filter(status=Case.Status.NEW).count()
-    shown_all = len(rows) < QUEUE_LIMIT or cases.count() == len(rows)
-    query = QueryDict(mutable=True)
-    if view != "all":
-        query["view"] = view
-    if search_id:
-        query["search"] = search_id
-    return {
-        "rows": rows,
-        "unclaimed": unclaimed,
-        "shown_all": shown_all,
-        "view": view,
-        "view_label": SAVED_VIEWS[view],
-        "views": SAVED_VIEWS,
-        "q": q,
-        "search": search_id,
-        "query": query.urlencode(),
-        "server_now_ms": _epoch_ms(now),
-        "sla": targets,
-    }
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@works_cases
-def queue(request: HttpRequest) -> HttpResponse:
-    """A search is posted and shown under a search id (cases.searches): the number or name typed
-    never reaches a URL."""
-    if request.method == "POST":
-        query = QueryDict(mutable=True)
-        view = request.POST.get("view", "all")
-        if view in SAVED_VIEWS and view != "all":
-            query["view"] = view
-        search_id = searches.remember(request, request.POST.get("q", ""))
-        if search_id:
-            query["search"] = search_id
-        url = reverse("helpline:queue")
-        return redirect(f"{url}?{query.urlencode()}" if query else url)
-    context = _queue(request)
-    audit_listing_once(
-        request.user, request, searched=bool(context["q"]), key=_listing_key(context), page=True
-    )
-    context["channel_labels"] = json.dumps(dict(Case.Channel.choices))
-    # On the full page only: the rows partial, refreshed on every event, stays as cheap as it is.
-    late = overdue_referrals(request.user)
-    context["late_referrals"] = list(late[:LATE_REFERRALS_SHOWN])
-    context["late_referrals_count"] = late.count() if context["late_referrals"] else 0
-    return render(request, "helpline/queue.html", context)
-
-
-@never_cache
-@require_GET
-@works_cases
-def rows(request: HttpRequest) -> HttpResponse:
-    """Just the queue's <tbody> (with the page title and the count), for htmx to swap in. It runs
-    the list (and the search) again, so it is audited as one: once per list in a while."""
-    context = _queue(request)
-    audit_listing_once(
-        request.user, request, searched=bool(context["q"]), key=_listing_key(context)
-    )
-    return render(request, "helpline/rows.html", context)
-
-
-def _listing_key(context: dict[str, Any]) -> str:
-    return f"console:{context['search'] or context['view']}"
 
 
 # Actions ------------------------------------------------------------------------------------------
@@ -273,7 +52,7 @@ def already_claimed(exc: ClaimedByOtherError) -> str:
     return f"Already claimed by {exc.holder}{when}."
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object]) -> bool:
+def attempt(request: HttpRequest, action: Callable[[], object]) -> bool:
     """Run a triage service; what it refuses becomes a message, never a 500. NotAllowedError is a
     403: the user may see the case but this is not theirs to do."""
     try:
@@ -311,7 +90,7 @@ def _answer(request: HttpRequest) -> HttpResponse:
 @works_cases
 def claim(request: HttpRequest, number: str) -> HttpResponse:
     case = get_case_to_act_on(request.user, number)
-    if _attempt(request, lambda: services.claim_case(case=case, actor=request.user)):
+    if attempt(request, lambda: services.claim_case(case=case, actor=request.user)):
         messages.success(request, f"You claimed {number}.")
     return _answer(request)
 
@@ -320,7 +99,7 @@ def claim(request: HttpRequest, number: str) -> HttpResponse:
 @works_cases
 def release(request: HttpRequest, number: str) -> HttpResponse:
     case = get_case_to_act_on(request.user, number)
-    if _attempt(request, lambda: services.release_case(case=case, actor=request.user)):
+    if attempt(request, lambda: services.release_case(case=case, actor=request.user)):
         messages.success(request, f"{number} is back in the queue.")
     return _answer(request)
 
@@ -445,7 +224,7 @@ def discard(request: HttpRequest, number: str) -> HttpResponse:
     if request.POST.get("confirm") != "yes":
         return render(request, "helpline/discard_confirm.html", {"case": case, "form": form})
     data = form.cleaned_data
-    if _attempt(
+    if attempt(
         request,
         lambda: services.discard_case(
             case=case, actor=request.user, reason=data["reason"], note=data["note"]
@@ -457,115 +236,3 @@ def discard(request: HttpRequest, number: str) -> HttpResponse:
         )
         return redirect("helpline:queue")
     return redirect("helpline:discard", number=number)
-
-
-# Supervisors -------------------------------------------------------------------------------------
-
-
-@never_cache
-@require_GET
-@supervises
-def team(request: HttpRequest) -> HttpResponse:
-    """Who holds which case and for how long; unclaimed cases past their target; the discarded
-    bin, from which a supervisor can reinstate."""
-    user = request.user
-    now = timezone.now()
-    targets = sla_minutes()
-    cases = list_cases(user).filter(helpline_id=user.organisation_id)
-    held = []
-    for case in cases.filter(status=Case.Status.IN_TRIAGE).order_by(
-        "claimed_by__username", "claimed_at"
-    ):
-        claimed_at = case.claimed_at or case.created_at
-        target = targets.get(case.priority, DEFAULT_SLA_MINUTES["standard"])
-        waited = (claimed_at - case.created_at).total_seconds()
-        held.append(
-            {
-                "case": case,
-                "held_minutes": int((now - claimed_at).total_seconds() // 60),
-                "picked_up_after": int(waited // 60),
-                "late_pickup": waited > target * 60,
-                "target": target,
-            }
-        )
-    overdue = []
-    for case in cases.filter(overdue_unclaimed(now)).order_by(PRIORITY_RANK.asc(), "created_at"):
-        target = targets.get(case.priority, DEFAULT_SLA_MINUTES["standard"])
-        waited = (now - case.created_at).total_seconds()
-        overdue.append(
-            {
-                "case": case,
-                "overdue_minutes": overdue_minutes(waited - target * 60),
-                "waiting": clock(int(waited)),
-                "target": target,
-            }
-        )
-    staff = helpline_staff(user.organisation).annotate(
-        holding=Count(
-            "claimed_cases",
-            filter=Q(claimed_cases__status=Case.Status.IN_TRIAGE),
-        )
-    )
-    discarded = (
-        cases.filter(status=Case.Status.DISCARDED)
-        .select_related("discard_reason")
-        .order_by("-updated_at")[:50]
-    )
-    return render(
-        request,
-        "helpline/team.html",
-        {
-            "held": held,
-            "overdue": overdue,
-            "staff": staff,
-            "discarded": discarded,
-            "sla": targets,
-        },
-    )
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@supervises
-def reinstate(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_to_act_on(request.user, number)
-    form = ReinstateForm(request.POST or None)
-    status = 200
-    if case.status != Case.Status.DISCARDED:
-        messages.error(request, f"{number} is not discarded: there is nothing to reinstate.")
-        return redirect("helpline:team")
-    if request.method == "POST":
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            if _attempt(
-                request,
-                lambda: services.reinstate_case(case=case, actor=request.user, reason=reason),
-            ):
-                messages.success(request, f"{number} is back in the queue.")
-                return redirect("helpline:team")
-        status = 400
-    return render(request, "helpline/reinstate.html", {"case": case, "form": form}, status=status)
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@supervises
-def reassign(request: HttpRequest, number: str) -> HttpResponse:
-    case = get_case_to_act_on(request.user, number)
-    if case.status != Case.Status.IN_TRIAGE:
-        messages.error(request, f"{number} is not claimed: there is nobody to take it from.")
-        return redirect("helpline:team")
-    form = ReassignForm(
-        request.POST or None, helpline=request.user.organisation, holder_id=case.claimed_by_id
-    )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            to = form.cleaned_data["to"]
-            if _attempt(
-                request, lambda: services.reassign_case(case=case, actor=request.user, to=to)
-            ):
-                messages.success(request, f"{number} is now held by {to.get_username()}.")
-                return redirect("helpline:team")
-        status = 400
-    return render(request, "helpline/reassign.html", {"case": case, "form": form}, status=status)

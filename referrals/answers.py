@@ -1,7 +1,7 @@
 """Referrals between organisations: referring a case (with the victim's consent), the receiving
 side accepting or declining, the referring side withdrawing, and flagging referrals nobody
 answered by their deadline. Every write locks the case then the referral, checks the access
-policy, leaves history with who and why, and moves the case only through cases.services.move_case."""
+policy, leaves history with who and why, and moves the case only through cases.moves.move_case."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.selectors import staff_with
 from cases.models import Case, CaseNote
+from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import (
     can_refer,
     can_respond_to_referral,
     can_supervise_case,
     can_withdraw_referral,
 )
-from cases.services import lock_case, move_case, organisation_of, require, write_note
 from cases.targets import accept_hours
 from cases.workflow import ConflictError, NotAllowedError, check_work
 from notifications.services import victim_milestone

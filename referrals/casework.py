@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from accounts.models import User
 from cases.models import Case
-from cases.services import move_case
+from cases.moves import move_case
 from cases.workflow import CaseError
 from notifications.services import notify_staff
 from referrals.models import Referral

@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.selectors import staff_with
 from cases.models import Case, CaseNote
+from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import can_serve_case, can_work_case
-from cases.services import lock_case, move_case, organisation_of, require, write_note
 from cases.workflow import check_action
 from project.history import attribute_change
 from referrals.casework import ReferralError, settle, tell

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, FollowUpKind, ServiceType
+from cases.moves import lock_case, organisation_of, require
 from cases.policy import can_change_case
-from cases.services import lock_case, organisation_of, require
 from cases.workflow import check_work
 from notifications.services import notify_staff, victim_milestone
 from project.history import attribute_change

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from referrals import views
+from referrals import views, workspace
 
 app_name = "referrals"
 urlpatterns = [
-    path("casework/", views.workspace, name="workspace"),
+    path("casework/", workspace.workspace, name="workspace"),
     path("cases/<str:number>/refer/", views.refer, name="refer"),
     path("cases/<str:number>/services/new/", views.log_service, name="log-service"),
     path("cases/<str:number>/follow-ups/new/", views.add_follow_up, name="add-follow-up"),

@@ -1,5 +1,5 @@
-"""Casework pages (UX.md 5a 20-26, 5b): the workspace of CSO and helpline staff, and every action on
-a case after triage: refer, answer a referral, log a service, set and finish follow-ups, write
+"""Casework pages (UX.md 5a 20-26): every action on a case after triage (the workspace is
+referrals.workspace): refer, answer a referral, log a service, set and finish follow-ups, write
 notes, resolve, close, send back and reopen.
 
 Thin: each view parses a form, makes one call into referrals.services or cases.services and
@@ -11,20 +11,16 @@ cases a user reaches is the access policy's (404 otherwise), through the selecto
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from cases import services as case_services
@@ -40,7 +36,7 @@ from cases.policy import (
     can_work_case,
 )
 from cases.refusals import attempt
-from cases.selectors import access_case, audit_listing, get_case_to_act_on
+from cases.selectors import access_case, get_case_to_act_on
 from cases.workflow import CaseError, NotAllowedError
 from referrals import follow_ups, selectors, services
 from referrals.forms import (
@@ -54,7 +50,6 @@ from referrals.forms import (
     SendBackForm,
     ServiceForm,
 )
-from referrals.models import FollowUp
 
 Save = Callable[[Case, Any], object]
 
@@ -362,75 +357,4 @@ def reopen(request: HttpRequest, number: str) -> HttpResponse:
             case=case, actor=user, reason=form.cleaned_data["reason"]
         ),
         done=lambda case: (f"Case {case.number} reopened.", _case_page(case)),
-    )
-
-
-# The workspace -----------------------------------------------------------------------------------
-
-
-def _lists(user: User) -> dict[str, tuple[str, QuerySet[Any]]]:
-    """The workspace's lists for the user's side, by their `?view=` key: a CSO answers and serves
-    referrals; a helpline closes resolved cases and chases late referrals. Anyone else (monitors,
-    admins) has no workspace."""
-    mine = ("My follow-ups", selectors.my_follow_ups(user))
-    if user.has_perm("referrals.log_service"):
-        return {
-            "answer": ("To answer", selectors.referrals_to_answer(user)),
-            "mine": ("My cases", selectors.my_referred_cases(user)),
-            "organisation": (
-                "My organisation's cases",
-                selectors.organisation_referred_cases(user),
-            ),
-            "follow-ups": mine,
-        }
-    if user.has_perm("cases.work_case"):
-        return {
-            "close": ("Resolved — ready to close", selectors.cases_to_close(user)),
-            "late": ("Referrals past their deadline", selectors.overdue_referrals(user)),
-            "follow-ups": mine,
-        }
-    raise PermissionDenied
-
-
-def due_groups(follow_ups: list[FollowUp], now: datetime) -> list[tuple[str, list[FollowUp]]]:
-    """Overdue, due today, later (UX.md 31): the overdue first, and said in words."""
-    end_of_today = timezone.make_aware(datetime.combine(timezone.localdate(now), time.max))
-    groups: dict[str, list[FollowUp]] = {"Overdue": [], "Due today": [], "Later": []}
-    for follow_up in follow_ups:
-        if follow_up.due_at < now:
-            groups["Overdue"].append(follow_up)
-        elif follow_up.due_at <= end_of_today:
-            groups["Due today"].append(follow_up)
-        else:
-            groups["Later"].append(follow_up)
-    return [(label, items) for label, items in groups.items() if items]
-
-
-WORKSPACE_PAGE_SIZE = 50
-
-
-@never_cache
-@require_GET
-def workspace(request: HttpRequest) -> HttpResponse:
-    lists = _lists(request.user)
-    view = request.GET.get("view", "")
-    view = view if view in lists else next(iter(lists))
-    label, chosen = lists[view]
-    # A page at a time: an organisation with hundreds of cases still gets a quick list on a phone.
-    page = Paginator(chosen, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows: list[Any] = list(page.object_list)
-    now = timezone.now()
-    audit_listing(request.user, request, searched=False)  # a list of cases: who looked, when
-    return render(
-        request,
-        "referrals/workspace.html",
-        {
-            "tabs": [(key, name, qs.count()) for key, (name, qs) in lists.items()],
-            "view": view,
-            "view_label": label,
-            "rows": rows,
-            "page": page,
-            "groups": due_groups(rows, now) if view == "follow-ups" else [],
-            "now": now,
-        },
     )

@@ -26,7 +26,7 @@ from cases.models import (
 )
 from cases.policy import can_work_case
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case, require
-from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.views reads it)
+from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.queue and helpline.team read it)
 from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone

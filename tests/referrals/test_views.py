@@ -625,7 +625,7 @@ def test_services_logged_by_another_organisation_show_without_their_notes(
 
 
 def test_the_workspace_lists_a_page_at_a_time(otp_client, helpline, cso, cso_rep, operator) -> None:
-    from referrals.views import WORKSPACE_PAGE_SIZE
+    from referrals.workspace import WORKSPACE_PAGE_SIZE
     from tests.factories import CaseFactory, ReferralFactory
 
     for _ in range(WORKSPACE_PAGE_SIZE + 3):
