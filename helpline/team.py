@@ -14,12 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases.models import Case
 from cases.selectors import get_case_to_act_on, list_cases
 from helpline.access import supervises
-from helpline.forms import (
-    ReassignForm,
-    ReinstateForm,
-    helpline_staff,
-)
 from helpline.queue import clock, overdue_minutes
+from helpline.team_forms import ReassignForm, ReinstateForm, helpline_staff
 from helpline.views import attempt
 from triage import services
 from triage.services import (

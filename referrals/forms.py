@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from cases.models import Case, FollowUpKind, ServiceType
 from cases.services import VictimCheck
-from helpline.forms import ConsoleForm, StaffChoiceField, staff_label
+from helpline.forms import ConsoleForm
+from helpline.team_forms import StaffChoiceField, staff_label
 from referrals.follow_ups import FollowUpsLeft
 from referrals.models import FollowUp
 from referrals.selectors import colleagues, organisations_that_completed, people_taking_referrals
