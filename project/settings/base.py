@@ -356,9 +356,9 @@ REFERRAL_ACCEPT_HOURS = {
 }
 # Closed cases become archived (read-only to everyone) this many days after closing.
 ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=90)
-# Case files (PDF) one person may print, e.g. "30/h"; more is refused with 429 for a while.
 # A victim's message on an open case sets its holder a follow-up to reply, due this soon.
 VICTIM_REPLY_DUE_MINUTES = env.int("VICTIM_REPLY_DUE_MINUTES", default=60)
+# Case files (PDF) one person may print, e.g. "30/h"; more is refused with 429 for a while.
 CASE_PRINT_RATE = env.str("CASE_PRINT_RATE", default="30/h")
 
 # Reports and exports
