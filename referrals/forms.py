@@ -15,6 +15,7 @@ from cases.models import Case, FollowUpKind, ServiceType
 from cases.services import VictimCheck
 from helpline.forms import ConsoleForm
 from helpline.team_forms import StaffChoiceField, staff_label
+from project.forms import LocalDateTimeField
 from referrals.follow_ups import FollowUpsLeft
 from referrals.models import FollowUp
 from referrals.selectors import colleagues, organisations_that_completed, people_taking_referrals
@@ -160,7 +161,7 @@ class ServiceForm(ConsoleForm):
     service_type = _lookup(
         ServiceType, "Service", "Choose the service given", empty_label="Choose a service"
     )
-    provided_at = forms.DateTimeField(
+    provided_at = LocalDateTimeField(
         label="When",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         input_formats=[DATETIME_LOCAL, f"{DATETIME_LOCAL}:%S", "%Y-%m-%d %H:%M"],

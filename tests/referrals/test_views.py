@@ -6,7 +6,7 @@ monitors, archived cases and bad input are checked on the same pages."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -266,6 +266,20 @@ def test_logging_a_quick_service_is_two_requests_after_the_case_page(
     )
     assert response.status_code == 302
     assert ServiceRecord.objects.get().service_type.code == "shelter"
+
+
+def test_a_time_typed_with_an_offset_postgresql_refuses_is_stored_as_local_time(
+    in_service, cso_rep, otp_client
+) -> None:
+    """Python reads offsets up to 23:59, PostgreSQL stores only up to 15:59: a crafted post with
+    one was a 500 on PostgreSQL. The form reads the moment in local time."""
+    response = otp_client(cso_rep).post(
+        page(in_service, "services/new"),
+        {"service_type": "shelter", "provided_at": "2026-03-01T10:00:00-19:42"},
+    )
+    assert response.status_code == 302
+    stored = ServiceRecord.objects.get().provided_at
+    assert stored == datetime(2026, 3, 2, 5, 42, tzinfo=UTC)
 
 
 def test_service_form_errors_rerender_with_status_400_and_store_nothing(
