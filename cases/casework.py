@@ -15,7 +15,7 @@ from cases.models import Case, CaseNote
 from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import can_change_case, can_work_case
 from cases.workflow import CaseError, check_action
-from notifications.services import victim_milestone
+from notifications.victim_messages import victim_milestone
 from project.history import attribute_change
 
 

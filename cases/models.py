@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -347,5 +348,26 @@ class AccessLog(models.Model):
         return f"{self.get_action_display()} {what} by {self.user_id}"
 
 
-# Deadlines by priority live in their own module; importing it here registers the model.
-from cases.targets import PriorityTarget  # noqa: E402, F401
+class PriorityTarget(models.Model):
+    """How long a case of one priority may wait, edited by admins (read through cases.targets)."""
+
+    priority = models.CharField(max_length=8, choices=Case.Priority.choices, unique=True)
+    sla_minutes = models.PositiveIntegerField(
+        "minutes a new report may wait unclaimed",
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
+        help_text="Past this, the report shows as overdue and the helpline's supervisors are told.",
+    )
+    accept_hours = models.PositiveIntegerField(
+        "hours to accept or decline a referral",
+        validators=[MinValueValidator(1), MaxValueValidator(90 * 24)],
+        help_text="A referral made from now on must be answered within this; past it the "
+        "referrer and their supervisors are told. Referrals already made keep their deadline.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "deadline by priority"
+        verbose_name_plural = "deadlines by priority"
+
+    def __str__(self) -> str:
+        return f"{self.get_priority_display()} priority"

@@ -10,37 +10,11 @@ environment's value, and that to the shipped default."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from simple_history.models import HistoricalRecords
 
-from cases.models import Case
+from cases.models import Case, PriorityTarget
 
 DEFAULT_SLA_MINUTES = {"high": 5, "medium": 15, "standard": 60}
 DEFAULT_ACCEPT_HOURS = {"high": 4, "medium": 24, "standard": 72}
-
-
-class PriorityTarget(models.Model):
-    priority = models.CharField(max_length=8, choices=Case.Priority.choices, unique=True)
-    sla_minutes = models.PositiveIntegerField(
-        "minutes a new report may wait unclaimed",
-        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
-        help_text="Past this, the report shows as overdue and the helpline's supervisors are told.",
-    )
-    accept_hours = models.PositiveIntegerField(
-        "hours to accept or decline a referral",
-        validators=[MinValueValidator(1), MaxValueValidator(90 * 24)],
-        help_text="A referral made from now on must be answered within this; past it the "
-        "referrer and their supervisors are told. Referrals already made keep their deadline.",
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "deadline by priority"
-        verbose_name_plural = "deadlines by priority"
-
-    def __str__(self) -> str:
-        return f"{self.get_priority_display()} priority"
 
 
 def env_sla_minutes() -> dict[str, int]:

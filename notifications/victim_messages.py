@@ -241,8 +241,8 @@ def reply_to_victim(
     """A member of staff writes to the victim from the case page. Whoever works on the case may;
     the safe-contact function decides whether it goes, and a supervisor may send past a refusal
     with a reason."""
+    from cases.moves import lock_case, require
     from cases.policy import can_change_case
-    from cases.services import lock_case, require
 
     locked = lock_case(case)
     require(can_change_case(actor, locked), locked, "You cannot write to this case's victim.")

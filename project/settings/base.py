@@ -344,7 +344,7 @@ CASE_NUMBER_PREFIX = env.str("CASE_NUMBER_PREFIX", default="LNT")
 # Casework
 # Minutes a new report may wait unclaimed, by priority, e.g. "high=5,medium=15,standard=60" (the
 # default). Like REFERRAL_ACCEPT_HOURS, only the first values: on migrate they seed the deadlines
-# admins edit (cases.targets.PriorityTarget), which are used from then on.
+# admins edit (cases.models.PriorityTarget, read through cases.targets), which are used from then on.
 QUEUE_SLA_MINUTES = env.dict("QUEUE_SLA_MINUTES", cast={"value": int}, default={})
 # Hours a receiving organisation has to accept or decline a referral, by the case's priority; past
 # it the referrer's supervisors are told and the queue shows it. e.g. "high=4,medium=24,standard=72"
