@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.signals import got_request_exception
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.cache import add_never_cache_headers
+
+from project.middleware import AnswerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -56,33 +55,17 @@ def _mark_request(sender: object, request: HttpRequest | None = None, **kwargs: 
 got_request_exception.connect(_mark_request, dispatch_uid="lantern.database_unavailable")
 
 
-class DatabaseUnavailableMiddleware:
-    """Near the top of MIDDLEWARE, so errors from the session and auth middleware are caught too."""
+class DatabaseUnavailableMiddleware(AnswerMiddleware):
+    """Near the top of MIDDLEWARE, so errors from the session and auth middleware are caught too.
+    An error can get this far as an exception when a `got_request_exception` receiver
+    (django-structlog's reads request.user) hits the missing database itself."""
 
-    sync_capable = True
-    async_capable = True
+    catches = (OperationalError,)
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
+    def caught(self, request: HttpRequest, exc: Exception) -> HttpResponseBase:
+        return self._unavailable(request, exc)
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        try:
-            response = self.get_response(request)
-        except OperationalError as exc:
-            return self._unavailable(request, exc)
-        return self._answer(request, response)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        # An error can get this far as an exception when a `got_request_exception` receiver
-        # (django-structlog's reads request.user) hits the missing database itself.
-        try:
-            response = await self.get_response(request)
-        except OperationalError as exc:
-            return self._unavailable(request, exc)
+    def answer(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         return self._answer(request, response)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:

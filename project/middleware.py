@@ -21,9 +21,14 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 
 
-class NoStoreMiddleware:
+class AnswerMiddleware:
+    """A middleware that sees every answer (and may catch `catches`), in both worlds. Not Django's
+    MiddlewareMixin: under ASGI that runs its hooks through sync_to_async, a thread hop per request
+    on the webhook path."""
+
     sync_capable = True
     async_capable = True
+    catches: tuple[type[Exception], ...] = ()
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
@@ -33,13 +38,28 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if iscoroutinefunction(self):
             return self._acall(request)
-        return self._no_store(self.get_response(request))
+        try:
+            response = self.get_response(request)
+        except self.catches as exc:
+            return self.caught(request, exc)
+        return self.answer(request, response)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        return self._no_store(await self.get_response(request))
+        try:
+            response = await self.get_response(request)
+        except self.catches as exc:
+            return self.caught(request, exc)
+        return self.answer(request, response)
 
-    @staticmethod
-    def _no_store(response: HttpResponseBase) -> HttpResponseBase:
+    def caught(self, request: HttpRequest, exc: Exception) -> HttpResponseBase:
+        raise exc
+
+    def answer(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        return response
+
+
+class NoStoreMiddleware(AnswerMiddleware):
+    def answer(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if "no-store" not in response.get("Cache-Control", ""):  # a view that said so stays as is
             add_never_cache_headers(response)  # no-store, no-cache, private, max-age=0, Expires
         return response

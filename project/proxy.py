@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+
+from project.middleware import AnswerMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +56,9 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-class TrustedProxyMiddleware:
+class TrustedProxyMiddleware(AnswerMiddleware):
     """First in MIDDLEWARE: sets REMOTE_ADDR and drops X-Forwarded-For, so nothing later (a
     library reading the header itself) can be fooled by the client's part of it."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         self._settle(request)
