@@ -8,7 +8,10 @@ them, and which parts they may read. Every view, API call, consumer, export and 
   When the referral ends, so does their access; the history keeps what they did.
 - Monitors: every case, read-only and without identities; no case files, no notes.
 - Administrators: configuration, no case content.
-- Archived cases are read-only to everyone.
+- Archived and merged cases are read-only to everyone (a supervisor may undo a merge).
+- A case's details (issue 12) are changed by its helpline's workers (in triage, only the one
+  holding it or a supervisor); a CSO serving it changes what it learns working with the victim:
+  the people and their details, flags and references, never how the helpline classed the case.
 
 Notes and follow-ups belong to the organisation that wrote them: another organisation never sees
 its internal ones.
@@ -21,7 +24,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from accounts.models import Organisation, User
-from cases.models import Case
+from cases.models import Case, Person
 
 # Kept here as literals because cases sits below referrals (referrals.models.Referral.GRANTS_ACCESS
 # names the same statuses; tests/cases/test_policy.py checks the two agree).
@@ -196,4 +199,70 @@ def can_take_unrouted(user: AnyUser) -> bool:
         staff is not None
         and _kind(staff) == Organisation.Kind.HELPLINE
         and staff.has_perm("cases.supervise_case")
+    )
+
+
+# What PATCH /api/v1/cases/{n}/ and the case page's "Change details" may change, by who changes.
+CASE_DETAILS = frozenset(
+    {"category", "categories", "priority", "area", "incident", "victim", "perpetrators",
+     "reporter", "flags", "references"}
+)  # fmt: skip
+SERVING_DETAILS = frozenset({"victim", "perpetrators", "reporter", "flags", "references"})
+
+
+def changeable_details(user: AnyUser, case: Case) -> frozenset[str]:
+    """The details of the case this user may change now (empty: none)."""
+    if case.is_read_only or case.status == Case.Status.DISCARDED:
+        return frozenset()
+    if can_work_case(user, case):
+        held_by_other = (
+            case.status == Case.Status.IN_TRIAGE
+            and case.claimed_by_id != user.pk
+            and not user.has_perm("cases.supervise_case")
+        )
+        return frozenset() if held_by_other else CASE_DETAILS
+    if can_serve_case(user, case):
+        return SERVING_DETAILS
+    return frozenset()
+
+
+def can_open_case(user: AnyUser) -> bool:
+    """Open a case by hand (walk-in, an outside line, a partner's call): a helpline's workers."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and _kind(staff) == Organisation.Kind.HELPLINE
+        and staff.has_perm("cases.work_case")
+    )
+
+
+def can_assess_risk(user: AnyUser, case: Case) -> bool:
+    """Complete a risk assessment: whoever may change the case's people and flags."""
+    return "flags" in changeable_details(user, case)
+
+
+def can_merge(user: AnyUser, case: Case) -> bool:
+    """Merge a case into another or move a report between cases: its helpline's workers (both
+    cases must pass this)."""
+    return "category" in changeable_details(user, case)
+
+
+def can_unmerge(user: AnyUser, case: Case) -> bool:
+    """Undo a merge: a supervisor of the helpline holding the merged case."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and case.status == Case.Status.MERGED
+        and staff.organisation_id == case.helpline_id
+        and staff.has_perm("cases.supervise_case")
+    )
+
+
+def visible_people(user: AnyUser) -> QuerySet[Person]:
+    """People on a case this user may see, for those who may see who is in a case (others: none;
+    a person page without identities would say nothing)."""
+    if not can_see_identities(user):
+        return Person.objects.none()
+    return Person.objects.filter(
+        pk__in=Person.objects.filter(cases__case__in=visible_cases(user)).values("pk")
     )

@@ -9,14 +9,30 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from cases.models import AccessLog, Case, CaseNote, CasePerson, Person, Report
+from cases.models import (
+    AccessLog,
+    Case,
+    CaseCategory,
+    CaseFlag,
+    CaseNote,
+    CasePerson,
+    Person,
+    Report,
+)
 from cases.policy import can_see_identities, notes_visible, own_records, visible_cases
 from project.crypto import blind_index, is_encrypted, normalise_text
 from project.phones import to_e164
 
+# a case's flags, with the flag (its icon and label), in the list's order
+FLAGS = Prefetch("flag_links", queryset=CaseFlag.objects.select_related("flag"))
+
 
 def list_cases(user: AbstractBaseUser, *, q: str = "") -> QuerySet[Case]:
-    cases = visible_cases(user).select_related("category", "area", "claimed_by", "helpline")
+    cases = (
+        visible_cases(user)
+        .select_related("category", "area", "claimed_by", "helpline")
+        .prefetch_related(FLAGS)
+    )
     if q:
         cases = cases.filter(_search(user, q))
     return cases
@@ -62,12 +78,16 @@ def access_case(
     follow_ups = Case._meta.get_field("follow_ups").related_model  # referrals sits above cases
     case = (
         visible_cases(user)
-        .select_related("category", "area", "claimed_by", "helpline")
+        .select_related("category", "area", "claimed_by", "helpline", "merged_into")
         .prefetch_related(
+            FLAGS,
+            Prefetch("other_categories", queryset=CaseCategory.objects.select_related("category")),
             Prefetch("reports", queryset=Report.objects.order_by("received_at", "pk")),
             Prefetch(
                 "people",
-                queryset=CasePerson.objects.select_related("person", "relationship"),
+                queryset=CasePerson.objects.select_related(
+                    "person", "person__language", "relationship"
+                ),
             ),
             "referrals__organisation",
             "referrals__assignee",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import Case, Report
@@ -48,14 +49,26 @@ class ReportSerializer(_RedactingSerializer):
 
 
 class PersonSerializer(_RedactingSerializer):
-    identifying = ("name", "age", "ethnicity", "phone", "address")
+    identifying = (
+        "id",
+        "name",
+        "age",
+        "ethnicity",
+        "phone",
+        "address",
+        "date_of_birth",
+        "language",
+    )
 
+    id = serializers.IntegerField(source="person.id")
     role = serializers.CharField()
     name = serializers.CharField(source="person.name")
     age = serializers.IntegerField(source="person.age", allow_null=True)
     ethnicity = serializers.CharField(source="person.ethnicity")
     phone = serializers.CharField(source="person.phone")
     address = serializers.CharField(source="person.address")
+    date_of_birth = serializers.CharField(source="person.date_of_birth")
+    language = serializers.CharField(source="person.language.code", allow_null=True, default=None)
     relationship = serializers.CharField(source="relationship.code", allow_null=True, default=None)
 
 
@@ -124,22 +137,41 @@ class NoteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class RiskSerializer(serializers.Serializer):
+    level = serializers.CharField(source="risk_level")
+    score = serializers.IntegerField(source="risk_score", allow_null=True)
+    completed_at = serializers.DateTimeField(source="risk_assessed_at")
+
+
 class CaseListSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.code", default=None)
     area = serializers.CharField(source="area.code", default=None)
     claimed_by = serializers.CharField(source="claimed_by.username", default=None)
     helpline = serializers.CharField(source="helpline.slug")
+    flags = serializers.SerializerMethodField()
+    risk = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
         fields = [
             "number", "status", "channel", "category", "area", "priority", "helpline",
-            "created_at", "updated_at", "claimed_by", "claimed_at", "needs_callback",
+            "created_at", "updated_at", "claimed_by", "claimed_at", "needs_callback", "version",
+            "flags", "risk",
         ]  # fmt: skip
+
+    def get_flags(self, case: Case) -> list[str]:
+        # prefetched by cases.selectors (list_cases, access_case)
+        return [link.flag.code for link in case.flag_links.all()]
+
+    @extend_schema_field(RiskSerializer(allow_null=True))
+    def get_risk(self, case: Case) -> dict[str, Any] | None:
+        return RiskSerializer(case).data if case.risk_assessed_at else None
 
 
 class CaseDetailSerializer(CaseListSerializer):
     incident = serializers.SerializerMethodField()
+    other_categories = serializers.SerializerMethodField()
+    merged_into = serializers.CharField(source="merged_into.number", default=None)
     reports = ReportSerializer(many=True)
     people = PersonSerializer(many=True)
     referrals = ReferralSerializer(many=True)
@@ -152,6 +184,8 @@ class CaseDetailSerializer(CaseListSerializer):
         fields = [
             *CaseListSerializer.Meta.fields,
             "closed_at",
+            "other_categories",
+            "merged_into",
             "incident",
             "reports",
             "people",
@@ -160,6 +194,9 @@ class CaseDetailSerializer(CaseListSerializer):
             "follow_ups",
             "notes",
         ]
+
+    def get_other_categories(self, case: Case) -> list[str]:
+        return [link.category.code for link in case.other_categories.all()]
 
     def get_incident(self, case: Case) -> dict[str, Any]:
         identities = self.context.get("identities", False)

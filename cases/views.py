@@ -47,8 +47,14 @@ class Stage:
 
 
 def workflow_stages(status: str) -> list[Stage]:
-    """The stages with the current one marked. A discarded case stopped after triage."""
-    order = [*WORKFLOW[:2], S.DISCARDED] if status == S.DISCARDED else list(WORKFLOW)
+    """The stages with the current one marked. A discarded case stopped after triage; a merged one
+    lives on in the case it joined."""
+    if status == S.DISCARDED:
+        order = [*WORKFLOW[:2], S.DISCARDED]
+    elif status == S.MERGED:
+        order = [S.NEW, S.MERGED]
+    else:
+        order = list(WORKFLOW)
     here = order.index(S(status))
     return [
         Stage(

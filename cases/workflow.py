@@ -37,6 +37,13 @@ MOVES: dict[str, Move] = {
     "close": Move(frozenset({S.RESOLVED}), S.CLOSED, "closed"),
     "reopen": Move(frozenset({S.CLOSED}), S.VERIFIED, "reopened"),
     "archive": Move(frozenset({S.CLOSED}), S.ARCHIVED, "archived"),
+    # joined into another case (cases.merging); a supervisor's unmerge puts back the status the
+    # merge recorded, so it is not a fixed move of this table
+    "merge": Move(
+        frozenset({S.NEW, S.IN_TRIAGE, S.VERIFIED, S.REFERRED, S.IN_SERVICE, S.RESOLVED, S.CLOSED}),
+        S.MERGED,
+        "merged",
+    ),
 }
 
 # Work done on a case without moving it, and the only states it may be done in; outside them the

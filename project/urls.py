@@ -42,6 +42,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("cases/", include("cases.urls")),
+    path("people/", include("people.urls")),
     path("console/", include("helpline.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("dashboards/reports/", include("dashboards.report_urls")),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "intake",
     "triage",
     "referrals",
+    "people",
     "helpline",
     "dashboards",
     "notifications",

@@ -198,7 +198,7 @@ def test_issue_token_command_prints_a_working_token(operator, capsys) -> None:
 def test_list_query_count_does_not_grow_with_cases(api, helpline, django_assert_max_num_queries):
     for _ in range(30):
         CaseFactory(helpline=helpline, claimed_by=None, category=category("physical"))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # the page's flags: one query, however many cases
         assert api.get("/api/v1/cases/").json()["count"] == 30
 
 

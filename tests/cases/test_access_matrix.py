@@ -69,6 +69,7 @@ SCENARIOS = [
     Scenario(S.RESOLVED, R.COMPLETED),
     Scenario(S.CLOSED, R.COMPLETED),
     Scenario(S.ARCHIVED, R.COMPLETED),
+    Scenario(S.MERGED),
 ]
 
 ROLES = [
@@ -88,7 +89,7 @@ CHECKS = ("view", "api_read", "api_change", "web_change", "export")
 
 def expected(role: str, scenario: Scenario) -> dict[str, int]:
     """The promised answer of each check, as HTTP status codes."""
-    archived = scenario.status == S.ARCHIVED
+    archived = scenario.status in (S.ARCHIVED, S.MERGED)  # both read-only
     if role in ("operator", "supervisor", "superuser_operator"):
         change = 409 if archived else 201
         return {
@@ -218,8 +219,8 @@ def test_access_matrix(role, cast, helpline, cso) -> None:
 def test_the_matrix_covers_every_state_role_and_check() -> None:
     assert {s.status for s in SCENARIOS} == set(S.values)
     assert {s.referral for s in SCENARIOS} - {None} == set(R.values)
-    # 10 roles x 11 scenarios x 5 checks
-    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 550
+    # 10 roles x 12 scenarios x 5 checks
+    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 600
 
 
 def test_monitors_and_other_organisations_never_see_identities_or_internal_notes(

@@ -29,6 +29,12 @@ CONTRACT_MOVES = {
     (S.DISCARDED, S.NEW),  # a supervisor reinstates a wrongly discarded report
     (S.REFERRED, S.VERIFIED),  # every referral declined or withdrawn: refer again
     (S.RESOLVED, S.IN_SERVICE),  # the helpline sends a resolved case back
+    # a duplicate is merged into another case (issue 12); unmerging is not a move of the table
+    *(
+        (status, S.MERGED)
+        for status in (S.NEW, S.IN_TRIAGE, S.VERIFIED, S.REFERRED, S.IN_SERVICE, S.RESOLVED)
+    ),
+    (S.CLOSED, S.MERGED),
 }
 ALL_PAIRS = list(itertools.product(S.values, repeat=2))
 

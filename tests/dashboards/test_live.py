@@ -170,6 +170,11 @@ def test_a_supervisor_counts_their_own_helpline(world: None, supervisor: User) -
         "Web form": (0, 1),
         "Police feed": (0, 0),
         "API": (0, 0),
+        "Walk-in": (0, 0),
+        "Phone (outside line)": (0, 0),
+        "Partner": (0, 0),
+        "Email": (0, 0),
+        "Other": (0, 0),
     }
     # n1 and n2 unclaimed, n3 in triage; n2 has waited longest, 20 minutes, past its target.
     assert figures["queue"] == {

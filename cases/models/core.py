@@ -7,6 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Organisation
+from cases.tokens import TOKEN_LENGTH, name_tokens
 from project.crypto import (
     EncryptedCharField,
     EncryptedJSONField,
@@ -75,6 +76,18 @@ class Area(Lookup):
     history = HistoricalRecords()
 
 
+class Language(Lookup):
+    """A language a person may need to be spoken to in (an interpreter is a flag of its own)."""
+
+    history = HistoricalRecords()
+
+
+class RiskLevel(models.TextChoices):
+    STANDARD = "standard", "Standard risk"
+    MEDIUM = "medium", "Medium risk"
+    HIGH = "high", "High risk"
+
+
 class CaseNumber(models.Model):
     """One row per case number ever handed out. The auto-increment key is the serial: the database
     allocates it without a lock, a rolled-back case leaves a gap, and no number is ever reused."""
@@ -98,6 +111,8 @@ class Case(models.Model):
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
         ARCHIVED = "archived", "Archived"
+        # joined into another case (merged_into); read-only, undone by a supervisor's unmerge
+        MERGED = "merged", "Merged"
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -105,6 +120,12 @@ class Case(models.Model):
         WEB = "web", "Web form"
         FEED = "feed", "Police feed"
         API = "api", "API"
+        # opened by staff themselves (cases.manual)
+        WALK_IN = "walk_in", "Walk-in"
+        PHONE = "phone", "Phone (outside line)"
+        PARTNER = "partner", "Partner"
+        EMAIL = "email", "Email"
+        OTHER = "other", "Other"
 
     class Priority(models.TextChoices):
         STANDARD = "standard", "Standard"
@@ -140,6 +161,15 @@ class Case(models.Model):
     incident_description = EncryptedTextField(blank=True, default="")
     # when the case was last closed: archival counts from here (cleared when it is reopened)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # counts changes to the case's details: a write that read an older version is refused (409)
+    version = models.PositiveIntegerField(default=1)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_cases"
+    )
+    # the latest risk assessment's outcome, kept here for the queue, lists and figures
+    risk_level = models.CharField(max_length=8, choices=RiskLevel.choices, blank=True, default="")
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_assessed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -182,7 +212,7 @@ class Case(models.Model):
 
     @property
     def is_read_only(self) -> bool:
-        return self.status == Case.Status.ARCHIVED
+        return self.status in (Case.Status.ARCHIVED, Case.Status.MERGED)
 
 
 class Person(models.Model):
@@ -196,6 +226,8 @@ class Person(models.Model):
     phone = EncryptedCharField(max_length=400, blank=True, default="")  # E.164
     phone_index = models.CharField(max_length=64, blank=True, db_index=True)
     address = EncryptedTextField(blank=True, default="")
+    date_of_birth = EncryptedCharField(max_length=400, blank=True, default="")  # ISO date
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, null=True, blank=True)
     # how, when and whether it is safe to contact this person (issue: safe contact)
     contact_preferences = EncryptedJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -215,6 +247,34 @@ class Person(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "name_index", "phone_index"}  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+        if update_fields is None or "name" in update_fields:
+            self._index_name()
+
+    def _index_name(self) -> None:
+        """The fuzzy-search tokens follow the name (cases.tokens); a name cleared leaves none."""
+        wanted = name_tokens(self.name) if self.name else set()
+        have = set(self.tokens.values_list("token", flat=True)) if self.pk else set()
+        if wanted == have:
+            return
+        self.tokens.exclude(token__in=wanted).delete()
+        PersonToken.objects.bulk_create(
+            [PersonToken(person=self, token=token) for token in wanted - have]
+        )
+
+
+class PersonToken(models.Model):
+    """One keyed token of a person's name (cases.tokens): fuzzy search without plaintext."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tokens")
+    token = models.CharField(max_length=TOKEN_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "person"], name="one_token_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"Name token of person {self.person_id}"
 
 
 class CasePerson(models.Model):
@@ -330,6 +390,8 @@ class AccessLog(models.Model):
         PRINT = "print", "Printed"
         LIST = "list", "Listed cases"
         SEARCH = "search", "Searched cases"
+        REVEAL = "reveal", "Showed a masked detail"
+        PERSON = "person", "Viewed a person"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     case = models.ForeignKey(
@@ -337,6 +399,8 @@ class AccessLog(models.Model):
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     via = models.CharField(max_length=8)  # "web" | "api"
+    # which masked detail was shown ("person 12 phone"): never the value itself
+    detail = models.CharField(max_length=64, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 

@@ -1,0 +1,56 @@
+"""The case app's models: the core (cases, people, reports, notes, the access log), what is known
+about people (contacts, references) and what a case carries besides (categories, flags, merges,
+drafts)."""
+
+from cases.models.core import (
+    AccessLog,
+    Area,
+    Case,
+    CaseNote,
+    CaseNumber,
+    CasePerson,
+    Category,
+    DiscardReason,
+    FollowUpKind,
+    Language,
+    Lookup,
+    Person,
+    PersonToken,
+    PriorityTarget,
+    Relationship,
+    Report,
+    RiskLevel,
+    ServiceType,
+)
+from cases.models.people import ContactType, ExternalReference, PersonContact, ReferenceType
+from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag
+
+__all__ = [
+    "AccessLog",
+    "Area",
+    "Case",
+    "CaseCategory",
+    "CaseFlag",
+    "CaseMerge",
+    "CaseNote",
+    "CaseNumber",
+    "CasePerson",
+    "Category",
+    "ContactType",
+    "DiscardReason",
+    "Draft",
+    "ExternalReference",
+    "Flag",
+    "FollowUpKind",
+    "Language",
+    "Lookup",
+    "Person",
+    "PersonContact",
+    "PersonToken",
+    "PriorityTarget",
+    "ReferenceType",
+    "Relationship",
+    "Report",
+    "RiskLevel",
+    "ServiceType",
+]
