@@ -14,6 +14,8 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from cases import selectors
 from cases.filters import CaseFilter
+from cases.manual import open_staff_case
+from cases.manual_payloads import NewCaseSerializer
 from cases.models import (
     AccessLog,
     Category,
@@ -22,7 +24,9 @@ from cases.models import (
     Relationship,
     ServiceType,
 )
+from cases.policy import can_open_case
 from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
+from cases.workflow import NotAllowedError
 
 
 class SearchSerializer(serializers.Serializer):
@@ -75,6 +79,20 @@ class CaseViewSet(ReadOnlyModelViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         case = selectors.access_case(request.user, kwargs["number"], request=request)
         return Response(CaseDetailSerializer(case, context=detail_context(request)).data)
+
+    @extend_schema(request=NewCaseSerializer, responses={201: CaseDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Staff open a case themselves (cases.manual): 201 with the case, `new`, or `in_triage`
+        held by the opener when `claim` is true."""
+        if not can_open_case(request.user):
+            raise NotAllowedError("You cannot open cases.")
+        payload = NewCaseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case, _ = open_staff_case(actor=request.user, report=payload.staff_report())
+        case = selectors.access_case(request.user, case.number, request=request)
+        return Response(
+            CaseDetailSerializer(case, context=detail_context(request)).data, status=201
+        )
 
 
 class HistoryEntrySerializer(serializers.Serializer):
