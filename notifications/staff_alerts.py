@@ -31,6 +31,8 @@ ALERT_KINDS: dict[str, str] = {
     "referral.overdue": "A referral is not answered by its deadline",
     "case.resolved": "A case you hold is resolved and can be closed",
     "case.sent_back": "A case is sent back to you",
+    "case.high_risk": "A case of your helpline is assessed as high risk (supervisors)",
+    "case.perpetrator_known": "A perpetrator is named on other open cases (supervisors)",
     "follow_up.due": "A follow-up of yours is due",
     "follow_ups.digest": "The morning list of follow-ups due",
     "outbox.failed": "A message could not be sent (supervisors)",

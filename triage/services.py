@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import staff_with
 from cases import targets
+from cases.known_people import alert_known_perpetrators
 from cases.models import (
     Area,
     Case,
@@ -209,6 +210,7 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
             actor,
             relationship=perpetrator.relationship,
         )
+    alert_known_perpetrators(case=locked, people=_perpetrators(locked), actor=actor)
     verified = move_case(
         case=locked,
         to=Case.Status.VERIFIED,
@@ -218,6 +220,10 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
     )
     victim_milestone(case=verified, milestone="case_taken_on")
     return verified
+
+
+def _perpetrators(case: Case) -> list[Person]:
+    return list(Person.objects.filter(cases__case=case, cases__role=CasePerson.Role.PERPETRATOR))
 
 
 def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:

@@ -1,0 +1,172 @@
+"""People named on other cases: who on those cases is likely the same person as someone on this one,
+found through the blind indexes and keyed name tokens alone (no name or phone number is decrypted
+for another case's people), and the alert to a helpline's supervisors when a perpetrator just
+recorded is already named on other open cases (issue 12, UX item 5).
+
+A person on another case is likely the same person when it is the same person record, when the
+phone numbers are the same, or when every word of the name (at least two words: one first name
+matches half a city) is the same word or sounds the same (Double Metaphone, cases.tokens), and the
+ages are within two years of each other; a name whose age is unknown on either side still matches,
+as a weaker likeness."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from accounts.selectors import staff_with
+from cases.models import Case, CasePerson, Person, PersonToken
+from cases.tokens import word_tokens, words
+from notifications.services import notify_staff
+
+AGE_GAP = 2  # years either way that still count as "the same age"
+MIN_NAME_WORDS = 2
+# A case still being worked: alerts and suggestions look at these only.
+OPEN_STATUSES = (
+    Case.Status.NEW, Case.Status.IN_TRIAGE, Case.Status.VERIFIED, Case.Status.REFERRED,
+    Case.Status.IN_SERVICE, Case.Status.RESOLVED,
+)  # fmt: skip
+ALERT_KIND = "case.perpetrator_known"
+
+
+class Likeness:
+    """How a person on another case is like someone on this one, strongest first."""
+
+    SAME_RECORD = "same_record"
+    PHONE = "phone"
+    NAME = "name"  # every word the same
+    SOUND = "sound"  # every word the same or sounding the same
+
+
+STRENGTH = {Likeness.SAME_RECORD: 100, Likeness.PHONE: 90, Likeness.NAME: 70, Likeness.SOUND: 60}
+AGE_UNKNOWN_PENALTY = 25
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """`person_id` (on this case) is likely the person of `link_id` on case `case_id`."""
+
+    person_id: int
+    link_id: int
+    case_id: int
+    role: str  # the role on the other case
+    likeness: str
+    ages: tuple[int | None, int | None]  # this person's age, the other's
+
+    @property
+    def age_known(self) -> bool:
+        return None not in self.ages
+
+    @property
+    def score(self) -> int:
+        weaker = self.likeness in (Likeness.NAME, Likeness.SOUND) and not self.age_known
+        return STRENGTH[self.likeness] - (AGE_UNKNOWN_PENALTY if weaker else 0)
+
+
+def _ages_agree(mine: int | None, theirs: int | None) -> bool:
+    return mine is None or theirs is None or abs(mine - theirs) <= AGE_GAP
+
+
+def _name_likeness(name_words: list[tuple[str, frozenset[str]]], have: set[str]) -> str | None:
+    """SOUND or NAME if every word's exact token or one of its sound tokens is among `have`."""
+    exact = True
+    for exact_token, tokens in name_words:
+        if not tokens & have:
+            return None
+        exact = exact and exact_token in have
+    return Likeness.NAME if exact else Likeness.SOUND
+
+
+def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[PersonMatch]:
+    """Every link of `links` whose person is likely one of `people`, best likeness per pair. Three
+    queries however many people and links: the name tokens, the links, nothing decrypted."""
+    people = [person for person in people if person.pk]
+    if not people:
+        return []
+    named: dict[int, list[tuple[str, frozenset[str]]]] = {}
+    for person in people:
+        found = [word_tokens(word) for word in words(person.name)] if person.name else []
+        if len(found) >= MIN_NAME_WORDS:
+            named[person.pk] = [(w.exact, frozenset((w.exact, *w.sounds))) for w in found]
+    wanted_tokens = {token for name in named.values() for _, tokens in name for token in tokens}
+    held: dict[int, set[str]] = defaultdict(set)
+    if wanted_tokens:
+        rows = PersonToken.objects.filter(
+            token__in=wanted_tokens, person_id__in=links.values("person_id")
+        ).values_list("person_id", "token")
+        for person_id, token in rows:
+            held[person_id].add(token)
+    phones = {person.phone_index for person in people if person.phone_index}
+    found_links = links.filter(
+        Q(person_id__in=[person.pk for person in people])
+        | Q(person__phone_index__in=phones)
+        | Q(person_id__in=list(held))
+    ).values_list("pk", "case_id", "role", "person_id", "person__phone_index", "person__age")
+    matches = []
+    for link_id, case_id, role, other_id, phone_index, age in found_links:
+        for person in people:
+            likeness = None
+            if other_id == person.pk:
+                likeness = Likeness.SAME_RECORD
+            elif person.phone_index and phone_index == person.phone_index:
+                likeness = Likeness.PHONE
+            elif person.pk in named and _ages_agree(person.age, age):
+                likeness = _name_likeness(named[person.pk], held.get(other_id, set()))
+            if likeness:
+                matches.append(
+                    PersonMatch(person.pk, link_id, case_id, role, likeness, (person.age, age))
+                )
+    return matches
+
+
+def _alerted_key(case: Case, person: Person) -> str:
+    return f"lantern:perpetrator-known:{case.pk}:{person.pk}"  # ids only: nothing personal
+
+
+def alert_known_perpetrators(
+    *, case: Case, people: Iterable[Person], actor: AbstractBaseUser | None
+) -> dict[int, int]:
+    """Tell the case's helpline supervisors, through the outbox, about each of `people` (the
+    perpetrators just recorded on `case`) who is likely named as a perpetrator on other open
+    cases of the same helpline: "A person named as perpetrator on case LNT-… is named on N other
+    open cases" (no name, no number). Once per case and person: a person already alerted about
+    on this case is not alerted about again on the next save (the mark is kept in the cache,
+    Redis in production, once the change commits). Call inside the transaction that recorded
+    them. Returns {person id: N} for the alerts queued."""
+    fresh = [person for person in people if person.pk and not cache.get(_alerted_key(case, person))]
+    if not fresh:
+        return {}
+    others = CasePerson.objects.filter(
+        role=CasePerson.Role.PERPETRATOR,
+        case__helpline_id=case.helpline_id,
+        case__status__in=OPEN_STATUSES,
+    ).exclude(case_id=case.pk)
+    cases_by_person: dict[int, set[int]] = defaultdict(set)
+    for match in find_matches(fresh, others):
+        cases_by_person[match.person_id].add(match.case_id)
+    if not cases_by_person:
+        return {}
+    supervisors = list(staff_with(case.helpline_id, "cases.supervise_case"))
+    queued = {}
+    for person in fresh:
+        count = len(cases_by_person.get(person.pk, ()))
+        if not count:
+            continue
+        plural = "case" if count == 1 else "cases"
+        notify_staff(
+            users=supervisors,
+            kind=ALERT_KIND,
+            case_number=case.number,
+            text=f"A person named as perpetrator on case {case.number} is named on "
+            f"{count} other open {plural}",
+        )
+        key = _alerted_key(case, person)
+        transaction.on_commit(lambda key=key: cache.set(key, True, None))
+        queued[person.pk] = count
+    return queued

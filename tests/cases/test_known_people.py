@@ -1,0 +1,128 @@
+"""A perpetrator just recorded who is named on other open cases: the helpline's supervisors are told
+once, with a case number and a count, never a name or a number (cases.known_people)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from accounts.models import User
+from cases.known_people import alert_known_perpetrators
+from cases.models import Case, CasePerson, Person
+from notifications.models import Notification
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()
+
+
+def perpetrator(case: Case, name: str, age: int | None = None, phone: str = "") -> Person:
+    person = PersonFactory(name=name, age=age, phone=phone)
+    CasePersonFactory(case=case, person=person, role=CasePerson.Role.PERPETRATOR)
+    return person
+
+
+def alerts() -> list[Notification]:
+    return list(Notification.objects.filter(kind="case.perpetrator_known", channel="in_app"))
+
+
+def test_a_perpetrator_named_on_other_open_cases_alerts_the_supervisors(
+    helpline, operator, supervisor, django_capture_on_commit_callbacks
+) -> None:
+    for age in (34, 36):
+        perpetrator(CaseFactory(helpline=helpline, status="verified"), "Jon Smyth", age)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John Smith", 35)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = alert_known_perpetrators(case=case, people=[person], actor=operator)
+    assert queued == {person.pk: 2}
+    [alert] = alerts()
+    assert alert.recipient == supervisor
+    assert alert.text == (
+        f"A person named as perpetrator on case {case.number} is named on 2 other open cases"
+    )
+    assert "John" not in alert.text
+    assert "Smith" not in alert.text
+
+
+def test_once_per_case_and_person(
+    helpline, operator, supervisor, django_capture_on_commit_callbacks
+):
+    perpetrator(
+        CaseFactory(helpline=helpline, status="verified"), "Rob Stone", phone="+447700900111"
+    )
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "Robert Stone", phone="+447700900111")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {
+            person.pk: 1
+        }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {}
+    assert len(alerts()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "age", "status", "same_helpline", "role"),
+    [
+        ("Jon Smyth", 40, "verified", True, "perpetrator"),  # ages too far apart
+        ("Jon Smyth", 35, "closed", True, "perpetrator"),  # not open
+        ("Jon Smyth", 35, "merged", True, "perpetrator"),
+        ("Jon Smyth", 35, "verified", False, "perpetrator"),  # another helpline's case
+        ("Jon Smyth", 35, "verified", True, "victim"),  # named, but not as a perpetrator
+        ("Jon Brown", 35, "verified", True, "perpetrator"),  # one word differs
+    ],
+)
+def test_no_alert_when_nothing_matches(
+    helpline, other_helpline, operator, supervisor, name, age, status, same_helpline, role
+) -> None:
+    other = CaseFactory(helpline=helpline if same_helpline else other_helpline, status=status)
+    CasePersonFactory(case=other, person=PersonFactory(name=name, age=age, phone=""), role=role)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John Smith", 35)
+    assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {}
+    assert alerts() == []
+
+
+def test_a_single_first_name_alone_is_not_enough(helpline, operator, supervisor) -> None:
+    perpetrator(CaseFactory(helpline=helpline, status="verified"), "John Smith", 35)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John", 35)
+    assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {}
+
+
+def test_age_unknown_on_one_side_still_matches(helpline, operator, supervisor) -> None:
+    perpetrator(CaseFactory(helpline=helpline, status="referred"), "John Smith", None)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John Smith", 35)
+    assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {person.pk: 1}
+
+
+def test_only_supervisors_are_told(helpline, operator, supervisor) -> None:
+    StaffFactory(organisation=helpline, role=User.Role.SUPERVISOR)
+    perpetrator(CaseFactory(helpline=helpline, status="verified"), "John Smith", 35)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John Smith", 35)
+    alert_known_perpetrators(case=case, people=[person], actor=operator)
+    recipients = {alert.recipient for alert in alerts()}
+    assert len(recipients) == 2
+    assert operator not in recipients
+    assert all(user.role == User.Role.SUPERVISOR for user in recipients)
+
+
+def test_bounded_queries(helpline, operator, supervisor, django_assert_max_num_queries) -> None:
+    for n in range(5):
+        perpetrator(CaseFactory(helpline=helpline, status="verified"), f"John Smith{n}", 35)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    people = [perpetrator(case, f"John Smith{n}", 35) for n in range(5)]
+    # finding them costs the same however many there are; each alert is the outbox's three
+    with django_assert_max_num_queries(4 + 3 * 5):
+        queued = alert_known_perpetrators(case=case, people=people, actor=operator)
+    assert len(queued) == 5
+    strangers = [perpetrator(case, f"Anne Other{n}", 50) for n in range(5)]
+    with django_assert_max_num_queries(3):
+        assert alert_known_perpetrators(case=case, people=strangers, actor=operator) == {}
