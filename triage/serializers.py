@@ -2,60 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
-from cases.models import Area, Case, Category, DiscardReason, Relationship
+from cases.models import Area, Case, Category, DiscardReason
+from cases.payloads import (
+    IncidentSerializer,
+    PerpetratorSerializer,
+    VictimSerializer,
+    active_code,
+)
 from cases.services import IncidentDetails
-from project.phones import to_e164
 from triage.services import PerpetratorDetails, Verification, VictimRecord
 
 
-def _active(model: type, **kwargs: Any) -> Any:
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs
-    )
-
-
-class IncidentSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    location = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-
-
-class PhoneField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        raw = super().to_internal_value(data)
-        if not raw:
-            return ""
-        phone = to_e164(raw)
-        if not phone:
-            raise serializers.ValidationError("Enter a phone number, e.g. 07700 900123.")
-        return phone
-
-
-class VictimSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=130)
-    ethnicity = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    phone = PhoneField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    contact = serializers.DictField(required=False)
-
-
-class PerpetratorSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=130)
-    ethnicity = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    relationship = _active(Relationship)
-
-
 class VerifySerializer(serializers.Serializer):
-    category = _active(Category)
+    category = active_code(Category)
     priority = serializers.ChoiceField(choices=Case.Priority.values)
     # an extension of the contract: the area the figures count the case under (a code, optional)
-    area = _active(Area, required=False, allow_null=True)
+    area = active_code(Area, required=False, allow_null=True)
     incident = IncidentSerializer(required=False)
     victim = VictimSerializer(required=False)
     perpetrators = PerpetratorSerializer(many=True, required=False, max_length=20)
@@ -83,7 +47,7 @@ class VerifySerializer(serializers.Serializer):
 
 
 class DiscardSerializer(serializers.Serializer):
-    reason = _active(DiscardReason)
+    reason = active_code(DiscardReason)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
