@@ -67,6 +67,7 @@ def access_case(
     *,
     request: HttpRequest,
     action: str = AccessLog.Action.VIEW,
+    detail: str = "",
 ) -> Case:
     """The case with this number if the user may see it, else Http404 (never 403: numbers cannot be
     probed). The read is written to the access log before the case is returned.
@@ -116,18 +117,29 @@ def access_case(
     if case is None:
         raise Http404("No such case.")
     _settle_readable_text(user, case)
-    _audit(user, request, action, case)
+    _audit(user, request, action, case, detail)
     return case
 
 
-def _audit(user: AbstractBaseUser, request: HttpRequest, action: str, case: Case | None) -> None:
+def _audit(
+    user: AbstractBaseUser, request: HttpRequest, action: str, case: Case | None, detail: str = ""
+) -> None:
+    """`detail` says which part or form of the case was read (a print "masked"), never a value."""
     AccessLog.objects.create(
         user=user,
         case=case,
         action=action,
+        detail=detail,
         via="api" if request.path.startswith("/api/") else "web",
         ip_address=request.META.get("REMOTE_ADDR") or None,
     )
+
+
+def audit_reveal(
+    user: AbstractBaseUser, request: HttpRequest, case: Case | None, detail: str
+) -> None:
+    """A masked detail was shown (cases.reveal): which one ("person 12 phone"), never the value."""
+    _audit(user, request, AccessLog.Action.REVEAL, case, detail)
 
 
 def audit_listing(user: AbstractBaseUser, request: HttpRequest, *, searched: bool) -> None:

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import exports, views
+from cases import drafts, exports, reveal, views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
+    path("drafts/<str:form>/", drafts.draft, name="draft"),
+    path("people/<int:person_id>/reveal/", reveal.reveal_person, name="reveal-person"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/print/", exports.case_print, name="print"),
+    path("<str:number>/reveal/", reveal.reveal_on_case, name="reveal"),
 ]
