@@ -22,6 +22,8 @@ _CONFIGURATION = [
             ("cases", "relationship"),
             ("cases", "area"),
             ("cases", "followupkind"),
+            ("risk", "questionnaire"),
+            ("risk", "question"),
             ("notifications", "messagetemplate"),
             ("notifications", "alertdefault"),
         ]

@@ -4,10 +4,12 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
+from cases import merge_api
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
 from project.schema import NotFoundView
 from referrals import api as casework
+from risk import api as risk
 from triage import api as triage
 
 router = SimpleRouter()
@@ -33,6 +35,16 @@ urlpatterns = [
     path("cases/<str:number>/close/", casework.CloseView.as_view(), name="case-close"),
     path("cases/<str:number>/send-back/", casework.SendBackView.as_view(), name="case-send-back"),
     path("cases/<str:number>/reopen/", casework.ReopenView.as_view(), name="case-reopen"),
+    path(
+        "cases/<str:number>/duplicates/", merge_api.DuplicatesView.as_view(), name="case-duplicates"
+    ),
+    path("cases/<str:number>/merge/", merge_api.MergeView.as_view(), name="case-merge"),
+    path("cases/<str:number>/unmerge/", merge_api.UnmergeView.as_view(), name="case-unmerge"),
+    path(
+        "cases/<str:number>/reports/<int:report_id>/move/",
+        merge_api.MoveReportView.as_view(),
+        name="case-report-move",
+    ),
     path("referrals/", casework.ReferralListView.as_view(), name="referral-list"),
     path(
         "referrals/<int:referral_id>/accept/", casework.AcceptView.as_view(), name="referral-accept"
@@ -52,6 +64,8 @@ urlpatterns = [
         casework.FollowUpDoneView.as_view(),
         name="follow-up-done",
     ),
+    path("cases/<str:number>/risk/", risk.CaseRiskView.as_view(), name="case-risk"),
+    path("risk/questionnaire/", risk.QuestionnaireView.as_view(), name="risk-questionnaire"),
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
     path("reports/snapshot/", SnapshotView.as_view(), name="reports-snapshot"),

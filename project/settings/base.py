@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "triage",
     "referrals",
     "people",
+    "risk",
     "helpline",
     "dashboards",
     "notifications",
