@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
-from cases.models import Case
+from cases.models import Case, CaseCategory, CaseFlag, CasePerson, Flag, Language, RiskLevel
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -34,10 +34,24 @@ class CaseFilter(django_filters.FilterSet):
 
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Case.Channel.choices)
-    category = django_filters.CharFilter(field_name="category__code")
+    category = django_filters.CharFilter(
+        method="filter_category", help_text="A category code: the primary or a further one."
+    )
     priority = django_filters.ChoiceFilter(choices=Case.Priority.choices)
     area = django_filters.CharFilter(field_name="area__code")
     organisation = django_filters.CharFilter(method="filter_organisation")
+    # Codes of admin-edited lists, retired ones included so older cases are still found.
+    flag = django_filters.ModelChoiceFilter(
+        queryset=Flag.objects.all(), to_field_name="code", method="filter_flag",
+        help_text="A flag code (high_risk, child_involved, interpreter, ...).",
+    )  # fmt: skip
+    risk = django_filters.ChoiceFilter(
+        field_name="risk_level", choices=RiskLevel.choices, help_text="The latest risk level."
+    )
+    language = django_filters.ModelChoiceFilter(
+        queryset=Language.objects.all(), to_field_name="code", method="filter_language",
+        help_text="The victim's language, by code (pl, ro, bsl, ...).",
+    )  # fmt: skip
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -51,3 +65,19 @@ class CaseFilter(django_filters.FilterSet):
         """Cases of that helpline, or referred to that organisation."""
         referred = Case.objects.filter(referrals__organisation__slug=value).values("pk")
         return queryset.filter(Q(helpline__slug=value) | Q(pk__in=referred))
+
+    def filter_category(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        """The primary category or a further one: a subquery, so a case is listed once."""
+        further = CaseCategory.objects.filter(category__code=value).values("case_id")
+        return queryset.filter(Q(category__code=value) | Q(pk__in=further))
+
+    def filter_flag(self, queryset: QuerySet[Case], name: str, value: Flag) -> QuerySet[Case]:
+        return queryset.filter(Exists(CaseFlag.objects.filter(case=OuterRef("pk"), flag=value)))
+
+    def filter_language(
+        self, queryset: QuerySet[Case], name: str, value: Language
+    ) -> QuerySet[Case]:
+        victims = CasePerson.objects.filter(
+            case=OuterRef("pk"), role=CasePerson.Role.VICTIM, person__language=value
+        )
+        return queryset.filter(Exists(victims))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from cases.models import (
@@ -36,6 +37,21 @@ def list_cases(user: AbstractBaseUser, *, q: str = "") -> QuerySet[Case]:
     if q:
         cases = cases.filter(_search(user, q))
     return cases
+
+
+def with_victim_language(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with `victim_language`: the label of its victim's language when it is not the
+    helpline's own (settings.LANGUAGE_CODE), else None. A subquery in the list's own query, so a
+    page of rows costs no query more however many there are."""
+    home = settings.LANGUAGE_CODE.split("-")[0]
+    labels = (
+        CasePerson.objects.filter(case=OuterRef("pk"), role=CasePerson.Role.VICTIM)
+        .exclude(person__language=None)
+        .exclude(person__language__code=home)
+        .order_by("pk")
+        .values("person__language__label")
+    )
+    return cases.annotate(victim_language=Subquery(labels[:1]))
 
 
 def _search(user: AbstractBaseUser, q: str) -> Q:

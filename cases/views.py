@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from cases import searches, selectors
 from cases.filters import CaseFilter
-from cases.models import Case, ServiceType
+from cases.models import Case, Category, ServiceType
+from cases.people_search import case_match_reasons
 from cases.policy import can_change_case, can_see_identities
 from cases.timeline import readable
 from notifications.forms import MessageForm
@@ -25,8 +26,8 @@ from referrals.forms import NoteForm
 from referrals.offers import next_step, offers_for
 
 S = Case.Status
-# What the case list's form may carry on into its URL: filters, never words about a person.
-LIST_FILTERS = ("status", "channel")
+# What the case list's form may carry on into its URL: filters (codes), never words about a person.
+LIST_FILTERS = ("status", "channel", "category", "flag", "risk", "language")
 # The workflow bar (UX.md 21), in the order a case goes through.
 WORKFLOW = (
     S.NEW,
@@ -73,14 +74,22 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return redirect(_list_url(request))
     search_id, q = searches.recall(request)
-    cases = selectors.list_cases(request.user, q=q)
+    cases = selectors.with_victim_language(selectors.list_cases(request.user, q=q))
     filterset = CaseFilter(request.GET, queryset=cases)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    if q:  # why each row of this page was found, under the row
+        case_match_reasons(request.user, page.object_list, q)
     selectors.audit_listing(request.user, request, searched=bool(q))
     return render(
         request,
         "cases/case_list.html",
-        {"filter": filterset, "page": page, "q": q, "keep": _list_query(request.GET, search_id)},
+        {
+            "filter": filterset,
+            "categories": Category.objects.all(),
+            "page": page,
+            "q": q,
+            "keep": _list_query(request.GET, search_id),
+        },
     )
 
 

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -19,8 +20,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import searches
+from cases.filters import CaseFilter
 from cases.models import Case, Report
-from cases.selectors import audit_listing_once, list_cases
+from cases.selectors import audit_listing_once, list_cases, with_victim_language
 from helpline.access import works_cases
 from referrals.selectors import overdue_referrals
 from triage.services import (
@@ -49,6 +51,8 @@ CHANNEL_ICONS = {
     Case.Channel.API: "plug",
 }
 LATE_REFERRALS_SHOWN = 10
+# The case list's filters the queue offers too (codes only, so they may sit in the URL).
+QUEUE_FILTERS = ("flag", "risk", "language")
 
 
 @dataclass(frozen=True)
@@ -121,9 +125,10 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
         cases = cases.filter(overdue_unclaimed(now))
     elif view == "high":
         cases = cases.filter(priority=Case.Priority.HIGH)
-    cases = cases.annotate(repeat_contact=_repeat_contact()).order_by(
-        PRIORITY_RANK.asc(), "created_at", "pk"
-    )
+    filters = _filters(request.GET, cases)
+    chosen = {name: filters.data[name] for name in filters.data if name not in filters.errors}
+    cases = with_victim_language(filters.qs).annotate(repeat_contact=_repeat_contact())
+    cases = cases.order_by(PRIORITY_RANK.asc(), "created_at", "pk")
     targets = sla_minutes()
     rows = []
     for case in cases[:QUEUE_LIMIT]:
@@ -149,9 +154,13 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
     query = QueryDict(mutable=True)
     if view != "all":
         query["view"] = view
+    query.update(chosen)
     if search_id:
         query["search"] = search_id
     return {
+        "filters": filters,
+        "chosen": chosen,
+        "filter_query": urlencode(sorted(chosen.items())),
         "rows": rows,
         "unclaimed": unclaimed,
         "shown_all": shown_all,
@@ -177,6 +186,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         view = request.POST.get("view", "all")
         if view in SAVED_VIEWS and view != "all":
             query["view"] = view
+        query.update({name: request.POST[name] for name in QUEUE_FILTERS if request.POST.get(name)})
         search_id = searches.remember(request, request.POST.get("q", ""))
         if search_id:
             query["search"] = search_id
@@ -207,5 +217,15 @@ def rows(request: HttpRequest) -> HttpResponse:
     return render(request, "helpline/rows.html", context)
 
 
+def _filters(params: QueryDict, cases: QuerySet[Case]) -> CaseFilter:
+    """The queue's filters from the URL: a code that names nothing is dropped, not an error."""
+    given = {name: params[name] for name in QUEUE_FILTERS if params.get(name)}
+    return CaseFilter(given, queryset=cases)
+
+
 def _listing_key(context: dict[str, Any]) -> str:
-    return f"console:{context['search'] or context['view']}"
+    """One per list shown: a search, or a view with its filters."""
+    if context["search"]:
+        return f"console:{context['search']}"
+    filters = "".join(f":{name}={value}" for name, value in sorted(context["chosen"].items()))
+    return f"console:{context['view']}{filters}"
