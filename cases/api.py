@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from cases import selectors
+from cases.change_serializers import CaseChangeSerializer, change_context
+from cases.changes import change_case
 from cases.filters import CaseFilter
 from cases.manual import open_staff_case
 from cases.manual_payloads import NewCaseSerializer
@@ -93,6 +95,24 @@ class CaseViewSet(ReadOnlyModelViewSet):
         return Response(
             CaseDetailSerializer(case, context=detail_context(request)).data, status=201
         )
+
+    @extend_schema(request=CaseChangeSerializer, responses=CaseDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Change the case's details after triage (cases.changes): only the parts sent, with the
+        `version` read and a `reason`. A stale version: 409 with who changed it, when and what.
+        PUT is not offered: a case is never replaced whole."""
+        case = selectors.get_case_to_act_on(request.user, kwargs["number"])
+        payload = CaseChangeSerializer(data=request.data, context=change_context(case))
+        payload.is_valid(raise_exception=True)
+        change_case(
+            case=case,
+            actor=request.user,
+            version=payload.validated_data["version"],
+            reason=payload.validated_data["reason"],
+            changes=payload.changes(),
+        )
+        case = selectors.access_case(request.user, case.number, request=request)
+        return Response(CaseDetailSerializer(case, context=detail_context(request)).data)
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -42,12 +42,15 @@ def require_reason(reason: str) -> str:
     return reason
 
 
-def bump_version(locked: Case, actor: AbstractBaseUser | None, reason: str) -> Case:
-    """Count one more change to the case's details (on a case locked by the caller) and tell the
-    console after commit. A writer that read an older version is refused (cases.changes)."""
+def bump_version(
+    locked: Case, actor: AbstractBaseUser | None, reason: str, fields: Iterable[str] = ()
+) -> Case:
+    """Count one more change to the case's details (on a case locked by the caller), saved with
+    the case's own `fields` the caller changed (one history row), and tell the console after
+    commit. A writer that read an older version is refused (cases.changes)."""
     locked.version += 1
     attribute_change(locked, actor=actor, reason=reason)
-    locked.save(update_fields=["version", "updated_at"])
+    locked.save(update_fields=[*fields, "version", "updated_at"])
     realtime.broadcast_case_event(
         locked.helpline_id, realtime.CaseEvent(type="case.updated", case=case_summary(locked))
     )

@@ -18,6 +18,7 @@ from cases.models import (
     CaseNote,
     CasePerson,
     Person,
+    PersonContact,
     Report,
 )
 from cases.policy import can_see_identities, notes_visible, own_records, visible_cases
@@ -230,7 +231,8 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
     who, when and why. Notes and follow-ups the user may not read are left out altogether; the
     values of encrypted fields are never shown (that they changed, not what to)."""
     records: list[Any] = list(case.history.select_related("history_user"))
-    for related in ("reports", "people", "referrals", "services"):
+    # flags and further categories too: what they were, who set them and why (cases.flags)
+    for related in ("reports", "people", "referrals", "services", *CHANGE_RECORDS):
         model = Case._meta.get_field(related).related_model
         records += list(model.history.filter(case_id=case.pk).select_related("history_user"))
     notes = CaseNote.objects.filter(notes_visible(user), case=case).values("pk")
@@ -238,11 +240,11 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
     follow_ups = Case._meta.get_field("follow_ups").related_model
     mine = follow_ups.objects.filter(own_records(user), case=case).values("pk")
     records += list(follow_ups.history.filter(id__in=mine).select_related("history_user"))
-    records += list(
-        Person.history.filter(id__in=[link.person_id for link in case.people.all()]).select_related(
-            "history_user"
-        )
-    )
+    people = [link.person_id for link in case.people.all()]
+    records += list(Person.history.filter(id__in=people).select_related("history_user"))
+    # addresses over time (cases.addresses): that one changed, and when, never what to
+    contacts = PersonContact.history.filter(person_id__in=people)
+    records += list(contacts.select_related("history_user"))
     records.sort(key=lambda r: (r.history_date, r.history_id))
     # Each row's previous version is found here, in memory: simple-history's prev_record would
     # cost one query per row, and a long-running case has hundreds.
@@ -258,7 +260,8 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
     return entries
 
 
-IDENTIFYING_RECORDS = (Person, CasePerson, Report)
+IDENTIFYING_RECORDS = (Person, CasePerson, Report, PersonContact)
+CHANGE_RECORDS = ("flag_links", "other_categories")
 
 
 def _history_entry(

@@ -5,40 +5,22 @@ the same wherever it was given. Only the wording of the problems differs, by who
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 
 from django import forms
 from django.utils import timezone
 
-from project.phones import to_e164
-
-
-class Contact:
-    NONE = "none"
-    ONLY_IF_I_CONTACT_FIRST = "only_if_i_contact_first"
-    ALLOWED = "allowed"
-    CHOICES = [
-        (NONE, "Do not contact me"),
-        (ONLY_IF_I_CONTACT_FIRST, "Only if I contact you first"),
-        (ALLOWED, "Yes, you can contact me"),
-    ]
-
-
-class Channel:
-    PHONE = "phone"
-    SMS = "sms"
-    EMAIL = "email"
-    CHOICES = [(PHONE, "Phone call"), (SMS, "Text message"), (EMAIL, "Email")]
-
-
-# The problems a "yes, you can contact me" answer can have; each form words them for its reader.
-NO_WAYS, NO_PHONE, NO_EMAIL, TEXT_AND_NO_TEXT, HALF_HOURS = (
-    "no_ways",
-    "no_phone",
-    "no_email",
-    "text_and_no_text",
-    "half_hours",
+from cases.contact import (  # noqa: F401  (the forms read them from here, with the form pieces)
+    HALF_HOURS,
+    NO_EMAIL,
+    NO_PHONE,
+    NO_WAYS,
+    TEXT_AND_NO_TEXT,
+    Channel,
+    Contact,
+    preferences,
+    problems,
 )
+from project.phones import to_e164
 
 
 def safe_hour_field(label: str, help_text: str = "") -> forms.TimeField:
@@ -53,56 +35,11 @@ def safe_hour_field(label: str, help_text: str = "") -> forms.TimeField:
     )
 
 
-def problems(data: dict[str, Any], *, phone_field: str) -> list[tuple[str, str]]:
-    """(field, problem) for each rule an "allowed" answer breaks; none for any other answer."""
-    if data.get("contact") != Contact.ALLOWED:
-        return []
-    channels = set(data.get("channels") or [])
-    found = []
-    if not channels:
-        found.append(("channels", NO_WAYS))
-    if channels & {Channel.PHONE, Channel.SMS} and not data.get(phone_field):
-        found.append((phone_field, NO_PHONE))
-    if Channel.EMAIL in channels and not data.get("email"):
-        found.append(("email", NO_EMAIL))
-    if Channel.SMS in channels and data.get("no_text"):
-        found.append(("no_text", TEXT_AND_NO_TEXT))
-    if bool(data.get("safe_from")) != bool(data.get("safe_until")):
-        found.append(("safe_until" if data.get("safe_from") else "safe_from", HALF_HOURS))
-    return found
-
-
 def add_problems(form: forms.Form, *, phone_field: str, wording: dict[str, str]) -> None:
     """Report each problem on its field, unless that field already has an error of its own."""
     for name, problem in problems(form.cleaned_data, phone_field=phone_field):
         if name not in form.errors:
             form.add_error(name, wording[problem])
-
-
-def preferences(data: dict[str, Any], contact: str) -> dict[str, Any]:
-    """The stored shape: the same keys every time, so staff screens, exports and the safe-contact
-    function (notifications.safe_contact) can rely on them."""
-    allowed = contact == Contact.ALLOWED
-    return {
-        "contact": contact,
-        # Ways to reach someone are kept only when they said yes: never a channel to act on
-        # against an explicit "do not contact me".
-        "channels": list(data.get("channels") or []) if allowed else [],
-        "no_voicemail": bool(data.get("no_voicemail")),
-        "no_text": bool(data.get("no_text")),
-        "no_org_name": bool(data.get("no_org_name")),
-        # automatic updates only for someone who said we may contact them
-        "updates": bool(data.get("updates")) and allowed,
-        "safe_times": data.get("safe_times", ""),
-        "safe_from": _hhmm(data.get("safe_from")),
-        "safe_until": _hhmm(data.get("safe_until")),
-        "language": data.get("language") or "en",
-        "email": data.get("email", ""),
-    }
-
-
-def _hhmm(value: time | None) -> str:
-    return value.strftime("%H:%M") if value else ""
 
 
 def phone_or_error(value: str, example: str) -> str:

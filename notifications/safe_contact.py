@@ -3,7 +3,7 @@ by which channel and when, from the preferences they gave. Every outbound path t
 here, automated or typed by staff, when it is queued and again when it is sent. Deny by default:
 no preferences, or ones it cannot read, mean no contact.
 
-The stored preferences (intake.contact.preferences) are:
+The stored preferences (cases.contact.preferences) are:
 `contact` "none" | "only_if_i_contact_first" | "allowed"; `channels` ["phone", "sms", "email"];
 `no_text`, `no_voicemail`, `no_org_name`, `updates` (automatic updates wanted) booleans;
 `safe_from`, `safe_until` "HH:MM" (local time; the window may cross midnight); `email`.

@@ -3,12 +3,23 @@ whole change of cases.changes with its version check, policy and history."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from cases.addresses import move_address
+from cases.changes import CaseChanges, PersonChange, StaleVersionError, change_case
 from cases.flags import set_categories, set_flags
-from cases.models import Case, CaseFlag
-from cases.workflow import CaseError, ReadOnlyError
-from tests.factories import CaseFactory, category
+from cases.models import Case, CaseFlag, CasePerson, Language, Person, PersonContact, Relationship
+from cases.workflow import CaseError, NotAllowedError, ReadOnlyError
+from tests.factories import (
+    CaseFactory,
+    CasePersonFactory,
+    PersonFactory,
+    ReferralFactory,
+    StaffFactory,
+    category,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +76,203 @@ def test_set_categories_keeps_the_primary_apart(case, operator):
     assert case.category.code == "physical"
     assert list(case.other_categories.values_list("category__code", flat=True)) == ["economic"]
     assert case.version == 2
+
+
+# The whole change (cases.changes) -----------------------------------------------------------------
+
+
+def _victim(case: Case, **fields) -> Person:
+    return CasePersonFactory(case=case, person=PersonFactory(**fields)).person
+
+
+def _change(case, actor, version=None, reason="Victim rang back", **parts):
+    return change_case(
+        case=case,
+        actor=actor,
+        version=case.version if version is None else version,
+        reason=reason,
+        changes=CaseChanges(**parts),
+    )
+
+
+def test_case_fields_change_in_one_history_row_with_old_and_new_values(case, operator):
+    _change(case, operator, priority="high", category=category("sexual"), area=None,
+            incident={"location": "At the park"})  # fmt: skip
+    case.refresh_from_db()
+    assert (case.priority, case.category.code, case.incident_location) == (
+        "high", "sexual", "At the park"
+    )  # fmt: skip
+    assert case.version == 2
+    row = case.history.first()
+    assert row.history_change_reason == "Changed: Victim rang back"
+    assert row.history_user == operator
+    changed = {c.field: (c.old, c.new) for c in row.diff_against(row.prev_record).changes}
+    assert changed["priority"] == ("standard", "high")
+    assert changed["version"] == (1, 2)
+    assert "incident_location" in changed
+
+
+def test_victim_details_and_a_move_keep_the_old_address_with_dates(case, operator):
+    victim = _victim(case, address="1 Old Road")
+    _change(case, operator, victim={
+        "name": "New Name", "age": 31, "date_of_birth": date(1994, 5, 1),
+        "language": Language.objects.get(code="pl"), "address": "2 New Street",
+        "moved_on": date(2026, 11, 1),
+        "contact": {"contact": "none", "channels": [], "language": "pl"},
+    })  # fmt: skip
+    victim.refresh_from_db()
+    assert (victim.name, victim.age, victim.date_of_birth, victim.language.code) == (
+        "New Name", 31, "1994-05-01", "pl"
+    )  # fmt: skip
+    assert victim.address == "2 New Street"
+    assert victim.contact_preferences["contact"] == "none"
+    rows = [(row.value, row.valid_from, row.valid_to) for row in PersonContact.objects.filter(
+        person=victim).order_by("pk")]  # fmt: skip
+    assert rows == [
+        ("1 Old Road", None, date(2026, 11, 1)),
+        ("2 New Street", date(2026, 11, 1), None),
+    ]
+    assert victim.history.first().history_change_reason == "Changed: Victim rang back"
+    assert case.__class__.objects.get(pk=case.pk).version == 2
+
+
+def test_move_address_twice_keeps_each_address_with_its_dates(operator):
+    person = PersonFactory(address="")
+    move_address(person, "First Flat", operator, "Moved", date(2026, 1, 1))
+    move_address(person, "Second Flat", operator, "Moved", date(2026, 6, 1))
+    assert [(r.value, r.valid_from, r.valid_to) for r in person.contacts.order_by("pk")] == [
+        ("First Flat", date(2026, 1, 1), date(2026, 6, 1)),
+        ("Second Flat", date(2026, 6, 1), None),
+    ]
+
+
+def test_perpetrators_are_added_changed_and_taken_off_with_history(case, operator, monkeypatch):
+    alerted = []
+    monkeypatch.setattr(
+        "cases.people_changes.alert_known_perpetrators",
+        lambda *, case, people, actor: alerted.append([p.name for p in people]),
+    )
+    partner = Relationship.objects.get(code="partner")
+    old = CasePersonFactory(case=case, role="perpetrator", relationship=partner,
+                            person=PersonFactory(name="Old Perp"))  # fmt: skip
+    gone = CasePersonFactory(case=case, role="perpetrator", relationship=partner)
+    _change(case, operator, perpetrators=[
+        PersonChange(id=old.pk, fields={"age": 40}),
+        PersonChange(id=gone.person_id, remove=True),
+        PersonChange(fields={"name": "Brand New", "relationship": partner}),
+    ])  # fmt: skip
+    links = CasePerson.objects.filter(case=case, role="perpetrator")
+    assert sorted(link.person.name for link in links) == ["Brand New", "Old Perp"]
+    old.person.refresh_from_db()
+    assert old.person.age == 40
+    assert Person.objects.filter(pk=gone.person_id).exists()  # the person stays
+    removed = CasePerson.history.filter(id=gone.pk, history_type="-").get()
+    assert removed.history_change_reason == "Changed: Victim rang back"
+    assert alerted == [["Brand New"]]
+
+
+def test_unknown_perpetrator_is_refused_and_nothing_stored(case, operator):
+    with pytest.raises(CaseError, match="No perpetrator 999"):
+        _change(case, operator, priority="high", perpetrators=[PersonChange(id=999, fields={})])
+    case.refresh_from_db()
+    assert (case.priority, case.version) == ("standard", 1)
+
+
+def test_reporter_is_added_changed_and_removed(case, operator):
+    friend = Relationship.objects.get(code="friend")
+    _change(case, operator, reporter={"name": "A Friend", "relationship": friend})
+    link = CasePerson.objects.get(case=case, role="reporter")
+    assert (link.person.name, link.relationship.code) == ("A Friend", "friend")
+    case.refresh_from_db()
+    professional = Relationship.objects.get(code="professional")
+    _change(case, operator, reporter={"relationship": professional})
+    link.refresh_from_db()
+    assert link.relationship.code == "professional"
+    case.refresh_from_db()
+    _change(case, operator, reporter=None)
+    assert not CasePerson.objects.filter(case=case, role="reporter").exists()
+    case.refresh_from_db()
+    assert case.version == 4
+
+
+def test_flags_and_further_categories_as_whole_lists(case, operator):
+    _change(case, operator, flags=["high_risk", "interpreter"],
+            categories=[category("economic"), category("stalking")])  # fmt: skip
+    case.refresh_from_db()
+    _change(case, operator, flags=["interpreter"], categories=[category("stalking")])
+    case.refresh_from_db()
+    assert list(case.flag_links.values_list("flag__code", flat=True)) == ["interpreter"]
+    assert list(case.other_categories.values_list("category__code", flat=True)) == ["stalking"]
+    assert case.version == 3
+
+
+def test_nothing_sent_nothing_different_and_no_reason_are_refused(case, operator):
+    with pytest.raises(CaseError, match="Nothing to change."):
+        _change(case, operator)
+    with pytest.raises(CaseError, match="Nothing to change: what you sent"):
+        _change(case, operator, priority="standard")
+    with pytest.raises(CaseError, match="Say why"):
+        _change(case, operator, priority="high", reason=" ")
+    case.refresh_from_db()
+    assert (case.version, case.priority) == (1, "standard")
+
+
+def test_a_stale_version_is_refused_with_who_when_and_what(case, operator, supervisor):
+    _change(case, supervisor, priority="high")
+    with pytest.raises(StaleVersionError) as stale:
+        _change(case, operator, version=1, priority="medium")
+    details = stale.value.details
+    assert details["version"] == 2
+    assert details["changed_by"] == "joan"
+    assert {"record": "case", "field": "priority", "from": "standard", "to": "high"} in details[
+        "changes"
+    ]
+    assert stale.value.http_status == 409
+    case.refresh_from_db()
+    assert case.priority == "high"
+
+
+def test_a_stale_version_names_changed_people_without_their_values(case, operator, supervisor):
+    _victim(case, name="Secret Name")
+    _change(case, supervisor, victim={"name": "Other Secret"})
+    with pytest.raises(StaleVersionError) as stale:
+        _change(case, operator, version=1, priority="medium")
+    assert {"record": "person", "field": "name", "from": None, "to": None} in stale.value.details[
+        "changes"
+    ]
+    assert "Secret" not in str(stale.value.details)
+
+
+# Who may change what (cases.policy.changeable_details) ----------------------------------------------
+
+
+def test_in_triage_only_the_holder_or_a_supervisor(helpline, operator, supervisor):
+    holder = StaffFactory(organisation=helpline)
+    case = CaseFactory(helpline=helpline, status="in_triage", claimed_by=holder)
+    with pytest.raises(NotAllowedError):
+        _change(case, operator, priority="high")
+    _change(case, holder, priority="high")
+    case.refresh_from_db()
+    _change(case, supervisor, priority="medium")
+
+
+def test_a_cso_serving_changes_people_and_flags_only(case, cso_rep, helpline):
+    ReferralFactory(case=case, organisation=cso_rep.organisation, status="accepted")
+    _change(case, cso_rep, flags=["high_risk"])
+    case.refresh_from_db()
+    with pytest.raises(NotAllowedError, match="priority"):
+        _change(case, cso_rep, priority="high")
+
+
+def test_a_cso_with_a_pending_referral_and_a_monitor_change_nothing(case, cso_rep, monitor):
+    ReferralFactory(case=case, organisation=cso_rep.organisation, status="pending")
+    for user in (cso_rep, monitor):
+        with pytest.raises(NotAllowedError):
+            _change(case, user, flags=["high_risk"])
+
+
+@pytest.mark.parametrize("status", ["archived", "merged"])
+def test_archived_and_merged_cases_are_read_only(case, operator, status):
+    Case.objects.filter(pk=case.pk).update(status=status)
+    with pytest.raises(ReadOnlyError):
+        _change(case, operator, priority="high")
