@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
+from cases import people_search
 from cases.models import (
     AccessLog,
     Case,
@@ -56,12 +57,15 @@ def with_victim_language(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def _search(user: AbstractBaseUser, q: str) -> Q:
-    """A case number, or (for those who may see identities) a person's exact full name or phone
-    number. Names and phones are encrypted, so both are matched through their blind indexes."""
+    """A case number, or (for those who may see identities) a person on the case: by every word
+    of their name, spelt another way or sounding the same (keyed tokens), their exact full name,
+    phone number, a contact detail or reference of theirs, or a reference of the case, or the
+    phone a report came from. All matched through blind indexes (cases.people_search)."""
     term = q.strip()
     query = Q(number__iexact=term)
     if can_see_identities(user):
         query |= Q(people__person__name_index=blind_index(normalise_text(term)))
+        query |= people_search.cases_matching(user, term)
         phone = to_e164(term)
         if phone:
             index = blind_index(phone)

@@ -1,0 +1,268 @@
+"""Finding people without exposing them (issue 12 item 4): by a name spelt another way, a phone
+number or a reference number, among the people a user may see, each result with why it matched.
+
+Names, phones and references are stored only encrypted; what is searched is their keyed blind
+indexes. A name's words are matched through their PersonToken rows (cases.tokens): a query word
+matches a person when its exact token or one of its sound tokens (Double Metaphone) is among the
+person's. What was typed is tokenised in memory and never stored or logged.
+
+The building blocks are public for the case list search (cases.selectors) and duplicate
+suggestions: `query_words`, `name_scores` (one SQL query: per person, which query words matched
+and how), `identifier_matches` (phone, contact detail and reference look-ups) and `word_reasons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from cases.models import (
+    Case,
+    CasePerson,
+    ExternalReference,
+    Person,
+    PersonContact,
+    PersonToken,
+    Report,
+)
+from cases.models.people import value_index
+from cases.policy import can_see_identities, visible_cases, visible_people
+from cases.tokens import WordTokens, word_tokens, words
+from project.crypto import blind_index
+from project.phones import to_e164
+
+MAX_WORDS = 6  # words after the sixth are ignored: nobody's name is longer, and each costs a column
+# A word's score in a person's ranking: a sound match scores SOUND, an exact one SOUND + 1. SOUND is
+# larger than the most exact matches a query can have, so more words matched always ranks first,
+# then more of them exact.
+SOUND = MAX_WORDS + 1
+EXACT = SOUND + 1
+# A phone number or reference that matches outranks any name.
+IDENTIFIER = EXACT * MAX_WORDS + 1
+# more candidates than any name has; see name_scores
+RANKING_FENCE = 10_000_000
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    person: Person
+    score: int
+    reasons: tuple[str, ...]  # in words, e.g. 'name sounds like "jon"'; never the stored value
+
+
+@dataclass(frozen=True)
+class NameScore:
+    person_id: int
+    score: int  # the sum of the words' scores (SOUND or EXACT each)
+    per_word: tuple[int, ...]  # each query word's score for this person: 0, SOUND or EXACT
+
+    @property
+    def words_matched(self) -> int:
+        return sum(1 for score in self.per_word if score)
+
+
+def query_words(q: str) -> list[WordTokens]:
+    """The tokens of what was typed, word by word (at most MAX_WORDS words)."""
+    return [word_tokens(word) for word in words(q)[:MAX_WORDS]]
+
+
+def name_scores(
+    people: QuerySet[Person],
+    query: list[WordTokens],
+    *,
+    all_words: bool = False,
+    limit: int = 20,
+) -> list[NameScore]:
+    """Per person among `people` whose name shares a token with the query, how each query word
+    matched; best first (more words matched, then more of them exactly, then the oldest person).
+    `all_words` keeps only people every word matched.
+
+    One SQL query. The tokens are ranked first, through the (token, person) index alone, and only
+    then is each candidate, best first, checked against `people` (pass the policy's queryset,
+    e.g. visible_people) until `limit` are found: a common name has thousands of candidates, and
+    asking the policy about each of them would cost more than all the rest. The LIMIT inside
+    keeps the planner from moving the policy's test under the ranking (a fence)."""
+    if not query:
+        return []
+    wanted = [
+        (token, i, EXACT if token == word.exact else SOUND)
+        for i, word in enumerate(query)
+        for token in dict.fromkeys((word.exact, *word.sounds))
+    ]
+    columns = [f"w{i}" for i in range(len(query))]
+    per_word = ", ".join(
+        f"COALESCE(MAX(q.weight) FILTER (WHERE q.word = {i}), 0) AS {name}"
+        for i, name in enumerate(columns)
+    )
+    score = " + ".join(columns)
+    people_sql, people_params = people.values("pk").query.sql_with_params()
+    sql = f"""
+        WITH q (token, word, weight) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(wanted))}),
+        matched AS (
+            SELECT t.person_id AS person, {per_word}
+            FROM {PersonToken._meta.db_table} t JOIN q ON q.token = t.token
+            WHERE t.token IN ({", ".join(["%s"] * len(wanted))})
+            GROUP BY t.person_id
+        )
+        SELECT ranked.person, ranked.score, {", ".join(columns)} FROM (
+            SELECT matched.*, {score} AS score FROM matched
+            WHERE {score} >= %s ORDER BY score DESC, person LIMIT %s
+        ) ranked
+        WHERE ranked.person IN ({people_sql})
+        ORDER BY ranked.score DESC, ranked.person LIMIT %s
+    """  # noqa: S608 - only placeholders and names made here; every value is a parameter
+    params = [
+        *(value for row in wanted for value in row),
+        *(token for token, _, _ in wanted),
+        SOUND * len(query) if all_words else 1,
+        RANKING_FENCE,
+        *people_params,
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        NameScore(person_id=person_id, score=total, per_word=tuple(words))
+        for person_id, total, *words in rows
+    ]
+
+
+def word_reasons(query: list[WordTokens], per_word: Iterable[int]) -> list[str]:
+    """Why a name matched, in words: the query's own words, never the stored name."""
+    reasons = []
+    for word, score in zip(query, per_word, strict=True):
+        if score == EXACT:
+            reasons.append(f'name "{word.word}" matches')
+        elif score == SOUND:
+            reasons.append(f'name sounds like "{word.word}"')
+    return reasons
+
+
+def identifier_matches(user: AbstractBaseUser, q: str) -> dict[int, list[str]]:
+    """Person id → reasons, for the people this user may see whose phone number, a contact detail
+    (any kind: another phone, an email, an address) or a reference number (their own, or one on a
+    case of theirs this user may see) is exactly what was typed. Each an indexed blind look-up."""
+    found: dict[int, list[str]] = {}
+
+    def add(person_id: int, reason: str) -> None:
+        if reason not in found.setdefault(person_id, []):
+            found[person_id].append(reason)
+
+    q = q.strip()
+    if not q:
+        return found
+    people = visible_people(user)
+    phone = to_e164(q)
+    details = _details(q)
+    if phone:
+        for person_id in people.filter(phone_index=blind_index(phone)).values_list("pk", flat=True):
+            add(person_id, "phone number matches")
+    for person_id, kind in PersonContact.objects.filter(
+        value_index__in=details, person__in=people.values("pk")
+    ).values_list("person", "kind__label"):
+        add(person_id, f"{kind.lower()} matches")
+    references = ExternalReference.objects.filter(value_index__in=details)
+    for person_id, kind in references.filter(person__in=people.values("pk")).values_list(
+        "person", "kind__label"
+    ):
+        add(person_id, f"{kind.lower()} matches")
+    on_cases = dict(
+        references.filter(case__in=visible_cases(user)).values_list("case", "kind__label")
+    )
+    for person_id, case_id in CasePerson.objects.filter(case__in=on_cases).values_list(
+        "person", "case"
+    ):
+        add(person_id, f"{on_cases[case_id].lower()} on their case matches")
+    return found
+
+
+def find_people(user: AbstractBaseUser, q: str, *, limit: int = 20) -> list[PersonMatch]:
+    """The people this user may see who match what was typed, best first, each with its reasons:
+    a matching phone number or reference first, then names by how many words matched and how."""
+    people = visible_people(user)
+    query = query_words(q)
+    scores: dict[int, int] = {}
+    reasons: dict[int, list[str]] = {}
+    for person_id, found in identifier_matches(user, q).items():
+        scores[person_id] = IDENTIFIER
+        reasons[person_id] = list(found)
+    for match in name_scores(people, query, limit=limit):
+        scores[match.person_id] = scores.get(match.person_id, 0) + match.score
+        reasons.setdefault(match.person_id, []).extend(word_reasons(query, match.per_word))
+    ranked = sorted(scores, key=lambda person_id: (-scores[person_id], person_id))[:limit]
+    loaded = Person.objects.in_bulk(ranked)
+    return [
+        PersonMatch(person=loaded[pk], score=scores[pk], reasons=tuple(reasons[pk]))
+        for pk in ranked
+        if pk in loaded
+    ]
+
+
+# The case list's search (cases.selectors) takes at most this many people matching every word of
+# a name: a query that matches more says too little to list their cases usefully.
+CASE_SEARCH_PEOPLE = 1000
+
+
+def cases_matching(user: AbstractBaseUser, q: str) -> Q:
+    """Cases (for `Case.objects.filter`) on which what was typed finds someone this user may see:
+    a person every word of the name matches (exactly or by sound), or the person's phone number,
+    a contact detail or a reference; and cases whose own reference is what was typed."""
+    people = visible_people(user)
+    matched = [
+        match.person_id
+        for match in name_scores(people, query_words(q), all_words=True, limit=CASE_SEARCH_PEOPLE)
+    ]
+    matched += identifier_matches(user, q)
+    return Q(people__person__in=matched) | Q(references__value_index__in=_details(q))
+
+
+def _details(q: str) -> set[str]:
+    """The blind indexes a contact detail or reference typed as `q` may be stored under."""
+    phone = to_e164(q.strip())
+    return {value_index(q.strip())} | ({value_index(phone)} if phone else set())
+
+
+def case_match_reasons(user: AbstractBaseUser, cases: Iterable[Case], q: str) -> None:
+    """Sets `matched` on each of `cases` (a page of a case search): why it was found, in words
+    ('victim: name sounds like "jon"', 'crime number matches'). For the page's rows only."""
+    cases = list(cases)
+    reasons: dict[int, list[str]] = {case.pk: [] for case in cases}
+    term = q.strip()
+    for case in cases:
+        if case.number.lower() == term.lower():
+            reasons[case.pk].append("case number matches")
+    if can_see_identities(user):
+        _identity_reasons(user, reasons, q)
+    for case in cases:
+        case.matched = list(dict.fromkeys(reasons[case.pk]))
+
+
+def _identity_reasons(user: AbstractBaseUser, reasons: dict[int, list[str]], q: str) -> None:
+    links = list(
+        CasePerson.objects.filter(case__in=reasons, person__in=visible_people(user)).values_list(
+            "case", "person", "role"
+        )
+    )
+    found = identifier_matches(user, q)
+    query = query_words(q)
+    people = Person.objects.filter(pk__in={person for _, person, _ in links})
+    for match in name_scores(people, query, all_words=True, limit=len(links) or 1):
+        found.setdefault(match.person_id, []).extend(word_reasons(query, match.per_word))
+    for case_id, person_id, role in links:
+        for reason in found.get(person_id, ()):
+            reasons[case_id].append(f"{CasePerson.Role(role).label.lower()}: {reason}")
+    details = _details(q)
+    for case_id, kind in ExternalReference.objects.filter(
+        case__in=reasons, value_index__in=details
+    ).values_list("case", "kind__label"):
+        reasons[case_id].append(f"{kind.lower()} matches")
+    if phone := to_e164(q.strip()):
+        for case_id in Report.objects.filter(
+            case__in=reasons, sender_index=blind_index(phone)
+        ).values_list("case", flat=True):
+            reasons[case_id].append("the sender's phone number matches")
