@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import idle
 from accounts import views as account_views
 from accounts.access import public
 from intake import views as intake_views
@@ -24,6 +25,7 @@ urlpatterns = [
     path("healthz/", account_views.healthz, name="healthz"),
     path("accounts/", include(two_factor_patterns)),
     path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/keepalive/", idle.keepalive, name="keepalive"),
     path("accounts/backup-codes/", account_views.backup_codes_page, name="backup_codes"),
     path("accounts/password/reset/", account_views.password_reset, name="password_reset"),
     path(
