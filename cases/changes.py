@@ -82,7 +82,7 @@ class StaleVersionError(ConflictError):
     """The case changed since the writer read it (409): who changed it, when, and what."""
 
     def __init__(self, case: Case, read: int, entries: list[dict[str, Any]]) -> None:
-        self.version, self.entries = case.version, entries
+        self.version, self.status, self.entries = case.version, case.status, entries
         last = entries[-1] if entries else None
         self.changed_by = last["by"] if last else None
         self.changed_at = last["at"] if last else None
@@ -95,6 +95,7 @@ class StaleVersionError(ConflictError):
     @property
     def details(self) -> dict[str, object]:
         return {
+            "status": self.status,
             "version": self.version,
             "changed_by": self.changed_by,
             "changed_at": self.changed_at.isoformat() if self.changed_at else None,

@@ -62,9 +62,31 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": (
             "A move the case's state machine forbids, or a change that conflicts with the current "
-            "state of the record: `detail` in words and, for a case, its current `status`."
+            "state of the record: `detail` in words and, for a case, its current `status`. A "
+            "change of a case's details sent with a `version` older than the case's also says "
+            "the current `version`, who changed it last and when, and what changed since."
         ),
-        "properties": {"detail": {"type": "string"}, "status": {"type": "string"}},
+        "properties": {
+            "detail": {"type": "string"},
+            "status": {"type": "string"},
+            "version": {"type": "integer"},
+            "changed_by": {"type": "string", "nullable": True},
+            "changed_at": {"type": "string", "format": "date-time", "nullable": True},
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "A value that changed (`from` and `to` are null where this "
+                    "user may not see it, or it is kept encrypted).",
+                    "properties": {
+                        "record": {"type": "string"},
+                        "field": {"type": "string"},
+                        "from": {"nullable": True},
+                        "to": {"nullable": True},
+                    },
+                },
+            },
+        },
         "required": ["detail"],
     },
 }
