@@ -22,6 +22,8 @@ _CONFIGURATION = [
             ("cases", "relationship"),
             ("cases", "area"),
             ("cases", "followupkind"),
+            ("cases", "flag"),
+            ("cases", "language"),
             ("risk", "questionnaire"),
             ("risk", "question"),
             ("notifications", "messagetemplate"),

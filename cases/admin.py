@@ -9,7 +9,16 @@ from django.contrib import admin
 
 from accounts.admin_access import SystemWideAdmin
 from accounts.admin_history import HistoryAdmin
-from cases.models import Area, Category, DiscardReason, FollowUpKind, Relationship, ServiceType
+from cases.models import (
+    Area,
+    Category,
+    DiscardReason,
+    Flag,
+    FollowUpKind,
+    Language,
+    Relationship,
+    ServiceType,
+)
 from cases.targets import PriorityTarget
 
 
@@ -24,8 +33,16 @@ class LookupAdmin(SystemWideAdmin, HistoryAdmin):
 
 
 # FollowUpKind: switching off "reply" stops the follow-ups a victim's message sets (referrals).
-for model in (Category, ServiceType, DiscardReason, Relationship, Area, FollowUpKind):
+for model in (Category, ServiceType, DiscardReason, Relationship, Area, FollowUpKind, Language):
     admin.site.register(model, LookupAdmin)
+
+
+@admin.register(Flag)
+class FlagAdmin(LookupAdmin):
+    """Shown as its icon with its label in the queue and on the case; `icon` names a Bootstrap Icon
+    (static/vendor/bootstrap-icons), e.g. exclamation-octagon, people, translate."""
+
+    list_display = ["label", "code", "icon", "is_active", "position"]
 
 
 @admin.register(PriorityTarget)

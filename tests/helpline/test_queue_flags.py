@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, CaseFlag, Flag, Language, RiskLevel
-from tests.factories import CaseFactory, CasePersonFactory, PersonFactory
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,36 @@ def test_a_retired_flag_still_finds_its_cases(operator, otp_client) -> None:
     client = otp_client(operator)
     assert listed(client.get("/console/rows/?flag=pregnant").content.decode()) == [case.number]
     assert "Pregnant (retired)" in client.get("/console/").content.decode()
+
+
+def test_an_admin_adds_a_flag_and_the_queue_offers_and_shows_it(
+    admin_user, operator, cso, otp_client
+) -> None:
+    client = otp_client(admin_user)
+    added = client.post(
+        "/admin/cases/flag/add/",
+        {
+            "label": "Made-up flag",
+            "code": "made_up",
+            "icon": "star",
+            "is_active": "on",
+            "position": 5,
+        },
+    )
+    assert added.status_code == 302, added.content
+    flag = Flag.objects.get(code="made_up")
+    assert flag.history.count() == 1
+    assert client.get("/admin/cases/language/").status_code == 200
+    # a CSO's administrator does not reach the lists every helpline's cases are described with
+    cso_admin = StaffFactory(organisation=cso, role="admin")
+    assert otp_client(cso_admin).get("/admin/cases/flag/").status_code == 403
+
+    case = flagged(CaseFactory(helpline=operator.organisation), "made_up")
+    operator_client = otp_client(operator)
+    assert (
+        '<option value="made_up">Made-up flag</option>'
+        in operator_client.get("/console/").content.decode()
+    )
+    row = row_of(operator_client.get("/console/rows/").content.decode(), case)
+    assert "#star" in row
+    assert "</span>Made-up flag<" in row
