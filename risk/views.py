@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from cases.drafts import discard_draft
 from cases.models import Case, RiskLevel
 from cases.policy import can_assess_risk, can_see_identities
 from cases.refusals import attempt
@@ -39,6 +40,7 @@ def assess(request: HttpRequest, number: str) -> HttpResponse:
             saved: list[Assessment] = []
             status = attempt(form, lambda: saved.append(_complete(case, user, form)))
             if not status:
+                discard_draft(user, "risk", case)
                 messages.success(request, _said(saved[0]))
                 return redirect(reverse("cases:detail", args=[number]) + "#risk")
     # the page shows the case (its safe contact, its earlier assessments): an audited read

@@ -8,6 +8,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from cases.drafts import get_draft, save_draft
 from cases.models import Case
 from risk.forms import field_name
 from risk.models import Assessment
@@ -56,6 +57,20 @@ def test_completing_returns_to_the_case_with_the_marac_box(case, operator, quest
     assert "Answered yes (14)" in html
     assert "Made-up note" in html
     assert "Assess again" in html
+
+
+def test_a_sent_assessment_discards_its_draft_and_a_refused_one_keeps_it(
+    case, operator, questions, otp_client
+):
+    save_draft(user=operator, form="risk", case=case, fields={"notes": "Made-up draft"})
+    client = otp_client(operator)
+    assert (
+        client.post(page(case), form_data(questions, 2, professional_judgement="on")).status_code
+        == 400
+    )
+    assert get_draft(user=operator, form="risk", case=case) is not None
+    assert client.post(page(case), form_data(questions, 2)).status_code == 302
+    assert get_draft(user=operator, form="risk", case=case) is None
 
 
 def test_missing_answers_show_each_question_and_store_nothing(
