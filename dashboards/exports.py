@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Organisation
-from cases.models import Area, Case, Category
+from cases.models import Area, Case, Category, Flag, Language, RiskLevel
 from dashboards.suppression import SECONDARY
 
 Row = Sequence[Any]
@@ -35,6 +35,9 @@ FILTER_LABELS = {
     "priority": "Priority",
     "organisation": "Organisation",
     "area": "Area",
+    "flag": "Flag",
+    "risk": "Risk level",
+    "language": "Victim's language",
 }
 TIMES = {
     "first_contact": "Time to first contact",
@@ -81,6 +84,9 @@ def filter_summary(filters: Mapping[str, str]) -> list[tuple[str, str]]:
         "category": dict(Category.objects.values_list("code", "label")),
         "area": dict(Area.objects.values_list("code", "label")),
         "organisation": dict(Organisation.objects.values_list("slug", "name")),
+        "flag": dict(Flag.objects.values_list("code", "label")),
+        "risk": dict(RiskLevel.choices),
+        "language": dict(Language.objects.values_list("code", "label")),
     }
     return [
         (FILTER_LABELS.get(name, name), names.get(name, {}).get(value, value))
