@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from accounts.models import User
+from cases.drafts import discard_draft
 from cases.models import AccessLog, Case
 from cases.selectors import access_case, get_case_to_act_on
 from cases.workflow import CaseError
@@ -161,6 +162,7 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
                 form.add_error(None, str(exc))
                 status = exc.http_status
             else:
+                discard_draft(request.user, "verify", case)  # its work is saved
                 messages.success(request, f"{number} is verified.")
                 return redirect("cases:detail", number=number)
         else:
