@@ -12,10 +12,12 @@ from accounts.admin_history import HistoryAdmin
 from cases.models import (
     Area,
     Category,
+    ContactType,
     DiscardReason,
     Flag,
     FollowUpKind,
     Language,
+    ReferenceType,
     Relationship,
     ServiceType,
 )
@@ -58,3 +60,15 @@ class PriorityTargetAdmin(SystemWideAdmin, HistoryAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ContactType)
+class ContactTypeAdmin(LookupAdmin):
+    """An "address" shape keeps its history by moves; "masked" ones are hidden until shown."""
+
+    list_display = [*LookupAdmin.list_display, "shape", "masked"]
+
+
+@admin.register(ReferenceType)
+class ReferenceTypeAdmin(LookupAdmin):
+    list_display = [*LookupAdmin.list_display, "applies_to", "issuer_label"]

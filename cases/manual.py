@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -64,6 +65,8 @@ class NewReporter:
 class StaffReport:
     channel: str
     description: str
+    occurred_at: datetime | None = None
+    location: str = ""
     victim: NewVictim = field(default_factory=NewVictim)
     reporter: NewReporter | None = None  # None: the victim is reporting themselves
     claim: bool = False
@@ -100,8 +103,17 @@ def open_staff_case(*, actor: User, report: StaffReport) -> tuple[Case, bool]:
             return _repeated(case, actor, report), False
         reason = f"Opened by hand ({case.get_channel_display()})"
         case.incident_description = report.description
+        case.incident_occurred_at = report.occurred_at
+        case.incident_location = report.location
         attribute_change(case, actor=actor, reason=reason)
-        case.save(update_fields=["incident_description", "updated_at"])
+        case.save(
+            update_fields=[
+                "incident_description",
+                "incident_occurred_at",
+                "incident_location",
+                "updated_at",
+            ]
+        )
         if not report.victim.is_blank():
             _link(case, _victim(report.victim), CasePerson.Role.VICTIM, actor)
         if report.reporter is not None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import drafts, exports, reveal, views
+from cases import drafts, exports, reference_views, reveal, views
 
 app_name = "cases"
 urlpatterns = [
@@ -11,5 +11,11 @@ urlpatterns = [
     path("people/<int:person_id>/reveal/", reveal.reveal_person, name="reveal-person"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/print/", exports.case_print, name="print"),
+    path("<str:number>/references/", reference_views.add_case_reference, name="add-reference"),
+    path(
+        "<str:number>/references/<int:reference_id>/remove/",
+        reference_views.remove_case_reference,
+        name="remove-reference",
+    ),
     path("<str:number>/reveal/", reveal.reveal_on_case, name="reveal"),
 ]

@@ -8,8 +8,11 @@ app_name = "people"
 urlpatterns = [
     path("<int:person_id>/", views.person_page, name="person"),
     path("<int:person_id>/contacts/", views.add_contact, name="add-contact"),
+    path("<int:person_id>/contacts/<int:contact_id>/end/", views.end_contact, name="end-contact"),
     path(
-        "<int:person_id>/contacts/<int:contact_id>/end/", views.end_contact, name="end-contact"
+        "<int:person_id>/contacts/<int:contact_id>/reveal/",
+        views.reveal_contact,
+        name="reveal-contact",
     ),
     path("<int:person_id>/references/", views.add_reference, name="add-reference"),
     path(

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import OrganisationListView
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
+from people.api import PersonView
 from project.schema import NotFoundView
 from referrals import api as casework
 from risk import api as risk
@@ -55,6 +56,7 @@ urlpatterns = [
     ),
     path("cases/<str:number>/risk/", risk.CaseRiskView.as_view(), name="case-risk"),
     path("risk/questionnaire/", risk.QuestionnaireView.as_view(), name="risk-questionnaire"),
+    path("people/<int:person_id>/", PersonView.as_view(), name="person"),
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
     path("reports/snapshot/", SnapshotView.as_view(), name="reports-snapshot"),

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import idle
 from accounts import views as account_views
 from accounts.access import public
+from helpline import new_case
 from intake import views as intake_views
 from intake import web as intake_web
 
@@ -43,6 +44,8 @@ urlpatterns = [
         account_views.password_reset_complete,
         name="password_reset_complete",
     ),
+    # the console's page, under /cases/ where the case it opens will be (before cases/<number>/)
+    path("cases/new/", new_case.new_case, name="new-case"),
     path("cases/", include("cases.urls")),
     path("people/", include("people.urls")),
     path("console/", include("helpline.urls")),

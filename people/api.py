@@ -1,0 +1,20 @@
+"""The person part of /api/v1/: thin views over people.selectors."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from people.selectors import person_record
+from people.serializers import PersonSerializer
+
+
+class PersonView(APIView):
+    @extend_schema(responses=PersonSerializer)
+    def get(self, request: Request, person_id: int) -> Response:
+        """A person and the cases of theirs this user may see (404 otherwise)."""
+        return Response(
+            PersonSerializer(person_record(request.user, person_id, request=request)).data
+        )
