@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import drafts, exports, reference_views, reveal, views
+from cases import change_views, drafts, exports, reference_views, reveal, views
 
 app_name = "cases"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/<int:person_id>/reveal/", reveal.reveal_person, name="reveal-person"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/print/", exports.case_print, name="print"),
+    path("<str:number>/change/", change_views.change_details, name="change"),
     path("<str:number>/references/", reference_views.add_case_reference, name="add-reference"),
     path(
         "<str:number>/references/<int:reference_id>/remove/",

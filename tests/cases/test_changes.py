@@ -8,9 +8,11 @@ from datetime import date
 import pytest
 
 from cases.addresses import move_address
+from cases.change_forms import ChangeForm, _raw, initial_for
 from cases.changes import CaseChanges, PersonChange, StaleVersionError, change_case
 from cases.flags import set_categories, set_flags
 from cases.models import Case, CaseFlag, CasePerson, Language, Person, PersonContact, Relationship
+from cases.policy import changeable_details
 from cases.workflow import CaseError, NotAllowedError, ReadOnlyError
 from tests.factories import (
     CaseFactory,
@@ -276,3 +278,84 @@ def test_archived_and_merged_cases_are_read_only(case, operator, status):
     Case.objects.filter(pk=case.pk).update(status=status)
     with pytest.raises(ReadOnlyError):
         _change(case, operator, priority="high")
+
+
+# The page (cases.change_views) ------------------------------------------------------------------
+
+
+def _page_data(case: Case, user, **typed) -> dict[str, list[str]]:
+    """What the page posts when `user` typed `typed` over the case as it was drawn."""
+    case = Case.objects.get(pk=case.pk)
+    form = ChangeForm(case=case, parts=changeable_details(user, case), initial=initial_for(case))
+    data = {}
+    for name in form.fields:
+        data[name] = _raw(form[name].value())
+        data[form.add_initial_prefix(name)] = _raw(form[name].value())
+    data |= {name: _raw(value) for name, value in typed.items()}
+    return data
+
+
+def test_the_case_page_offers_change_details_to_those_who_may(case, operator, monitor, otp_client):
+    url = f"/cases/{case.number}/"
+    assert 'id="change-details"' in otp_client(operator).get(url).content.decode()
+    assert 'id="change-details"' not in otp_client(monitor).get(url).content.decode()
+    assert otp_client(monitor).get(f"{url}change/").status_code == 403
+
+
+def test_the_form_is_prefilled_and_has_only_the_parts_allowed(case, operator, cso_rep, otp_client):
+    _victim(case, name="Prefilled Name")
+    page = otp_client(operator).get(f"/cases/{case.number}/change/").content.decode()
+    assert 'data-draft="change"' in page
+    assert 'value="Prefilled Name"' in page
+    assert 'name="priority"' in page
+    ReferralFactory(case=case, organisation=cso_rep.organisation, status="accepted")
+    page = otp_client(cso_rep).get(f"/cases/{case.number}/change/").content.decode()
+    assert 'name="priority"' not in page
+    assert 'name="flags"' in page
+
+
+def test_the_page_changes_only_what_was_changed(case, operator, otp_client):
+    _victim(case, name="Kept Name", address="1 Old Road")
+    answer = otp_client(operator).post(
+        f"/cases/{case.number}/change/",
+        _page_data(case, operator, priority="high", flags=["weapon"], reason="Rang back"),
+    )
+    assert answer.status_code == 302
+    case.refresh_from_db()
+    assert (case.priority, case.version) == ("high", 2)
+    assert list(case.flag_links.values_list("flag__code", flat=True)) == ["weapon"]
+    victim = CasePerson.objects.get(case=case, role="victim").person
+    assert victim.history.count() == 1  # the victim was not touched
+    assert not PersonContact.objects.filter(person=victim).exists()
+
+
+def test_the_page_refuses_no_reason_and_keeps_the_input(case, operator, otp_client):
+    answer = otp_client(operator).post(
+        f"/cases/{case.number}/change/", _page_data(case, operator, priority="high", reason="")
+    )
+    assert answer.status_code == 400
+    assert "Say why you change it." in answer.content.decode()
+    case.refresh_from_db()
+    assert (case.priority, case.version) == ("standard", 1)
+
+
+def test_a_stale_page_comes_back_with_the_input_kept_and_what_changed(
+    case, operator, supervisor, otp_client
+):
+    _victim(case, name="First Name")
+    drawn = _page_data(case, operator, victim_name="Typed Name", reason="Spelling")
+    _change(case, supervisor, priority="high")  # meanwhile
+    answer = otp_client(operator).post(f"/cases/{case.number}/change/", drawn)
+    assert answer.status_code == 409
+    page = answer.content.decode()
+    assert "Changed by joan at" in page
+    assert "Priority: Standard → High" in page
+    assert 'value="Typed Name"' in page
+    form = answer.context["form"]
+    assert (form["priority"].value(), form["version"].value()) == ("high", "2")
+    # sent again as shown: their change is made and the other one kept
+    again = {k: form.data.getlist(k) for k in form.data}
+    assert otp_client(operator).post(f"/cases/{case.number}/change/", again).status_code == 302
+    case.refresh_from_db()
+    victim = CasePerson.objects.get(case=case, role="victim").person
+    assert (case.priority, victim.name, case.version) == ("high", "Typed Name", 3)
