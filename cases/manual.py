@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
+from cases.addresses import move_address
 from cases.models import Case, CasePerson, Language, Person, Relationship, Report
 from cases.moves import move_case, organisation_of
 from cases.policy import can_open_case
@@ -115,7 +116,9 @@ def open_staff_case(*, actor: User, report: StaffReport) -> tuple[Case, bool]:
             ]
         )
         if not report.victim.is_blank():
-            _link(case, _victim(report.victim), CasePerson.Role.VICTIM, actor)
+            victim = _link(case, _victim(report.victim), CasePerson.Role.VICTIM, actor).person
+            if report.victim.address:  # its own dated row, so a later move keeps it
+                move_address(victim, report.victim.address, actor, reason)
         if report.reporter is not None:
             reporter = Person(name=report.reporter.name, phone=report.reporter.phone)
             _link(case, reporter, CasePerson.Role.REPORTER, actor, report.reporter.relationship)
@@ -144,7 +147,6 @@ def _victim(victim: NewVictim) -> Person:
         phone=victim.phone,
         age=victim.age,
         ethnicity=victim.ethnicity,
-        address=victim.address,
         date_of_birth=victim.date_of_birth,
         language=victim.language,
         contact_preferences=victim.contact_preferences,

@@ -7,43 +7,30 @@ from typing import Any
 
 from rest_framework import serializers
 
+from cases.contact import Contact, problems
 from cases.manual import STAFF_CHANNELS, NewReporter, NewVictim, StaffReport
 from cases.models import Language, Relationship
-from project.phones import to_e164
+from cases.payloads import PhoneField, VictimSerializer, active_code
 
 
-def _active(model: type, **kwargs: Any) -> Any:
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs
-    )
-
-
-class PhoneField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, allow_blank=True, max_length=40, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        raw = super().to_internal_value(data)
-        if not raw:
-            return ""
-        phone = to_e164(raw)
-        if not phone:
-            raise serializers.ValidationError("Enter a phone number, e.g. 07700 900123.")
-        return phone
-
-
-class NewVictimSerializer(serializers.Serializer):
+class NewVictimSerializer(VictimSerializer):
     """The victim as verify takes them, and (extensions) their date of birth and language."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=130)
-    ethnicity = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    phone = PhoneField()
-    address = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    language = _active(Language, required=False, allow_null=True)
-    # the safe-contact answers, in the shape verify takes them
-    contact = serializers.DictField(required=False)
+    language = active_code(Language, required=False, allow_null=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Safe-contact answers keep the rules every form keeps (cases.contact)."""
+        answers = data.get("contact")
+        if answers:
+            if answers.get("contact") not in dict(Contact.CHOICES):
+                raise serializers.ValidationError({"contact": "Say whether contact is allowed."})
+            found = problems({**answers, "phone": data.get("phone")}, phone_field="phone")
+            if found:
+                raise serializers.ValidationError(
+                    {"contact": [f"{field}: {problem}" for field, problem in found]}
+                )
+        return data
 
     def victim(self, data: dict[str, Any]) -> NewVictim:
         born = data.get("date_of_birth")
@@ -61,8 +48,8 @@ class NewVictimSerializer(serializers.Serializer):
 
 class NewReporterSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    phone = PhoneField()
-    relationship = _active(Relationship, required=False, allow_null=True)
+    phone = PhoneField(required=False, allow_blank=True, max_length=40)
+    relationship = active_code(Relationship, required=False, allow_null=True)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if not (data.get("name") or data.get("phone")):

@@ -170,3 +170,47 @@ def test_the_list_is_still_read_only_otherwise(operator) -> None:
     number = response.json()["number"]
     assert client.put(f"{URL}{number}/", {}, format="json").status_code == 405
     assert client.delete(f"{URL}{number}/").status_code == 405
+
+
+def test_safe_contact_answers_keep_the_rules(operator) -> None:
+    before = counts()
+    client = api_for(operator)
+    for contact in (
+        {"contact": "maybe"},
+        {"contact": "allowed"},
+        {"contact": "allowed", "channels": ["sms"]},
+    ):
+        response = client.post(
+            URL,
+            {"channel": "walk_in", "description": "x", "victim": {"name": "A", "contact": contact}},
+            format="json",
+        )
+        assert response.status_code == 400, contact
+        assert "contact" in str(response.json())
+    assert counts() == before
+    response = client.post(
+        URL,
+        {
+            "channel": "walk_in",
+            "description": "x",
+            "victim": {
+                "phone": "07700900461",
+                "contact": {"contact": "allowed", "channels": ["sms"]},
+            },
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+
+
+def test_the_victims_address_starts_its_history(operator) -> None:
+    response = api_for(operator).post(
+        URL,
+        {"channel": "walk_in", "description": "x", "victim": {"address": "9 Madeup Close"}},
+        format="json",
+    )
+    case = Case.objects.get(number=response.json()["number"])
+    person = case.people.get(role=CasePerson.Role.VICTIM).person
+    assert person.address == "9 Madeup Close"
+    row = person.contacts.get()
+    assert (row.kind.code, row.value, row.valid_to) == ("address", "9 Madeup Close", None)
