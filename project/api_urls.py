@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
+from cases import merge_api
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
 from people.api import PersonView
@@ -35,6 +36,16 @@ urlpatterns = [
     path("cases/<str:number>/close/", casework.CloseView.as_view(), name="case-close"),
     path("cases/<str:number>/send-back/", casework.SendBackView.as_view(), name="case-send-back"),
     path("cases/<str:number>/reopen/", casework.ReopenView.as_view(), name="case-reopen"),
+    path(
+        "cases/<str:number>/duplicates/", merge_api.DuplicatesView.as_view(), name="case-duplicates"
+    ),
+    path("cases/<str:number>/merge/", merge_api.MergeView.as_view(), name="case-merge"),
+    path("cases/<str:number>/unmerge/", merge_api.UnmergeView.as_view(), name="case-unmerge"),
+    path(
+        "cases/<str:number>/reports/<int:report_id>/move/",
+        merge_api.MoveReportView.as_view(),
+        name="case-report-move",
+    ),
     path("referrals/", casework.ReferralListView.as_view(), name="referral-list"),
     path(
         "referrals/<int:referral_id>/accept/", casework.AcceptView.as_view(), name="referral-accept"
