@@ -288,6 +288,7 @@ def _history_entry(
                 )
     user = record.history_user
     return {
+        "subject": _subject(record, model, names),
         "at": record.history_date,
         "record": model._meta.verbose_name,
         "record_id": record.id,
@@ -296,6 +297,20 @@ def _history_entry(
         "reason": record.history_change_reason or "",
         "changes": sorted(changes, key=lambda c: c["field"]),
     }
+
+
+def _subject(record: Any, model: type, names: dict[tuple[type, Any], Any]) -> str | None:
+    """What a flag, further category or part on a case that was set or taken away is ("High
+    risk", "Reporter"), for the timeline's words: a created or deleted row has no diff to say it."""
+    if model is CasePerson:
+        return str(CasePerson.Role(record.role).label)
+    if model in SUBJECTS:
+        field = model._meta.get_field(SUBJECTS[model])
+        return str(_readable(field, getattr(record, field.attname), names))
+    return None
+
+
+SUBJECTS: dict[type, str] = {CaseFlag: "flag", CaseCategory: "category"}
 
 
 def _readable(field: Any, value: Any, names: dict[tuple[type, Any], Any]) -> Any:

@@ -13,20 +13,36 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from cases.models import Case, Person
+from cases.models import Case, Person, PersonContact
 
 # The records a timeline is made of, by the name case_history gives them. Looked up through the
 # case's relations because referrals (services, follow-ups) sits above cases.
-_RELATED = ("reports", "people", "referrals", "services", "notes", "follow_ups")
+_RELATED = (
+    "reports", "people", "referrals", "services", "notes", "follow_ups", "flag_links",
+    "other_categories",
+)  # fmt: skip
 # Friendlier names than some models' verbose names.
 _NOUNS = {
     "case person": "Person on the case",
     "case note": "Note",
     "service record": "Service",
     "follow up": "Follow-up",
+    "case flag": "Flag",
+    "person contact": "Contact detail",
 }
-# Bookkeeping every save touches: it says nothing a reader needs.
-_SKIPPED = frozenset({"updated_at"})
+# A flag, further category or person set on a case or taken off it, said with what it is
+# (case_history's `subject`): such a row has no field changes to show.
+_SUBJECT_WORDS = {
+    ("case flag", "created"): "Flag set: {}",
+    ("case flag", "deleted"): "Flag cleared: {}",
+    ("further category", "created"): "Further category added: {}",
+    ("further category", "deleted"): "Further category removed: {}",
+    ("case person", "created"): "{} added to the case",
+    ("case person", "deleted"): "{} taken off the case",
+}
+# Bookkeeping every save touches: it says nothing a reader needs. A case row that changed only
+# these (a change to its people, flags or categories counted in `version`) is no entry of its own.
+_SKIPPED = frozenset({"updated_at", "version"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,7 @@ class TimelineEntry:
 
 def _models() -> dict[str, type[models.Model]]:
     related = [Case._meta.get_field(name).related_model for name in _RELATED]
-    return {str(m._meta.verbose_name): m for m in (Case, Person, *related)}  # type: ignore[union-attr]
+    return {str(m._meta.verbose_name): m for m in (Case, Person, PersonContact, *related)}  # type: ignore[union-attr]
 
 
 def _value(field: models.Field, value: Any) -> str:
@@ -72,10 +88,16 @@ def readable(entries: list[dict[str, Any]]) -> list[TimelineEntry]:
     for entry in entries:
         model = models_by_name.get(entry["record"])
         noun = _NOUNS.get(entry["record"], capfirst(entry["record"]))
+        changes = entry["changes"]
+        if changes and all(change["field"] in _SKIPPED for change in changes):
+            continue
+        words = _SUBJECT_WORDS.get((entry["record"], entry["action"]))
         timeline.append(
             TimelineEntry(
                 at=entry["at"],
-                what=f"{noun} {entry['action']}",
+                what=words.format(entry["subject"])
+                if words and entry.get("subject")
+                else f"{noun} {entry['action']}",
                 by=entry["by"] or "",
                 reason=entry["reason"],
                 changes=[

@@ -13,6 +13,8 @@ from cases.changes import CaseChanges, PersonChange, StaleVersionError, change_c
 from cases.flags import set_categories, set_flags
 from cases.models import Case, CaseFlag, CasePerson, Language, Person, PersonContact, Relationship
 from cases.policy import changeable_details
+from cases.selectors import case_history
+from cases.timeline import readable
 from cases.workflow import CaseError, NotAllowedError, ReadOnlyError
 from tests.factories import (
     CaseFactory,
@@ -359,3 +361,20 @@ def test_a_stale_page_comes_back_with_the_input_kept_and_what_changed(
     case.refresh_from_db()
     victim = CasePerson.objects.get(case=case, role="victim").person
     assert (case.priority, victim.name, case.version) == ("high", "Typed Name", 3)
+
+
+def test_the_timeline_says_what_changed_in_words(case, operator):
+    friend = Relationship.objects.get(code="friend")
+    _change(case, operator, flags=["weapon"], categories=[category("stalking")],
+            reporter={"name": "A Friend", "relationship": friend})  # fmt: skip
+    case.refresh_from_db()
+    _change(case, operator, flags=[], reporter=None, reason="Was wrong")
+    entries = readable(case_history(operator, case))
+    said = [(entry.what, entry.reason) for entry in entries]
+    assert ("Flag set: Weapon mentioned", "Changed: Victim rang back") in said
+    assert ("Further category added: Stalking or harassment", "Changed: Victim rang back") in said
+    assert ("Reporter added to the case", "Changed: Victim rang back") in said
+    assert ("Flag cleared: Weapon mentioned", "Changed: Was wrong") in said
+    assert ("Reporter taken off the case", "Changed: Was wrong") in said
+    # the version counted each change; it is no entry of its own
+    assert not any(change.startswith("Version") for e in entries for change in e.changes)
