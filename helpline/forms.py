@@ -11,7 +11,16 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from cases.models import Area, Case, CasePerson, Category, DiscardReason, Relationship
+from cases.models import (
+    Area,
+    Case,
+    CasePerson,
+    Category,
+    DiscardReason,
+    Flag,
+    Language,
+    Relationship,
+)
 from cases.services import IncidentDetails
 from intake.contact import (
     HALF_HOURS,
@@ -41,9 +50,11 @@ PROBLEMS = {
 }
 
 
-def _active(model: type, **kwargs: Any) -> forms.ModelChoiceField:
-    # Lookups are chosen by their stable code; retired entries are never offered.
-    return forms.ModelChoiceField(
+def _active(model: type, *, many: bool = False, **kwargs: Any) -> forms.ModelChoiceField:
+    # Lookups are chosen by their stable code; retired entries are never offered. `many`: ticks.
+    if many:
+        kwargs.update(required=False, widget=forms.CheckboxSelectMultiple)
+    return (forms.ModelMultipleChoiceField if many else forms.ModelChoiceField)(
         queryset=model.objects.filter(is_active=True),  # type: ignore[attr-defined]
         to_field_name="code",
         **kwargs,
@@ -118,6 +129,10 @@ class VerifyForm(ConsoleForm):
         help_text="Where the case is counted in reports.",
         error_messages={"invalid_choice": "Choose an area from the list"},
     )
+    categories = _active(
+        Category, many=True, label="Other problems", help_text="Any further ones to record."
+    )
+    flags = _active(Flag, many=True, label="Flags", help_text="What everyone on the case must see.")
     incident_date = forms.DateField(
         label="When it happened",
         required=False,
@@ -137,6 +152,13 @@ class VerifyForm(ConsoleForm):
         help_text="Only a number that is safe to use.",
     )
     victim_address = _text("Address", 2000, rows=2)
+    victim_language = _active(
+        Language,
+        label="Language they speak",
+        required=False,
+        empty_label="Not known",
+        error_messages={"invalid_choice": "Choose a language from the list"},
+    )
 
     contact = forms.ChoiceField(
         label="May we contact them?",
@@ -179,7 +201,7 @@ class VerifyForm(ConsoleForm):
     )
 
     VICTIM_FIELDS = ("victim_name", "victim_age", "victim_ethnicity", "victim_phone")
-    VICTIM_FIELDS += ("victim_address",)
+    VICTIM_FIELDS += ("victim_address", "victim_language")
     CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates")
     CONTACT_FIELDS += ("safe_from", "safe_until", "language", "safe_times", "email")
 
@@ -218,6 +240,7 @@ class VerifyForm(ConsoleForm):
             ethnicity=data.get("victim_ethnicity", ""),
             address=data.get("victim_address", ""),
             contact_preferences=preferences,
+            language=data.get("victim_language"),
         )
 
     def verification(self, perpetrators: list[PerpetratorDetails]) -> Verification:
@@ -237,7 +260,14 @@ class VerifyForm(ConsoleForm):
             victim=self.victim(),
             perpetrators=perpetrators,
             area=data.get("area"),
+            categories=tuple(category.code for category in data.get("categories", ())),
+            flags=tuple({flag.code for flag in data.get("flags", ())} | self._unoffered_flags()),
         )
+
+    def _unoffered_flags(self) -> set[str]:
+        """Flags the case carries that have been retired since: not offered, so kept as they are."""
+        offered = self.fields["flags"].queryset.values_list("code", flat=True)
+        return set(self.initial.get("flags", ())) - set(offered)
 
     def values(self) -> dict[str, Any]:
         """What was typed, as initial values for an unbound copy (adding a perpetrator row
@@ -270,6 +300,9 @@ def initial_for(case: Case) -> dict[str, Any]:
         "victim_ethnicity": person.ethnicity if person else "",
         "victim_phone": phone,
         "victim_address": person.address if person else "",
+        "victim_language": person.language if person else None,
+        "categories": [link.category.code for link in case.other_categories.all()],
+        "flags": [link.flag.code for link in case.flag_links.all()],
         "contact": preferences.get("contact", ""),
         "channels": preferences.get("channels", []),
         "no_voicemail": preferences.get("no_voicemail", False),

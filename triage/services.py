@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import staff_with
 from cases import targets
+from cases.flags import apply_categories, apply_flags
 from cases.known_people import alert_known_perpetrators
 from cases.models import (
     Area,
@@ -22,6 +23,7 @@ from cases.models import (
     CasePerson,
     Category,
     DiscardReason,
+    Language,
     Person,
     Relationship,
 )
@@ -66,6 +68,7 @@ class VictimRecord(VictimDetails):
     age: int | None = None
     ethnicity: str = ""
     address: str = ""
+    language: Language | None = None  # None: leave as it is
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class Verification:
     victim: VictimRecord | None = None
     perpetrators: list[PerpetratorDetails] = field(default_factory=list)
     area: Area | None = None
+    # codes, all of them wanted (cases.flags); None: leave them as they are
+    categories: tuple[str, ...] | None = None  # the further ones (the primary is `category`)
+    flags: tuple[str, ...] | None = None
 
 
 def _lock(case: Case, actor: User) -> Case:
@@ -200,6 +206,7 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
             "incident_description", "updated_at",
         ]
     )  # fmt: skip
+    _record_flags_and_categories(locked, verification, actor)
     if verification.victim is not None:
         _record_victim(locked, verification.victim, actor)
     for perpetrator in verification.perpetrators:
@@ -222,6 +229,18 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
     return verified
 
 
+def _record_flags_and_categories(locked: Case, verification: Verification, actor: User) -> None:
+    """Part of the record from the start: each flag set or cleared and each further category added
+    or taken off leaves its history row (cases.flags); an unknown code refuses the verification."""
+    why = "Recorded at verification"
+    if verification.categories is not None:
+        apply_categories(locked, actor=actor, codes=verification.categories, reason=why)
+    if verification.flags is not None:
+        have = set(locked.flag_links.values_list("flag__code", flat=True))
+        wanted = set(verification.flags)
+        apply_flags(locked, actor=actor, add=wanted - have, remove=have - wanted, reason=why)
+
+
 def _perpetrators(case: Case) -> list[Person]:
     return list(Person.objects.filter(cases__case=case, cases__role=CasePerson.Role.PERPETRATOR))
 
@@ -236,6 +255,8 @@ def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:
             setattr(person, name, value)
     if victim.contact_preferences:
         person.contact_preferences = victim.contact_preferences
+    if victim.language is not None:
+        person.language = victim.language
     if link:
         attribute_change(person, actor=actor, reason="Victim's details recorded at verification")
         person.save()
