@@ -10,6 +10,9 @@ cannot deadlock: the second waits, then finds its case merged and is refused (40
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Model
@@ -63,6 +66,37 @@ def _require_open_to(target: Case) -> None:
         raise ConflictError(
             f"{target.number} is {S(target.status).label.lower()}: it cannot take in another case.",
         )
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What a merge of `case` into `into` would move (the confirmation page), in counts."""
+
+    reports: int
+    people: dict[str, int]  # role label -> how many move
+    staying: dict[str, int]  # already on the other case in the same role: they stay
+    flags: list[str]  # labels of the flags the other case would gain
+
+
+def merge_preview(case: Case, into: Case) -> MergePreview:
+    there = set(CasePerson.objects.filter(case=into).values_list("person_id", "role"))
+    moving: Counter[str] = Counter()
+    staying: Counter[str] = Counter()
+    for person_id, role in CasePerson.objects.filter(case=case).values_list("person_id", "role"):
+        label = CasePerson.Role(role).label.lower()
+        (staying if (person_id, role) in there else moving)[label] += 1
+    have = set(into.flag_links.values_list("flag_id", flat=True))
+    flags = [
+        link.flag.label
+        for link in case.flag_links.filter(flag__is_active=True).select_related("flag")
+        if link.flag_id not in have
+    ]
+    return MergePreview(
+        reports=Report.objects.filter(case=case).count(),
+        people=dict(moving),
+        staying=dict(staying),
+        flags=flags,
+    )
 
 
 @transaction.atomic

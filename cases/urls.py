@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import change_views, drafts, exports, reference_views, reveal, views
+from cases import change_views, drafts, exports, merge_views, reference_views, reveal, views
 
 app_name = "cases"
 urlpatterns = [
@@ -19,4 +19,8 @@ urlpatterns = [
         name="remove-reference",
     ),
     path("<str:number>/reveal/", reveal.reveal_on_case, name="reveal"),
+    path("<str:number>/duplicates/", merge_views.duplicates, name="duplicates"),
+    path("<str:number>/merge/", merge_views.merge, name="merge"),
+    path("<str:number>/unmerge/", merge_views.unmerge, name="unmerge"),
+    path("<str:number>/reports/<int:report_id>/move/", merge_views.move_report, name="move-report"),
 ]

@@ -15,7 +15,7 @@ from cases import searches, selectors
 from cases.filters import CaseFilter
 from cases.models import Case, Category, ServiceType
 from cases.people_search import case_match_reasons
-from cases.policy import can_change_case, can_see_identities
+from cases.policy import can_change_case, can_merge, can_see_identities
 from cases.timeline import readable
 from notifications.forms import MessageForm
 from notifications.selectors import contact_answers, victim_messages
@@ -140,5 +140,6 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "message_form": MessageForm() if writes else None,
             "contact_answers": contact_answers(case) if writes else [],
             "may_override": offers.override_consent,
+            "may_merge": can_merge(user, case),  # move a report (cases.merge_views)
         },
     )

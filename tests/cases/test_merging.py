@@ -227,3 +227,95 @@ def test_opposite_merges_at_once_one_wins_no_deadlock(
     assert counts(a, b) == before
     survivor = Case.objects.get(status=S.VERIFIED, pk__in=[a.pk, b.pk])
     assert survivor.reports.count() == before["reports"]
+
+
+# The pages ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def same_victim(helpline) -> tuple[Case, Case]:
+    cases = []
+    for _ in range(2):
+        case = CaseFactory(helpline=helpline, status=S.VERIFIED)
+        person = PersonFactory(name="Testperson Samename", age=40, phone="")
+        CasePersonFactory(case=case, person=person, role=VICTIM)
+        ReportFactory(case=case, sender="")
+        cases.append(case)
+    return cases[0], cases[1]
+
+
+@pytest.mark.django_db
+def test_case_and_verify_pages_load_the_panel(same_victim, operator, monitor, otp_client) -> None:
+    a, b = same_victim
+    client = otp_client(operator)
+    page = client.get(f"/cases/{a.number}/").content.decode()
+    assert f'hx-get="/cases/{a.number}/duplicates/"' in page
+    panel = client.get(f"/cases/{a.number}/duplicates/", HTTP_HX_REQUEST="true").content.decode()
+    assert b.number in panel
+    assert "Victim&#x27;s name is the same, age 40" in panel
+    assert f"/cases/{a.number}/merge/?into={b.number}" in panel
+    assert "<html" not in panel
+    assert "<html" in client.get(f"/cases/{a.number}/duplicates/").content.decode()
+    Case.objects.filter(pk=a.pk).update(status=S.IN_TRIAGE, claimed_by=operator)
+    verify = client.get(f"/console/{a.number}/verify/").content.decode()
+    assert f'hx-get="/cases/{a.number}/duplicates/"' in verify
+    watcher = otp_client(monitor)
+    assert "duplicates" not in watcher.get(f"/cases/{a.number}/").content.decode()
+    assert watcher.get(f"/cases/{a.number}/duplicates/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_merge_page_shows_what_moves_and_needs_a_reason(same_victim, operator, otp_client):
+    a, b = same_victim
+    client = otp_client(operator)
+    page = client.get(f"/cases/{a.number}/merge/", {"into": b.number}).content.decode()
+    assert "1 report moves" in page
+    assert "1 victim moves" in page
+    assert "Notes, referrals, services and messages stay" in page
+    refused = client.post(f"/cases/{a.number}/merge/", {"into": b.number, "reason": ""})
+    assert refused.status_code == 400
+    unseen = client.post(f"/cases/{a.number}/merge/", {"into": "LNT-1999-000001", "reason": "x"})
+    assert unseen.status_code == 400
+    assert "No case with that number" in unseen.content.decode()
+    itself = client.post(f"/cases/{a.number}/merge/", {"into": a.number, "reason": "x"})
+    assert itself.status_code == 409
+    assert CaseMerge.objects.count() == 0
+    done = client.post(f"/cases/{a.number}/merge/", {"into": b.number, "reason": "Same woman"})
+    assert done.status_code == 302
+    assert done["Location"] == f"/cases/{b.number}/"
+    assert Case.objects.get(pk=a.pk).status == S.MERGED
+
+
+@pytest.mark.django_db
+def test_unmerge_page_is_for_supervisors(same_victim, operator, supervisor, otp_client) -> None:
+    a, b = same_victim
+    merge_case(case=a, into=b, actor=operator, reason="Same woman")
+    panel = otp_client(supervisor).get(f"/cases/{a.number}/duplicates/", HTTP_HX_REQUEST="true")
+    assert f"/cases/{a.number}/unmerge/" in panel.content.decode()
+    assert (
+        f"/cases/{a.number}/unmerge/"
+        not in otp_client(operator)
+        .get(f"/cases/{a.number}/duplicates/", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    forbidden = otp_client(operator).post(f"/cases/{a.number}/unmerge/", {"reason": "x"})
+    assert forbidden.status_code == 403
+    done = otp_client(supervisor).post(f"/cases/{a.number}/unmerge/", {"reason": "Two women"})
+    assert done.status_code == 302
+    assert Case.objects.get(pk=a.pk).status == S.VERIFIED
+
+
+@pytest.mark.django_db
+def test_move_report_page(same_victim, operator, otp_client) -> None:
+    a, b = same_victim
+    ReportFactory(case=a, sender="")
+    report = a.reports.first()
+    client = otp_client(operator)
+    assert (
+        f"/cases/{a.number}/reports/{report.pk}/move/"
+        in client.get(f"/cases/{a.number}/").content.decode()
+    )
+    url = f"/cases/{a.number}/reports/{report.pk}/move/"
+    assert client.post(url, {"to": b.number, "reason": ""}).status_code == 400
+    assert client.post(url, {"to": b.number, "reason": "About another woman"}).status_code == 302
+    assert Report.objects.get(pk=report.pk).case_id == b.pk
