@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.sessions import verified_users
-from cases.models import Case, Category, Report
+from cases.models import Case, Category, Report, RiskLevel
 from cases.policy import AnyUser, can_view_figures, visible_cases
 from dashboards.reports import shareable_only
 from dashboards.suppression import AT_LEAST, Table, is_withheld, threshold
@@ -37,6 +37,8 @@ FINISHED = (S.DISCARDED, S.CLOSED, S.ARCHIVED)
 OPEN_STATUSES = [status for status in S if status not in FINISHED]
 QUEUE_STATUSES = (S.NEW, S.IN_TRIAGE)
 UNCATEGORISED = "Not yet categorised"
+NOT_ASSESSED = "Not assessed"
+RISK_LEVELS = [RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD, ""]  # "": not assessed
 HistoricalCase = Case.history.model
 
 
@@ -89,6 +91,7 @@ class OpenCaseFigures(TypedDict):
     by_status: list[Row]
     by_category: list[Row]
     by_helpline: list[Row]
+    by_risk: list[Row]  # every level and "Not assessed", in that order, zeros included
 
 
 class LiveFigures(OpenCaseFigures):
@@ -145,7 +148,7 @@ def share(figures: LiveFigures, limit: int | None = None) -> LiveFigures:
         table.relate([same], [cell(row, "count")])
         table.relate([cell(row, "count")], [same])
     table.relate([unclaimed], [cell(shared, "sla_breaches")], AT_LEAST)
-    for breakdown in ("by_status", "by_category", "by_helpline"):
+    for breakdown in ("by_status", "by_category", "by_helpline", "by_risk"):
         rows = [cell(row, "count") for row in shared[breakdown]]  # type: ignore[literal-required]
         table.relate([cell(shared, "open_cases")], rows)
     referrals = shared["referrals"]
@@ -192,12 +195,13 @@ def dashboard_watcher(session_key: str) -> tuple[User, str] | None:
 
 
 def _open_cases(cases: QuerySet[Case], now: datetime) -> OpenCaseFigures:
-    """Queue, SLA breaches and the open cases by status, category and helpline, from one GROUP BY
+    """Queue, SLA breaches and the open cases by status, category, helpline and risk level (the
+    latest assessment's, or not assessed), from one GROUP BY
     over ids (a few hundred groups at most, however many cases), then the names of the handful of
     categories and helplines in it: joined into the count, they would cost more than the count."""
     groups = list(
         cases.filter(status__in=OPEN_STATUSES)
-        .values("helpline_id", "category_id", "status")
+        .values("helpline_id", "category_id", "status", "risk_level")
         .annotate(
             count=Count("*"),
             oldest_new=Min("created_at", filter=Q(status=S.NEW)),
@@ -208,8 +212,10 @@ def _open_cases(cases: QuerySet[Case], now: datetime) -> OpenCaseFigures:
     by_status = dict.fromkeys(OPEN_STATUSES, 0)
     by_category: Counter[int | None] = Counter()
     by_helpline: Counter[int] = Counter()
+    by_risk = dict.fromkeys(RISK_LEVELS, 0)
     for group in groups:
         by_status[group["status"]] += group["count"]
+        by_risk[group["risk_level"]] += group["count"]
         by_category[group["category_id"]] += group["count"]
         by_helpline[group["helpline_id"]] += group["count"]
     oldest = min((g["oldest_new"] for g in groups if g["oldest_new"] is not None), default=None)
@@ -235,6 +241,10 @@ def _open_cases(cases: QuerySet[Case], now: datetime) -> OpenCaseFigures:
         by_helpline=[
             Row(label=names[pk], count=by_helpline[pk])
             for pk in sorted(by_helpline, key=lambda pk: (names[pk], pk))
+        ],
+        by_risk=[
+            Row(label=RiskLevel(level).label if level else NOT_ASSESSED, count=n)
+            for level, n in by_risk.items()
         ],
     )
 

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cases.filters import CaseFilter
-from cases.models import Case, DiscardReason, ServiceType
+from cases.models import Case, DiscardReason, RiskLevel, ServiceType
 from cases.policy import AnyUser, can_see_identities, can_view_figures, visible_cases
 from dashboards.suppression import AT_LEAST, USUALLY_EQUAL, Table, is_withheld
 from dashboards.suppression import threshold as threshold_of
@@ -98,7 +98,7 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
     used = report_filters(filters)
     cases = filtered_cases(user, used)
     start, end = _period(used)
-    by_day, by_channel, by_status, by_reason = _case_counts(cases)
+    by_day, by_channel, by_status, by_reason, by_risk = _case_counts(cases)
     _, case_times = _measure(
         cases,
         counts={},
@@ -138,6 +138,15 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
             {"code": "awaiting", "label": "Not yet triaged", "count": _sum(by_status, AWAITING)},
         ],
         "discard_reasons": _labelled(DiscardReason, by_reason),
+        # the cases by their latest risk assessment, the highest first; "" not assessed yet
+        "risk": [
+            {
+                "code": level or "not_assessed",
+                "label": RiskLevel(level).label if level else "Not assessed",
+                "count": by_risk.get(level, 0),
+            }
+            for level in (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD, "")
+        ],
         "referrals": [
             {"code": code, "label": label, "count": referral_counts[code]}
             for code, label in Referral.Status.choices
@@ -186,7 +195,10 @@ def _relate_snapshot(figures: dict[str, Any], table: Table) -> None:
             if codes is None or entry.get("code") in codes
         ]
 
-    for breakdown in (incoming.get("by_channel"), incoming.get("by_day"), figures.get("triage")):
+    for breakdown in (
+        incoming.get("by_channel"), incoming.get("by_day"), figures.get("triage"),
+        figures.get("risk"),
+    ):  # fmt: skip
         table.relate(total, counts(breakdown))
     table.relate(
         counts(figures.get("triage"), ("discarded",)),
@@ -215,25 +227,28 @@ def _drop_withheld_times(figures: Any) -> None:
 # Counting -----------------------------------------------------------------------------------------
 
 
-def _case_counts(cases: QuerySet[Case]) -> tuple[Counter, Counter, Counter, Counter]:
-    """One pass over the period's cases (the case_snapshot index on PostgreSQL): counts by local
-    day, channel, status and discard reason, folded into the four breakdowns."""
+def _case_counts(cases: QuerySet[Case]) -> tuple[Counter, Counter, Counter, Counter, Counter]:
+    """One pass over the period's cases (the case_snapshot index on PostgreSQL, which covers all
+    but the risk level): counts by local day, channel, status, discard reason and risk level,
+    folded into the five breakdowns."""
     rows = (
         cases.annotate(day=TruncDate("created_at"))
-        .values_list("day", "channel", "status", "discard_reason_id")
+        .values_list("day", "channel", "status", "discard_reason_id", "risk_level")
         .annotate(n=Count("pk"))
     )
     by_day: Counter = Counter()
     by_channel: Counter = Counter()
     by_status: Counter = Counter()
     by_reason: Counter = Counter()
-    for day, channel, status, reason, n in rows:
+    by_risk: Counter = Counter()
+    for day, channel, status, reason, risk, n in rows:
         by_day[day] += n
         by_channel[channel] += n
         by_status[status] += n
+        by_risk[risk] += n
         if status == S.DISCARDED and reason is not None:
             by_reason[reason] += n
-    return by_day, by_channel, by_status, by_reason
+    return by_day, by_channel, by_status, by_reason, by_risk
 
 
 class Percentile(Aggregate):
