@@ -1,6 +1,7 @@
 """The access matrix (issue 5, SECURITY AC-01/AC-03/AC-05): every role in every kind of
 organisation, against a case in every state (and every referral outcome), for each way in: the case
-page, the API read, a change through the API and the web, and the printed case file.
+page, the API read, a change through the API and the web, the printed case file, and the "Show" of
+a masked phone (issue 12: those who may see who is in the case, read-only cases included).
 
 The expected answers are written out here as rules, independently of cases.policy, so the test
 catches the policy drifting from what DESIGN.md and the issue promise:
@@ -84,7 +85,7 @@ ROLES = [
     "superuser_admin",
     "superuser_operator",
 ]
-CHECKS = ("view", "api_read", "api_change", "web_change", "export")
+CHECKS = ("view", "api_read", "api_change", "web_change", "export", "reveal")
 
 
 def expected(role: str, scenario: Scenario) -> dict[str, int]:
@@ -98,6 +99,7 @@ def expected(role: str, scenario: Scenario) -> dict[str, int]:
             "api_change": change,
             "web_change": change,
             "export": 200,
+            "reveal": 200,
         }
     if role == "receiving_cso_rep" and scenario.referral in (R.PENDING, R.ACCEPTED):
         change = 201 if scenario.referral == R.ACCEPTED else 403
@@ -107,6 +109,7 @@ def expected(role: str, scenario: Scenario) -> dict[str, int]:
             "api_change": change,
             "web_change": change,
             "export": 200,
+            "reveal": 200,
         }
     if role == "monitor":
         change = 409 if archived else 403
@@ -116,6 +119,7 @@ def expected(role: str, scenario: Scenario) -> dict[str, int]:
             "api_change": change,
             "web_change": change,
             "export": 403,
+            "reveal": 404,  # no identities: as if there were nothing to show
         }
     return dict.fromkeys(CHECKS, 404)
 
@@ -187,6 +191,10 @@ def check(user: User, case: Case) -> dict[str, int]:
     }
     printed = web.get(f"/cases/{case.number}/print/")
     answers["export"] = printed.status_code
+    person = case.people.get().person
+    answers["reveal"] = web.post(
+        f"/cases/{case.number}/reveal/", {"person": person.pk, "field": "phone"}
+    ).status_code
     if printed.status_code == 200:
         assert printed["Content-Type"] == "application/pdf"
         assert "no-store" in printed["Cache-Control"]
@@ -213,14 +221,56 @@ def test_access_matrix(role, cast, helpline, cso) -> None:
         assert audited >= successful_reads, scenario.name
         if answers["export"] == 200:
             assert AccessLog.objects.filter(case=case, user=user, action="print").exists()
+        shown = AccessLog.objects.filter(case=case, user=user, action="reveal").count()
+        assert shown == (answers["reveal"] == 200), scenario.name
     assert not mismatches, "\n".join(f"{n}: got {a}, promised {p}" for n, a, p in mismatches)
 
 
 def test_the_matrix_covers_every_state_role_and_check() -> None:
     assert {s.status for s in SCENARIOS} == set(S.values)
     assert {s.referral for s in SCENARIOS} - {None} == set(R.values)
-    # 10 roles x 12 scenarios x 5 checks
-    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 600
+    # 10 roles x 12 scenarios x 6 checks
+    assert len(ROLES) * len(SCENARIOS) * len(CHECKS) == 720
+
+
+def merge_expected(role: str) -> dict[str, int]:
+    """Duplicates, merge and unmerge (issue 12): the helpline's workers merge, its supervisors
+    unmerge; a CSO serving both cases sees the duplicates but merges nothing; a monitor may not see
+    who is in a case, so no duplicates (404), and changes nothing; everyone else: 404."""
+    if role in ("operator", "supervisor", "superuser_operator"):
+        unmerge = 200 if role == "supervisor" else 403
+        return {"duplicates": 200, "merge": 200, "unmerge": unmerge}
+    if role == "receiving_cso_rep":
+        return {"duplicates": 200, "merge": 403, "unmerge": 403}
+    if role == "monitor":
+        return {"duplicates": 404, "merge": 403, "unmerge": 403}
+    return dict.fromkeys(("duplicates", "merge", "unmerge"), 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_duplicates_merge_and_unmerge_by_role(role, cast, helpline, cso) -> None:
+    from cases.merging import merge_case
+
+    scenario = Scenario(S.IN_SERVICE, R.ACCEPTED)
+    a, b, merged = (make_case(scenario, helpline, cso, cast["operator"]) for _ in range(3))
+    merge_case(case=merged, into=b, actor=cast["operator"], reason="Matrix merge")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=cast[role])}")
+    base = "/api/v1/cases"
+    answers = {
+        "duplicates": api.get(f"{base}/{a.number}/duplicates/").status_code,
+        "merge": api.post(
+            f"{base}/{a.number}/merge/", {"into": b.number, "reason": "x"}, format="json"
+        ).status_code,
+        "unmerge": api.post(
+            f"{base}/{merged.number}/unmerge/", {"reason": "x"}, format="json"
+        ).status_code,
+    }
+    assert answers == merge_expected(role)
+    merges = {"merge": a, "unmerge": merged}
+    for check_name, case in merges.items():
+        changed = Case.objects.get(pk=case.pk).status != (S.IN_SERVICE if case is a else S.MERGED)
+        assert changed == (answers[check_name] == 200), check_name
 
 
 def test_monitors_and_other_organisations_never_see_identities_or_internal_notes(
