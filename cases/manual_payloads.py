@@ -12,6 +12,9 @@ from cases.manual import STAFF_CHANNELS, NewReporter, NewVictim, StaffReport
 from cases.models import Language, Relationship
 from cases.payloads import PhoneField, VictimSerializer, active_code
 
+# named StaffChannelEnum in the schema (settings: ENUM_NAME_OVERRIDES)
+STAFF_CHANNEL_VALUES = [str(channel) for channel in STAFF_CHANNELS]
+
 
 class NewVictimSerializer(VictimSerializer):
     """The victim as verify takes them, and (extensions) their date of birth and language."""
@@ -58,7 +61,7 @@ class NewReporterSerializer(serializers.Serializer):
 
 
 class NewCaseSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=[str(c) for c in STAFF_CHANNELS])
+    channel = serializers.ChoiceField(choices=STAFF_CHANNEL_VALUES)
     description = serializers.CharField(max_length=20000)
     victim = NewVictimSerializer(required=False)
     # leave out (or null) when the victim is reporting themselves

@@ -8,13 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from people.selectors import person_record
-from people.serializers import PersonSerializer
+from people.serializers import PersonRecordSerializer
 
 
 class PersonView(APIView):
-    @extend_schema(responses=PersonSerializer)
+    @extend_schema(responses=PersonRecordSerializer)
     def get(self, request: Request, person_id: int) -> Response:
         """A person and the cases of theirs this user may see (404 otherwise)."""
         return Response(
-            PersonSerializer(person_record(request.user, person_id, request=request)).data
+            PersonRecordSerializer(person_record(request.user, person_id, request=request)).data
         )

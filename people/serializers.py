@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 
-class ContactSerializer(serializers.Serializer):
+class PersonContactSerializer(serializers.Serializer):
     id = serializers.IntegerField()  # an extension: which one to end
     kind = serializers.CharField(source="kind.code")
     value = serializers.CharField()
@@ -17,7 +17,7 @@ class ContactSerializer(serializers.Serializer):
         return contact.valid_to is None  # type: ignore[attr-defined]
 
 
-class ReferenceSerializer(serializers.Serializer):
+class PersonReferenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()  # an extension: which one to remove
     kind = serializers.CharField(source="kind.code")
     value = serializers.CharField()
@@ -33,7 +33,7 @@ class PersonCaseSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="case.created_at")
 
 
-class PersonSerializer(serializers.Serializer):
+class PersonRecordSerializer(serializers.Serializer):
     """A PersonRecord (people.selectors): the person and only the cases the user may see."""
 
     id = serializers.IntegerField(source="person.pk")
@@ -45,6 +45,6 @@ class PersonSerializer(serializers.Serializer):
     language = serializers.CharField(source="person.language.code", allow_null=True, default=None)
     # every way of reaching them with the dates it held; previous addresses are the contacts of
     # kind "address" that have ended
-    contacts = ContactSerializer(many=True)
-    references = ReferenceSerializer(many=True)
+    contacts = PersonContactSerializer(many=True)
+    references = PersonReferenceSerializer(many=True)
     cases = PersonCaseSerializer(many=True)

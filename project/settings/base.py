@@ -402,7 +402,12 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get their own components: no read-only fields, and blank strings marked where
     # the serializer refuses them, so the schema and the validation agree (issue 11, item 14).
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "cases.models.Case.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "cases.models.Case.Priority",
+        "ChannelEnum": "cases.models.Case.Channel",
+        # the channels staff open a case from (POST /api/v1/cases/), a part of ChannelEnum
+        "StaffChannelEnum": "cases.manual_payloads.STAFF_CHANNEL_VALUES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
