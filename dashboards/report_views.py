@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organisation
-from cases.models import Area, Case, Category
+from cases.models import Area, Case, Category, Flag, Language, RiskLevel
 from cases.policy import can_export_case_list, can_view_figures
 from dashboards import exports, jobs
 from dashboards.charts import snapshot_charts
@@ -243,6 +243,10 @@ def _filter_options() -> dict[str, Any]:
         "priorities": Case.Priority.choices,
         "categories": Category.objects.filter(**active).values_list("code", "label"),
         "areas": Area.objects.filter(**active).values_list("code", "label"),
+        # retired flags too: older cases carry them
+        "flags": Flag.objects.values_list("code", "label"),
+        "risk_levels": RiskLevel.choices,
+        "languages": Language.objects.filter(**active).values_list("code", "label"),
         "organisations": Organisation.objects.filter(
             **active, kind__in=(Organisation.Kind.HELPLINE, Organisation.Kind.CSO)
         )

@@ -68,3 +68,20 @@ def test_a_report_takes_the_flag_risk_and_language_filters_and_says_them_in_word
         ("Risk level", "High risk"),
         ("Victim's language", "Somali"),
     ]
+
+
+def test_the_report_page_offers_the_flag_risk_and_language_filters(
+    helpline, supervisor, otp_client
+) -> None:
+    case = CaseFactory(helpline=helpline, risk_level="medium")
+    CaseFlag.objects.create(case=case, flag=Flag.objects.get(code="weapon"))
+    CaseFactory(helpline=helpline)
+    client = otp_client(supervisor)
+
+    html = client.get("/dashboards/reports/", {"flag": "weapon", "risk": "medium"}).content.decode()
+
+    assert '<label class="form-label" for="report-flag">Flag</label>' in html
+    assert '<option value="weapon" selected>Weapon mentioned</option>' in html
+    assert '<option value="medium" selected>Medium risk</option>' in html
+    assert 'for="report-language">Victim' in html
+    assert "Incoming reports: 1" in html
