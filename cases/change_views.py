@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from cases import selectors
 from cases.change_forms import ChangeForm, initial_for, rebased
 from cases.changes import StaleVersionError, change_case
+from cases.drafts import discard_draft
 from cases.policy import changeable_details
 from cases.timeline import readable
 from cases.workflow import CaseError
@@ -58,6 +59,7 @@ def change_details(request: HttpRequest, number: str) -> HttpResponse:
             form.add_error(None, str(error))
             status = error.http_status
         else:
+            discard_draft(request.user, "change", case)  # its work is saved
             messages.success(request, "Details changed. The history keeps what they were.")
             return redirect("cases:detail", number=case.number)
     elif request.method == "POST":

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from cases.drafts import discard_draft
 from cases.manual import STAFF_CHANNELS, NewReporter, NewVictim, StaffReport, open_staff_case
 from cases.models import Case, Language, Relationship
 from cases.policy import can_open_case
@@ -138,6 +139,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
                 ),
             )
             if not status:
+                discard_draft(request.user, "new-case")  # its work is saved
                 return redirect("cases:detail", number=opened[0].number)
     else:
         form, status = NewCaseForm(initial={"token": uuid.uuid4(), "claim": True}), 200

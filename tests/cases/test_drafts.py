@@ -183,3 +183,34 @@ def test_old_drafts_are_purged_in_the_daily_job(case, operator) -> None:
     Draft.objects.filter(pk=kept.pk).update(saved_at=now - timedelta(days=DRAFT_KEEP_DAYS + 1))
     archive_closed_cases()
     assert not Draft.objects.exists()
+
+
+def test_changing_details_discards_the_change_draft(helpline, operator, otp_client) -> None:
+    from tests.cases.test_changes import _page_data
+    from tests.factories import category
+
+    case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED, category=category())
+    client = otp_client(operator)
+    _save(client, {"priority": "high"}, case.number, url="/cases/drafts/change/")
+
+    url = f"/cases/{case.number}/change/"
+    assert (
+        client.post(url, _page_data(case, operator, priority="high", reason="")).status_code == 400
+    )
+    assert Draft.objects.filter(form="change", case=case).exists()
+    answer = client.post(url, _page_data(case, operator, priority="high", reason="Rang back"))
+    assert answer.status_code == 302
+    assert not Draft.objects.filter(form="change", case=case).exists()
+
+
+def test_opening_a_case_discards_the_new_case_draft(operator, otp_client) -> None:
+    from tests.cases.test_manual import _form, _token
+
+    client = otp_client(operator)
+    _save(client, {"victim_name": "Testvictim Halfway"}, url="/cases/drafts/new-case/")
+    token = _token(client.get("/cases/new/").content.decode())
+
+    assert client.post("/cases/new/", _form(token, channel="")).status_code == 400
+    assert Draft.objects.filter(form="new-case", case=None).exists()
+    assert client.post("/cases/new/", _form(token)).status_code == 302
+    assert not Draft.objects.exists()
