@@ -33,7 +33,8 @@ from referrals.models import Referral
 from triage.services import overdue_unclaimed
 
 S = Case.Status
-FINISHED = (S.DISCARDED, S.CLOSED, S.ARCHIVED)
+# a merged case is not open: it lives on in the case it joined, which is counted (cases.merging)
+FINISHED = (S.DISCARDED, S.CLOSED, S.ARCHIVED, S.MERGED)
 OPEN_STATUSES = [status for status in S if status not in FINISHED]
 QUEUE_STATUSES = (S.NEW, S.IN_TRIAGE)
 UNCATEGORISED = "Not yet categorised"

@@ -96,7 +96,8 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Every figure of the report, unsuppressed (see suppress). Raises PermissionDenied for users
     without cases.view_figures and InvalidFiltersError for filters that do not parse."""
     used = report_filters(filters)
-    cases = filtered_cases(user, used)
+    # a merged case is counted once, as the case it joined (its reports are there now)
+    cases = filtered_cases(user, used).exclude(status=S.MERGED)
     start, end = _period(used)
     by_day, by_channel, by_status, by_reason, by_risk = _case_counts(cases)
     _, case_times = _measure(
