@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -88,6 +89,10 @@ def name_scores(
     keeps the planner from moving the policy's test under the ranking (a fence)."""
     if not query:
         return []
+    try:
+        people_sql, people_params = people.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # nobody to look among (Person.objects.none(), pk__in=[])
+        return []
     wanted = [
         (token, i, EXACT if token == word.exact else SOUND)
         for i, word in enumerate(query)
@@ -99,7 +104,6 @@ def name_scores(
         for i, name in enumerate(columns)
     )
     score = " + ".join(columns)
-    people_sql, people_params = people.values("pk").query.sql_with_params()
     sql = f"""
         WITH q (token, word, weight) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(wanted))}),
         matched AS (
@@ -143,10 +147,13 @@ def word_reasons(query: list[WordTokens], per_word: Iterable[int]) -> list[str]:
     return reasons
 
 
-def identifier_matches(user: AbstractBaseUser, q: str) -> dict[int, list[str]]:
+def identifier_matches(
+    user: AbstractBaseUser, q: str, *, case_references: bool = True
+) -> dict[int, list[str]]:
     """Person id → reasons, for the people this user may see whose phone number, a contact detail
-    (any kind: another phone, an email, an address) or a reference number (their own, or one on a
-    case of theirs this user may see) is exactly what was typed. Each an indexed blind look-up."""
+    (any kind: another phone, an email, an address) or a reference number (their own, or, with
+    `case_references`, one on a case of theirs this user may see) is exactly what was typed.
+    Each an indexed blind look-up."""
     found: dict[int, list[str]] = {}
 
     def add(person_id: int, reason: str) -> None:
@@ -171,6 +178,8 @@ def identifier_matches(user: AbstractBaseUser, q: str) -> dict[int, list[str]]:
         "person", "kind__label"
     ):
         add(person_id, f"{kind.lower()} matches")
+    if not case_references:
+        return found
     on_cases = dict(
         references.filter(case__in=visible_cases(user)).values_list("case", "kind__label")
     )
@@ -248,7 +257,7 @@ def _identity_reasons(user: AbstractBaseUser, reasons: dict[int, list[str]], q: 
             "case", "person", "role"
         )
     )
-    found = identifier_matches(user, q)
+    found = identifier_matches(user, q, case_references=False)  # the case's own: below
     query = query_words(q)
     people = Person.objects.filter(pk__in={person for _, person, _ in links})
     for match in name_scores(people, query, all_words=True, limit=len(links) or 1):

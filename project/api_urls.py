@@ -8,6 +8,7 @@ from cases import merge_api
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
 from people.api import PersonView
+from people.search import PersonSearchView
 from project.schema import NotFoundView
 from referrals import api as casework
 from risk import api as risk
@@ -67,6 +68,7 @@ urlpatterns = [
     ),
     path("cases/<str:number>/risk/", risk.CaseRiskView.as_view(), name="case-risk"),
     path("risk/questionnaire/", risk.QuestionnaireView.as_view(), name="risk-questionnaire"),
+    path("people/search/", PersonSearchView.as_view(), name="people-search"),
     path("people/<int:person_id>/", PersonView.as_view(), name="person"),
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
