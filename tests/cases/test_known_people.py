@@ -126,3 +126,27 @@ def test_bounded_queries(helpline, operator, supervisor, django_assert_max_num_q
     strangers = [perpetrator(case, f"Anne Other{n}", 50) for n in range(5)]
     with django_assert_max_num_queries(3):
         assert alert_known_perpetrators(case=case, people=strangers, actor=operator) == {}
+
+
+def test_verifying_a_case_alerts_about_a_known_perpetrator(
+    helpline, operator, supervisor, django_capture_on_commit_callbacks
+) -> None:
+    from rest_framework.test import APIClient
+
+    from accounts.services import issue_api_token
+
+    perpetrator(CaseFactory(helpline=helpline, status="referred"), "Made Up Person", 41)
+    case = CaseFactory(helpline=helpline, status="in_triage", claimed_by=operator)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=operator)}")
+    body = {
+        "category": "physical",
+        "priority": "high",
+        "perpetrators": [{"name": "Made Up Person", "age": 40, "relationship": "ex-partner"}],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api.post(f"/api/v1/cases/{case.number}/verify/", body, format="json")
+    assert answer.status_code == 200, answer.json()
+    [alert] = alerts()
+    assert alert.recipient == supervisor
+    assert alert.text.endswith("is named on 1 other open case")
