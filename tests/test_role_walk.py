@@ -21,7 +21,18 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Organisation
-from cases.models import Case, CaseNote, CasePerson, FollowUpKind, Report, ServiceType
+from cases.models import (
+    Case,
+    CaseNote,
+    CasePerson,
+    ContactType,
+    ExternalReference,
+    FollowUpKind,
+    PersonContact,
+    ReferenceType,
+    Report,
+    ServiceType,
+)
 from dashboards.models import ExportJob, ExportKind
 from intake.models import UnroutedMessage
 from notifications.models import Notification
@@ -57,6 +68,9 @@ CANARIES = {
     "follow_up_notes": "CANARY-FOLLOWUP-whimbrel",
     "message_out": "CANARY-MESSAGE-OUT-redpoll",
     "safe_times": "CANARY-TIMES-brambling",
+    "crime_number": "CANARY-CRIME-shorelark",
+    "housing_reference": "CANARY-HOUSING-dotterel",
+    "contact_email": "canary.snowbunting@example.invalid",
 }
 # How a phone number may also be written on a page.
 SPELLINGS = {
@@ -83,6 +97,7 @@ MISSING_ID = 999_999
 SHARED = {
     "victim_name", "victim_phone", "victim_address", "perpetrator", "report_body",
     "transcription", "story", "location", "note_shared", "referral_reason", "safe_times",
+    "crime_number", "housing_reference",
 }  # fmt: skip
 INSIDERS_READ = {
     "operator": SHARED | {"note_internal", "message_out", "reporter_sender"},
@@ -115,6 +130,20 @@ def world(helpline, other_helpline, cso, other_cso, operator, supervisor, cso_re
         },
     )
     CasePersonFactory(case=case, person=victim)
+    # what is known beyond the details: another agency's numbers, a way of reaching the victim
+    case_reference = ExternalReference.objects.create(
+        case=case,
+        kind=ReferenceType.objects.get(code="crime_number"),
+        value=CANARIES["crime_number"],
+    )
+    person_reference = ExternalReference.objects.create(
+        person=victim,
+        kind=ReferenceType.objects.get(code="housing_reference"),
+        value=CANARIES["housing_reference"],
+    )
+    contact = PersonContact.objects.create(
+        person=victim, kind=ContactType.objects.get(code="email"), value=CANARIES["contact_email"]
+    )
     CasePersonFactory(
         case=case,
         person=PersonFactory(name=CANARIES["perpetrator"], phone=""),
@@ -235,12 +264,16 @@ def world(helpline, other_helpline, cso, other_cso, operator, supervisor, cso_re
         "notification_id": [message.pk, failed.pk, alert.pk],
         "message_id": [unrouted.pk],
         "job_id": [job.pk],
+        "person_id": [victim.pk],
+        "contact_id": [contact.pk],
+        "reference_id": [case_reference.pk, person_reference.pk],
     }
 
 
 # The URL parameters a walk fills from the world: a URL built with any of them is about the case.
 TARGETS = ("number", "report_id", "referral_id", "follow_up_id", "notification_id",
-           "message_id", "job_id", "object_id")  # fmt: skip
+           "message_id", "job_id", "object_id", "person_id", "contact_id",
+           "reference_id")  # fmt: skip
 
 
 def _url(name: str, pattern, values: dict[str, object]) -> str | None:
@@ -348,6 +381,8 @@ def _snapshot(case: Case) -> dict[str, list[dict[str, object]]]:
         state[model.__name__] = list(model.objects.filter(case=case).order_by("pk").values())
     state["unrouted"] = list(UnroutedMessage.objects.order_by("pk").values())
     state["exports"] = list(ExportJob.objects.order_by("pk").values())
+    state["references"] = list(ExternalReference.objects.order_by("pk").values())
+    state["contacts"] = list(PersonContact.objects.order_by("pk").values())
     state["history"] = [case.history.count()]
     return state
 
