@@ -112,6 +112,6 @@ def test_the_printed_file_has_the_whole_box_and_the_timeline_in_words(
     assert f"Case changed by {operator.username}: Claimed" in text
     assert "Status: New → In triage" in text
     assert f"Claimed by: — → {operator.username}" in text
-    assert "Person on the case created" in text
+    assert "Victim added to the case" in text
     for raw in ("claimed_by", "claimed_at", "Case person", "first_claimed", "_"):
         assert raw not in text, raw
