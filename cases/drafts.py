@@ -1,7 +1,7 @@
 """Long forms don't lose work (UX.md 17, 47): what someone types into the verify, change, risk or
 new-case form is kept on the server as they type (static/js/drafts.js), never in the browser, so a
-sign-out, a crash or a closed tab loses nothing. A draft is its writer's alone, encrypted, one per
-form and case, and goes when the form is sent successfully (discard_draft, called by each form's
+sign-out, a crash or a closed tab loses nothing. A draft is its writer's alone, of a form they may
+send (403 otherwise; 404 for a case they cannot see), encrypted, one per form and case, and goes when the form is sent successfully (discard_draft, called by each form's
 view) or DRAFT_KEEP_DAYS after it was last saved (purge_old_drafts, in the daily job).
 
 `/cases/drafts/<form>/`: POST saves (JSON {"case", "fields"} or the form itself, form-encoded, with
@@ -22,10 +22,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases.models import Case, Draft
-from cases.policy import visible_cases
-from cases.workflow import CaseError
+from cases.policy import (
+    can_assess_risk,
+    can_open_case,
+    can_work_case,
+    changeable_details,
+    visible_cases,
+)
+from cases.workflow import CaseError, NotAllowedError
 
-DRAFT_FORMS = frozenset({"verify", "change", "risk", "new-case"})
+# Each form with who may send it, so who may keep a draft of it: a draft of a form one may not
+# send is refused (403), as the form itself would be. Every form but a new case's is about a case.
+DRAFT_FORMS = {
+    "verify": can_work_case,
+    "change": lambda user, case: bool(changeable_details(user, case)),
+    "risk": can_assess_risk,
+    "new-case": lambda user, case: case is None and can_open_case(user),
+}
 DRAFT_MAX_BYTES = 32 * 1024  # a long form's text, many times over; not a place to keep files
 DRAFT_MAX_FIELDS = 200
 DRAFT_KEEP_DAYS = 7
@@ -48,6 +61,9 @@ class BadDraftError(CaseError):
 def save_draft(
     *, user: AbstractBaseUser, form: str, case: Case | None, fields: dict[str, Any]
 ) -> Draft:
+    may_send = DRAFT_FORMS[form]
+    if (case is None and form != "new-case") or not may_send(user, case):
+        raise NotAllowedError("You cannot send this form, so no draft of it is kept.")
     kept = _clean(fields)
     if len(json.dumps(kept).encode()) > DRAFT_MAX_BYTES:
         raise DraftTooLargeError

@@ -98,6 +98,22 @@ def test_a_draft_is_its_writers_alone(
     assert Draft.objects.count() == 1
 
 
+def test_only_forms_one_may_send_are_drafted(case, operator, monitor, otp_client) -> None:
+    # a monitor reads the case but sends none of its forms
+    watcher = otp_client(monitor)
+    assert watcher.get(URL, {"case": case.number}).json() == {"draft": None}
+    for form in ("verify", "change", "risk"):
+        assert (
+            _save(watcher, {"a": "b"}, case.number, url=f"/cases/drafts/{form}/").status_code == 403
+        )
+    assert _save(watcher, {"a": "b"}, url="/cases/drafts/new-case/").status_code == 403
+    # a case's form needs its case; a new case has none
+    client = otp_client(operator)
+    assert _save(client, {"a": "b"}).status_code == 403
+    assert _save(client, {"a": "b"}, case.number, url="/cases/drafts/new-case/").status_code == 403
+    assert not Draft.objects.exists()
+
+
 def test_bad_drafts_are_refused_and_store_nothing(case, operator, otp_client) -> None:
     client = otp_client(operator)
     too_big = _save(client, {"notes": "x" * DRAFT_MAX_BYTES}, case.number)
