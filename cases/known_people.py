@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case as Choose
+from django.db.models import Max, Q, QuerySet, Value, When
 
 from accounts.selectors import staff_with
 from cases.models import Case, CasePerson, Person, PersonToken
@@ -73,19 +74,52 @@ def _ages_agree(mine: int | None, theirs: int | None) -> bool:
     return mine is None or theirs is None or abs(mine - theirs) <= AGE_GAP
 
 
-def _name_likeness(name_words: list[tuple[str, frozenset[str]]], have: set[str]) -> str | None:
-    """SOUND or NAME if every word's exact token or one of its sound tokens is among `have`."""
-    exact = True
-    for exact_token, tokens in name_words:
-        if not tokens & have:
-            return None
-        exact = exact and exact_token in have
-    return Likeness.NAME if exact else Likeness.SOUND
+def _name_hits(
+    named: dict[int, list[tuple[str, frozenset[str]]]], among: QuerySet[CasePerson]
+) -> dict[int, dict[int, str]]:
+    """{other person: {person of `named`: NAME or SOUND}} for the people of `among` whose name
+    tokens match every word of a name of `named`. One query, grouped and filtered in the database
+    (each word scores 2 exact, 1 by sound, 0 not at all), so a common name returns only the people
+    who match, not every row of its tokens."""
+    if not named:
+        return {}
+    scores: dict[str, Max] = {}
+    every_word: Q | None = None
+    for person_id, name in named.items():
+        all_of = Q()
+        for i, (exact, tokens) in enumerate(name):
+            key = f"p{person_id}w{i}"
+            scores[key] = Max(
+                Choose(
+                    When(token=exact, then=Value(2)),
+                    When(token__in=tokens, then=Value(1)),
+                    default=Value(0),
+                )
+            )
+            all_of &= Q(**{f"{key}__gt": 0})
+        every_word = all_of if every_word is None else every_word | all_of
+    tokens = {token for name in named.values() for _, word in name for token in word}
+    rows = (
+        PersonToken.objects.filter(token__in=tokens, person_id__in=among.values("person_id"))
+        .order_by()
+        .values("person_id")
+        .annotate(**scores)
+        .filter(every_word)
+    )
+    hits: dict[int, dict[int, str]] = defaultdict(dict)
+    for row in rows:
+        for person_id, name in named.items():
+            found = [row[f"p{person_id}w{i}"] for i in range(len(name))]
+            if all(found):
+                exact = all(score == 2 for score in found)
+                hits[row["person_id"]][person_id] = Likeness.NAME if exact else Likeness.SOUND
+    return hits
 
 
 def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[PersonMatch]:
-    """Every link of `links` whose person is likely one of `people`, best likeness per pair. Three
-    queries however many people and links: the name tokens, the links, nothing decrypted."""
+    """Every link of `links` whose person is likely one of `people`, best likeness per pair. Two
+    queries however many people and links: the names (grouped in the database), then the links;
+    nothing of the other people is decrypted."""
     people = [person for person in people if person.pk]
     if not people:
         return []
@@ -94,14 +128,7 @@ def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[
         found = [word_tokens(word) for word in words(person.name)] if person.name else []
         if len(found) >= MIN_NAME_WORDS:
             named[person.pk] = [(w.exact, frozenset((w.exact, *w.sounds))) for w in found]
-    wanted_tokens = {token for name in named.values() for _, tokens in name for token in tokens}
-    held: dict[int, set[str]] = defaultdict(set)
-    if wanted_tokens:
-        rows = PersonToken.objects.filter(
-            token__in=wanted_tokens, person_id__in=links.values("person_id")
-        ).values_list("person_id", "token")
-        for person_id, token in rows:
-            held[person_id].add(token)
+    held = _name_hits(named, links)
     phones = {person.phone_index for person in people if person.phone_index}
     found_links = links.filter(
         Q(person_id__in=[person.pk for person in people])
@@ -116,8 +143,8 @@ def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[
                 likeness = Likeness.SAME_RECORD
             elif person.phone_index and phone_index == person.phone_index:
                 likeness = Likeness.PHONE
-            elif person.pk in named and _ages_agree(person.age, age):
-                likeness = _name_likeness(named[person.pk], held.get(other_id, set()))
+            elif _ages_agree(person.age, age):
+                likeness = held.get(other_id, {}).get(person.pk)
             if likeness:
                 matches.append(
                     PersonMatch(person.pk, link_id, case_id, role, likeness, (person.age, age))
