@@ -44,8 +44,9 @@ SOUND = MAX_WORDS + 1
 EXACT = SOUND + 1
 # A phone number or reference that matches outranks any name.
 IDENTIFIER = EXACT * MAX_WORDS + 1
-# more candidates than any name has; see name_scores
-RANKING_FENCE = 10_000_000
+# name_scores ranks the best `limit` × FIRST_CANDIDATES first, then (rarely) every candidate
+FIRST_CANDIDATES = 50
+ALL_CANDIDATES = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -82,58 +83,103 @@ def name_scores(
     matched; best first (more words matched, then more of them exactly, then the oldest person).
     `all_words` keeps only people every word matched.
 
-    One SQL query. The tokens are ranked first, through the (token, person) index alone, and only
-    then is each candidate, best first, checked against `people` (pass the policy's queryset,
-    e.g. visible_people) until `limit` are found: a common name has thousands of candidates, and
-    asking the policy about each of them would cost more than all the rest. The LIMIT inside
-    keeps the planner from moving the policy's test under the ranking (a fence)."""
+    Usually one or two SQL queries. When `limit` people match every word exactly, they are the
+    answer (`_every_word_exact`: cheap however common the name). Otherwise the tokens are ranked,
+    through the (token, person) index alone, and only then is each candidate, best first, checked
+    against `people` (pass the policy's queryset, e.g. visible_people) until `limit` are found: a
+    common name has tens of thousands of candidates, and asking the policy about each would cost
+    more than all the rest. The LIMIT inside (the best `limit` × FIRST_CANDIDATES) keeps the
+    planner from moving the policy's test under the ranking and lets it keep only the best rows
+    while ranking; when too few of those are visible, the ranking runs again over every candidate.
+
+    Each token row carries a bit per query word and kind (sound: bit 2i, exact: bit 2i+1); a
+    person's bits OR-ed together say how each word matched, in one aggregate per person (a word
+    matched scores SOUND, one more if exactly: (bits + 2) / 3 is 1 for any of 1, 2, 3)."""
     if not query:
         return []
     try:
         people_sql, people_params = people.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nobody to look among (Person.objects.none(), pk__in=[])
         return []
+    exact = _every_word_exact(query, people_sql, people_params, limit)
+    if len(exact) == limit:
+        return exact
     wanted = [
-        (token, i, EXACT if token == word.exact else SOUND)
+        (token, (2 if token == word.exact else 1) << (2 * i))
         for i, word in enumerate(query)
         for token in dict.fromkeys((word.exact, *word.sounds))
     ]
-    columns = [f"w{i}" for i in range(len(query))]
-    per_word = ", ".join(
-        f"COALESCE(MAX(q.weight) FILTER (WHERE q.word = {i}), 0) AS {name}"
-        for i, name in enumerate(columns)
+    score = " + ".join(
+        f"(((mask >> {2 * i}) & 3) + 2) / 3 * {SOUND} + ((mask >> {2 * i + 1}) & 1)"
+        for i in range(len(query))
     )
-    score = " + ".join(columns)
+    # the bits are distinct powers of two, so their distinct sum is their OR where BIT_OR is not
+    mask = "BIT_OR(q.bits)" if connection.vendor == "postgresql" else "SUM(DISTINCT q.bits)"
     sql = f"""
-        WITH q (token, word, weight) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(wanted))}),
+        WITH q (token, bits) AS (VALUES {", ".join(["(%s, %s)"] * len(wanted))}),
         matched AS (
-            SELECT t.person_id AS person, {per_word}
+            SELECT t.person_id AS person, {mask} AS mask
             FROM {PersonToken._meta.db_table} t JOIN q ON q.token = t.token
             WHERE t.token IN ({", ".join(["%s"] * len(wanted))})
             GROUP BY t.person_id
         )
-        SELECT ranked.person, ranked.score, {", ".join(columns)} FROM (
-            SELECT matched.*, {score} AS score FROM matched
+        SELECT ranked.person, ranked.score, ranked.mask FROM (
+            SELECT person, mask, {score} AS score FROM matched
             WHERE {score} >= %s ORDER BY score DESC, person LIMIT %s
         ) ranked
         WHERE ranked.person IN ({people_sql})
         ORDER BY ranked.score DESC, ranked.person LIMIT %s
     """  # noqa: S608 - only placeholders and names made here; every value is a parameter
-    params = [
-        *(value for row in wanted for value in row),
-        *(token for token, _, _ in wanted),
-        SOUND * len(query) if all_words else 1,
-        RANKING_FENCE,
-        *people_params,
-        limit,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    least = SOUND * len(query) if all_words else 1
+    rows: list[tuple[int, int, int]] = []
+    for fence in (limit * FIRST_CANDIDATES, ALL_CANDIDATES):
+        params = [
+            *(value for row in wanted for value in row),
+            *(token for token, _ in wanted),
+            least,
+            fence,
+            *people_params,
+            limit,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if len(rows) == limit:
+            break
     return [
-        NameScore(person_id=person_id, score=total, per_word=tuple(words))
-        for person_id, total, *words in rows
+        NameScore(
+            person_id=person_id,
+            score=total,
+            per_word=tuple(
+                EXACT if bits >> (2 * i + 1) & 1 else SOUND if bits >> (2 * i) & 1 else 0
+                for i in range(len(query))
+            ),
+        )
+        for person_id, total, bits in rows
     ]
+
+
+def _every_word_exact(
+    query: list[WordTokens], people_sql: str, people_params: tuple, limit: int
+) -> list[NameScore]:
+    """The best of the ranking, when there are `limit` of them: the people every word matches
+    exactly, oldest first. Each word's index entries come in person order, so PostgreSQL merges
+    them and asks the policy only of the first few; for a common name that is a small part of
+    the ranking's cost."""
+    joins = " ".join(
+        f"JOIN {PersonToken._meta.db_table} t{i} ON t{i}.person_id = t0.person_id AND t{i}.token = %s"
+        for i in range(1, len(query))
+    )
+    sql = f"""
+        SELECT t0.person_id FROM {PersonToken._meta.db_table} t0 {joins}
+        WHERE t0.token = %s AND t0.person_id IN ({people_sql})
+        ORDER BY t0.person_id LIMIT %s
+    """  # noqa: S608 - only placeholders and names made here; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(w.exact for w in query[1:]), query[0].exact, *people_params, limit])
+        found = [person_id for (person_id,) in cursor.fetchall()]
+    every = (EXACT,) * len(query)
+    return [NameScore(person_id=pk, score=EXACT * len(query), per_word=every) for pk in found]
 
 
 def word_reasons(query: list[WordTokens], per_word: Iterable[int]) -> list[str]:
