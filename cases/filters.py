@@ -52,6 +52,10 @@ class CaseFilter(django_filters.FilterSet):
         queryset=Language.objects.all(), to_field_name="code", method="filter_language",
         help_text="The victim's language, by code (pl, ro, bsl, ...).",
     )  # fmt: skip
+    flagged_by = django_filters.NumberFilter(
+        method="filter_flagged_by",
+        help_text="A staff member's id: the cases carrying a flag they set (My flagged cases).",
+    )
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -73,6 +77,9 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_flag(self, queryset: QuerySet[Case], name: str, value: Flag) -> QuerySet[Case]:
         return queryset.filter(Exists(CaseFlag.objects.filter(case=OuterRef("pk"), flag=value)))
+
+    def filter_flagged_by(self, queryset: QuerySet[Case], name: str, value: int) -> QuerySet[Case]:
+        return queryset.filter(Exists(CaseFlag.objects.filter(case=OuterRef("pk"), set_by=value)))
 
     def filter_language(
         self, queryset: QuerySet[Case], name: str, value: Language

@@ -27,7 +27,7 @@ from referrals.offers import next_step, offers_for
 
 S = Case.Status
 # What the case list's form may carry on into its URL: filters (codes), never words about a person.
-LIST_FILTERS = ("status", "channel", "category", "flag", "risk", "language")
+LIST_FILTERS = ("status", "channel", "category", "flag", "risk", "language", "flagged_by")
 # The workflow bar (UX.md 21), in the order a case goes through.
 WORKFLOW = (
     S.NEW,

@@ -38,6 +38,7 @@ FILTER_LABELS = {
     "flag": "Flag",
     "risk": "Risk level",
     "language": "Victim's language",
+    "flagged_by": "Flagged by (staff id)",
 }
 TIMES = {
     "first_contact": "Time to first contact",

@@ -149,3 +149,28 @@ def test_the_list_page_costs_the_same_however_many_flagged_cases(
     with django_assert_max_num_queries(len(few)):
         page = client.get("/cases/").content.decode()
     assert page.count("</span>Pregnant<") == 15
+
+
+def test_my_flagged_cases_lists_the_cases_carrying_a_flag_i_set(
+    operator, supervisor, otp_client, helpline, api
+) -> None:
+    mine = CaseFactory(helpline=helpline)
+    CaseFlag.objects.create(case=mine, flag=Flag.objects.get(code="weapon"), set_by=operator)
+    theirs = CaseFactory(helpline=helpline)
+    CaseFlag.objects.create(case=theirs, flag=Flag.objects.get(code="weapon"), set_by=supervisor)
+    CaseFactory(helpline=helpline)
+    client = otp_client(operator)
+
+    page = client.get("/cases/").content.decode()
+    assert f'<a href="?flagged_by={operator.pk}">' in page
+    assert "My flagged cases" in page
+    flagged = client.get("/cases/", {"flagged_by": operator.pk}).content.decode()
+    assert "Cases carrying a flag you set" in flagged
+    assert f'href="/cases/{mine.number}/"' in flagged
+    assert theirs.number not in flagged
+    # the filter survives a search from that list
+    answer = client.post("/cases/", {"q": "Made-up", "flagged_by": operator.pk})
+    assert answer["Location"].startswith(f"/cases/?flagged_by={operator.pk}&search=")
+    # and the API reads it the same way
+    assert numbers(api, flagged_by=str(supervisor.pk)) == [theirs.number]
+    assert api.get("/api/v1/cases/", {"flagged_by": "someone"}).status_code == 400
