@@ -139,14 +139,12 @@ class ChangeForm(forms.Form):
 
     def person_rows(self) -> list[tuple[str, list[forms.BoundField]]]:
         """The perpetrators' rows on the page: each one on the case, then one to add."""
-        rows = [(f"p{link.pk}_", link) for link in self.perpetrators]
+        prefixes = [f"p{link.pk}_" for link in self.perpetrators] + ["new_"]
+        labels = [f"Perpetrator {n}" for n in range(1, len(prefixes))] + ["Add a perpetrator"]
         return [
-            (
-                f"Perpetrator {number}",
-                [self[name] for name in self.fields if name.startswith(prefix)],
-            )
-            for number, (prefix, _) in enumerate(rows, start=1)
-        ] + [("Add a perpetrator", [self[name] for name in self.fields if name.startswith("new_")])]
+            (label, [self[name] for name in self.fields if name.startswith(prefix)])
+            for label, prefix in zip(labels, prefixes, strict=True)
+        ]
 
     @staticmethod
     def _contact_fields() -> dict[str, forms.Field]:

@@ -378,3 +378,25 @@ def test_the_timeline_says_what_changed_in_words(case, operator):
     assert ("Reporter taken off the case", "Changed: Was wrong") in said
     # the version counted each change; it is no entry of its own
     assert not any(change.startswith("Version") for e in entries for change in e.changes)
+
+
+def test_the_page_changes_a_perpetrator_and_adds_one(case, operator, otp_client, monkeypatch):
+    monkeypatch.setattr("cases.people_changes.alert_known_perpetrators", lambda **kwargs: {})
+    partner = Relationship.objects.get(code="partner")
+    link = CasePersonFactory(case=case, role="perpetrator", relationship=partner,
+                             person=PersonFactory(name="Known Perp", age=30))  # fmt: skip
+    page = otp_client(operator).get(f"/cases/{case.number}/change/").content.decode()
+    assert "Perpetrator 1" in page
+    assert "Add a perpetrator" in page
+    data = _page_data(case, operator, **{f"p{link.pk}_age": 31}, new_name="Second Perp",
+                      reason="Told more")  # fmt: skip
+    answer = otp_client(operator).post(f"/cases/{case.number}/change/", data)
+    assert answer.status_code == 400  # a new perpetrator needs the relationship
+    assert "Say how the perpetrator is related to the victim." in answer.content.decode()
+    data["new_relationship"] = ["partner"]
+    answer = otp_client(operator).post(f"/cases/{case.number}/change/", data)
+    assert answer.status_code == 302
+    people = CasePerson.objects.filter(case=case, role="perpetrator").select_related("person")
+    assert sorted((p.person.name, p.person.age) for p in people) == [
+        ("Known Perp", 31), ("Second Perp", None)
+    ]  # fmt: skip
