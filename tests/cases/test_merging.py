@@ -319,3 +319,17 @@ def test_move_report_page(same_victim, operator, otp_client) -> None:
     assert client.post(url, {"to": b.number, "reason": ""}).status_code == 400
     assert client.post(url, {"to": b.number, "reason": "About another woman"}).status_code == 302
     assert Report.objects.get(pk=report.pk).case_id == b.pk
+
+
+@pytest.mark.django_db
+def test_both_consoles_hear_of_a_merge_after_commit(
+    helpline, operator, captured_broadcasts, django_capture_on_commit_callbacks
+) -> None:
+    a, b = two_cases(helpline)
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        merge_case(case=a, into=b, actor=operator, reason="Same caller")
+    assert captured_broadcasts == []  # nothing before the commit
+    for callback in pending:
+        callback()
+    told = {event["case"]["number"] for _, event in captured_broadcasts if "case" in event}
+    assert told == {a.number, b.number}
