@@ -47,6 +47,7 @@ SYSTEM_WIDE = {
     "cases.Relationship",
     "cases.ServiceType",
     "notifications.MessageTemplate",
+    "risk.Questionnaire",
     "django_celery_beat.CrontabSchedule",
     "django_celery_beat.IntervalSchedule",
     "django_celery_beat.PeriodicTask",
