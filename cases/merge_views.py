@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -39,6 +39,10 @@ class MoveReportForm(ReasonForm):
     field_order = ["to", "reason"]
 
 
+def _posted(request: HttpRequest) -> QueryDict | None:
+    return request.POST if request.method == "POST" else None
+
+
 def _other_case(request: HttpRequest, number: str) -> Case | None:
     """The other case named in a form, if the user may see it (None: the form says no such case,
     as a 404 would; never whether it exists)."""
@@ -67,7 +71,7 @@ def duplicates(request: HttpRequest, number: str) -> HttpResponse:
 def merge(request: HttpRequest, number: str) -> HttpResponse:
     """Confirm a merge: what moves, what stays, and why (required)."""
     case = get_case_to_act_on(request.user, number)
-    form = MergeForm(request.POST or None, initial={"into": request.GET.get("into", "")})
+    form = MergeForm(_posted(request), initial={"into": request.GET.get("into", "")})
     into_number = (form.data.get("into") if form.is_bound else form.initial["into"]) or ""
     into = _other_case(request, into_number) if into_number else None
     status = 200
@@ -90,10 +94,11 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
                     messages.success(request, f"{case.number} is merged into {into.number}.")
                     return redirect("cases:detail", number=into.number)
     preview = merging.merge_preview(case, into) if into is not None and into != case else None
-    return render(
-        request, "cases/merge.html", {"case": case, "into": into, "form": form, "preview": preview},
-        status=status,
-    )  # fmt: skip
+    context = {
+        "case": case, "into": into, "form": form, "preview": preview,
+        "not_found": bool(into_number) and into is None and not form.is_bound,
+    }  # fmt: skip
+    return render(request, "cases/merge.html", context, status=status)
 
 
 @never_cache
@@ -101,7 +106,7 @@ def merge(request: HttpRequest, number: str) -> HttpResponse:
 def unmerge(request: HttpRequest, number: str) -> HttpResponse:
     """Undo a merge (supervisors): what the merge moved goes back."""
     case = get_case_to_act_on(request.user, number)
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(_posted(request))
     status = 200
     if form.is_bound:
         status = 400
@@ -126,7 +131,7 @@ def move_report(request: HttpRequest, number: str, report_id: int) -> HttpRespon
     report = case.reports.filter(pk=report_id).first()
     if report is None:
         raise Http404("No such report.")
-    form = MoveReportForm(request.POST or None)
+    form = MoveReportForm(_posted(request))
     status = 200
     if form.is_bound:
         status = 400

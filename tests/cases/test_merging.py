@@ -272,6 +272,13 @@ def test_merge_page_shows_what_moves_and_needs_a_reason(same_victim, operator, o
     assert "1 report moves" in page
     assert "1 victim moves" in page
     assert "Notes, referrals, services and messages stay" in page
+    assert f'<input type="hidden" name="into" value="{b.number}">' in page
+    first = client.get(f"/cases/{a.number}/merge/").content.decode()
+    assert 'method="get"' in first
+    assert "See what the merge would move" in first
+    unknown = client.get(f"/cases/{a.number}/merge/", {"into": "LNT-1999-000001"})
+    assert "No case with that number that you can see" in unknown.content.decode()
+    assert client.post(f"/cases/{a.number}/merge/").status_code == 400
     refused = client.post(f"/cases/{a.number}/merge/", {"into": b.number, "reason": ""})
     assert refused.status_code == 400
     unseen = client.post(f"/cases/{a.number}/merge/", {"into": "LNT-1999-000001", "reason": "x"})
