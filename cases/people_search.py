@@ -13,8 +13,10 @@ and how), `identifier_matches` (phone, contact detail and reference look-ups) an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
@@ -46,6 +48,10 @@ EXACT = SOUND + 1
 IDENTIFIER = EXACT * MAX_WORDS + 1
 # name_scores ranks the best `limit` × FIRST_CANDIDATES first, then (rarely) every candidate
 FIRST_CANDIDATES = 50
+# phone numbers, references, addresses and email addresses have a digit or an @; names do not
+_LOOKS_LIKE_AN_IDENTIFIER = re.compile(r"[0-9@]")
+# a word shared by more people than this brings no candidates when a rarer word was typed
+COMMON = 2000
 ALL_CANDIDATES = 100_000_000
 
 
@@ -83,27 +89,108 @@ def name_scores(
     matched; best first (more words matched, then more of them exactly, then the oldest person).
     `all_words` keeps only people every word matched.
 
-    Usually one or two SQL queries. When `limit` people match every word exactly, they are the
-    answer (`_every_word_exact`: cheap however common the name). Otherwise the tokens are ranked,
-    through the (token, person) index alone, and only then is each candidate, best first, checked
-    against `people` (pass the policy's queryset, e.g. visible_people) until `limit` are found: a
-    common name has tens of thousands of candidates, and asking the policy about each would cost
-    more than all the rest. The LIMIT inside (the best `limit` × FIRST_CANDIDATES) keeps the
-    planner from moving the policy's test under the ranking and lets it keep only the best rows
-    while ranking; when too few of those are visible, the ranking runs again over every candidate.
+    Through the (token, person) index, in two to four SQL queries however many people there are.
+    The candidates are the people with a token of the query's rarer words: a word more than
+    COMMON people share ("maria") is scored for every candidate but makes no one a candidate by
+    itself when a rarer word was typed (it would bring tens of thousands of people who share only
+    that word, ranked by nothing but their age); with `all_words` the rarest word brings them.
+    Each candidate is scored word by word (`_rank_by_look_ups`). When every word is that common,
+    the people every word matches exactly come first (`_every_word_exact`), else every token's
+    entries are ranked at once (`_rank_by_aggregate`).
 
-    Each token row carries a bit per query word and kind (sound: bit 2i, exact: bit 2i+1); a
-    person's bits OR-ed together say how each word matched, in one aggregate per person (a word
-    matched scores SOUND, one more if exactly: (bits + 2) / 3 is 1 for any of 1, 2, 3)."""
+    Either way candidates are ranked first and only then checked against `people` (pass the
+    policy's queryset, e.g. visible_people), best first, until `limit` are found: asking the
+    policy about every candidate would cost more than all the rest. The LIMIT inside (the best
+    `limit` × FIRST_CANDIDATES) keeps the planner from moving the policy's test under the
+    ranking; when too few of those are visible, the ranking runs again over every candidate."""
     if not query:
         return []
     try:
         people_sql, people_params = people.values("pk").query.sql_with_params()
     except EmptyResultSet:  # nobody to look among (Person.objects.none(), pk__in=[])
         return []
-    exact = _every_word_exact(query, people_sql, people_params, limit)
+    tokens = [list(dict.fromkeys((word.exact, *word.sounds))) for word in query]
+    postings = _postings(tokens)
+    rarest = min(range(len(query)), key=lambda i: len(postings[i]))
+    rare = [i for i, ids in enumerate(postings) if 0 < len(ids) <= COMMON]
+    drivers = ([rarest] if rarest in rare else []) if all_words else rare
+    visible = (people_sql, tuple(people_params))
+    if drivers:
+        candidates = sorted({pk for i in drivers for pk in postings[i]})
+        return _rank_by_look_ups(query, tokens, candidates, visible, all_words, limit)
+    exact = _every_word_exact(query, *visible, limit)
     if len(exact) == limit:
         return exact
+    return _rank_by_aggregate(query, visible, all_words, limit)
+
+
+def _ranked(sql: str, params: Callable[[int], list[Any]], limit: int) -> list[tuple[int, ...]]:
+    """The rows of a ranking `sql` fenced at the best `limit` × FIRST_CANDIDATES, or at every
+    candidate when too few of those are visible."""
+    rows: list[tuple[int, ...]] = []
+    for fence in (limit * FIRST_CANDIDATES, ALL_CANDIDATES):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params(fence))
+            rows = cursor.fetchall()
+        if len(rows) == limit:
+            break
+    return rows
+
+
+def _rank_by_look_ups(
+    query: list[WordTokens],
+    tokens: list[list[str]],
+    candidates: list[int],
+    visible: tuple[str, tuple],
+    all_words: bool,
+    limit: int,
+) -> list[NameScore]:
+    """The candidates scored word by word, each word an index look-up per candidate."""
+    table = PersonToken._meta.db_table
+
+    def marks(items: list[str]) -> str:
+        return ", ".join(["%s"] * len(items))
+
+    per_word = ", ".join(
+        f"(SELECT MAX(CASE WHEN t.token = %s THEN {EXACT} ELSE {SOUND} END) FROM {table} t "  # noqa: S608
+        f"WHERE t.person_id = c.id AND t.token IN ({marks(word_tokens)})) AS w{i}"  # noqa: S608
+        for i, word_tokens in enumerate(tokens)
+    )
+    score = " + ".join(f"COALESCE(w{i}, 0)" for i in range(len(query)))
+    columns = ", ".join(f"COALESCE(w{i}, 0)" for i in range(len(query)))
+    sql = f"""
+        SELECT ranked.* FROM (
+            SELECT person, {score} AS score, {columns} FROM (
+                SELECT c.id AS person, {per_word} FROM {Person._meta.db_table} c
+                WHERE c.id IN ({marks(candidates)})
+            ) scored
+            WHERE {score} >= %s ORDER BY 2 DESC, 1 LIMIT %s
+        ) ranked
+        WHERE ranked.person IN ({visible[0]})
+        ORDER BY ranked.score DESC, ranked.person LIMIT %s
+    """  # noqa: S608 - only placeholders and names made here; every value is a parameter
+    words_params = [
+        value for word, word_tokens in zip(query, tokens, strict=True)
+        for value in (word.exact, *word_tokens)
+    ]  # fmt: skip
+    least = SOUND * len(query) if all_words else 1
+    rows = _ranked(
+        sql, lambda fence: [*words_params, *candidates, least, fence, *visible[1], limit], limit
+    )
+    return [
+        NameScore(person_id=person_id, score=total, per_word=tuple(per))
+        for person_id, total, *per in rows
+    ]
+
+
+def _rank_by_aggregate(
+    query: list[WordTokens], visible: tuple[str, tuple], all_words: bool, limit: int
+) -> list[NameScore]:
+    """Every token's entries ranked at once. Each row carries a bit per query word and kind
+    (sound: bit 2i, exact: bit 2i+1); a person's bits OR-ed together say how each word matched,
+    in one aggregate per person (a word matched scores SOUND, one more if exactly: (bits + 2) / 3
+    is 1 for any of 1, 2, 3)."""
+    people_sql, people_params = visible
     wanted = [
         (token, (2 if token == word.exact else 1) << (2 * i))
         for i, word in enumerate(query)
@@ -131,21 +218,12 @@ def name_scores(
         ORDER BY ranked.score DESC, ranked.person LIMIT %s
     """  # noqa: S608 - only placeholders and names made here; every value is a parameter
     least = SOUND * len(query) if all_words else 1
-    rows: list[tuple[int, int, int]] = []
-    for fence in (limit * FIRST_CANDIDATES, ALL_CANDIDATES):
-        params = [
-            *(value for row in wanted for value in row),
-            *(token for token, _ in wanted),
-            least,
-            fence,
-            *people_params,
-            limit,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if len(rows) == limit:
-            break
+    values = [value for row in wanted for value in row]
+    rows = _ranked(
+        sql,
+        lambda fence: [*values, *(t for t, _ in wanted), least, fence, *people_params, limit],
+        limit,
+    )
     return [
         NameScore(
             person_id=person_id,
@@ -157,6 +235,23 @@ def name_scores(
         )
         for person_id, total, bits in rows
     ]
+
+
+def _postings(tokens: list[list[str]]) -> list[list[int]]:
+    """Per word, the people its tokens' index entries name: the first COMMON + 1 entries at most
+    (one query; more than COMMON means the word is common)."""
+    table = PersonToken._meta.db_table
+    each = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {i} AS word, person_id FROM {table} "  # noqa: S608
+        f"WHERE token IN ({', '.join(['%s'] * len(word))}) LIMIT %s) w{i}"
+        for i, word in enumerate(tokens)
+    )
+    found: list[list[int]] = [[] for _ in tokens]
+    with connection.cursor() as cursor:
+        cursor.execute(each, [value for word in tokens for value in (*word, COMMON + 1)])
+        for word, person_id in cursor.fetchall():
+            found[word].append(person_id)
+    return found
 
 
 def _every_word_exact(
@@ -207,7 +302,7 @@ def identifier_matches(
             found[person_id].append(reason)
 
     q = q.strip()
-    if not q:
+    if not _LOOKS_LIKE_AN_IDENTIFIER.search(q):  # a name: no phone, address or reference to find
         return found
     people = visible_people(user)
     phone = to_e164(q)
