@@ -273,6 +273,59 @@ def test_duplicates_merge_and_unmerge_by_role(role, cast, helpline, cso) -> None
         assert changed == (answers[check_name] == 200), check_name
 
 
+RISK_SCENARIOS = [
+    Scenario(S.NEW),
+    Scenario(S.DISCARDED),
+    Scenario(S.REFERRED, R.PENDING),
+    Scenario(S.IN_SERVICE, R.ACCEPTED),
+    Scenario(S.CLOSED, R.COMPLETED),
+    Scenario(S.ARCHIVED, R.COMPLETED),
+    Scenario(S.MERGED),
+]
+
+
+def risk_expected(role: str, scenario: Scenario) -> dict[str, int]:
+    """Risk assessments (issue 12): read by whoever sees the case (monitors: levels only);
+    completed by the helpline's workers and a CSO serving the case; a discarded case takes none
+    (403), a read-only one answers 409; everyone else: 404."""
+    read_only = scenario.status in (S.ARCHIVED, S.MERGED)
+    expected_by_role = expected(role, scenario)
+    if expected_by_role["view"] == 404:
+        return {"risk_read": 404, "risk_assess": 404}
+    if read_only:
+        assess = 409
+    elif role in ("operator", "supervisor", "superuser_operator"):
+        assess = 403 if scenario.status == S.DISCARDED else 201
+    elif role == "receiving_cso_rep" and scenario.referral == R.ACCEPTED:
+        assess = 201
+    else:
+        assess = 403
+    return {"risk_read": 200, "risk_assess": assess}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_risk_assessment_by_role(role, cast, helpline, cso) -> None:
+    from risk.models import Assessment, Questionnaire
+
+    questions = Questionnaire.objects.get(is_active=True).questions.filter(is_active=True)
+    answers = {str(q.pk): "no" for q in questions}
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user=cast[role])}")
+    mismatches = []
+    for scenario in RISK_SCENARIOS:
+        case = make_case(scenario, helpline, cso, cast["operator"])
+        url = f"/api/v1/cases/{case.number}/risk/"
+        got = {
+            "risk_read": api.get(url).status_code,
+            "risk_assess": api.post(url, {"answers": answers}, format="json").status_code,
+        }
+        if got != risk_expected(role, scenario):
+            mismatches.append((scenario.name, got, risk_expected(role, scenario)))
+        stored = Assessment.objects.filter(case=case).count()
+        assert stored == (got["risk_assess"] == 201), scenario.name
+    assert not mismatches, "\n".join(f"{n}: got {a}, promised {p}" for n, a, p in mismatches)
+
+
 def test_monitors_and_other_organisations_never_see_identities_or_internal_notes(
     cast, helpline, cso, other_cso
 ) -> None:
