@@ -103,6 +103,7 @@ def figure_rows(figures: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
     rows += [("Incoming reports by day", day["day"], day["count"]) for day in incoming["by_day"]]
     rows += _listed("Verified or discarded", figures["triage"])
     rows += _listed("Discard reasons", figures["discard_reasons"])
+    rows += _listed("Cases by risk level", figures["risk"])
     rows += _listed("Referral outcomes", figures["referrals"])
     rows += _listed("Services given", figures["services"])
     for key, title in TIMES.items():

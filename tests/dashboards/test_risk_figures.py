@@ -3,6 +3,9 @@ latest risk assessment, "not assessed" included, suppressed for monitors like ev
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from accounts.models import User
@@ -64,3 +67,12 @@ def test_the_snapshot_counts_the_cases_by_their_latest_risk(risky, supervisor):
 def test_the_shared_snapshot_suppresses_small_risk_counts(risky, supervisor):
     shared = suppress(snapshot(User.objects.get(pk=supervisor.pk), {}))
     assert all(row["count"] in (0, "<5", "[c]") for row in shared["risk"])
+
+
+def test_the_figures_export_has_the_risk_breakdown(risky, supervisor, otp_client):
+    answer = otp_client(supervisor).post("/dashboards/reports/figures.csv")
+    assert answer.status_code == 200
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"), newline="")))
+    risk = [row[1:] for row in rows if row[0] == "Cases by risk level"]
+    assert risk == [["High risk", "<5"], ["Medium risk", "<5"], ["Standard risk", "<5"],
+                    ["Not assessed", "<5"]]  # fmt: skip
