@@ -6,9 +6,10 @@ indexes. A name's words are matched through their PersonToken rows (cases.tokens
 matches a person when its exact token or one of its sound tokens (Double Metaphone) is among the
 person's. What was typed is tokenised in memory and never stored or logged.
 
-The building blocks are public for the case list search (cases.selectors) and duplicate
-suggestions: `query_words`, `name_scores` (one SQL query: per person, which query words matched
-and how), `identifier_matches` (phone, contact detail and reference look-ups) and `word_reasons`.
+The building blocks are public for the case list search (cases.case_search) and duplicate
+suggestions: `query_words`, `name_scores` (per person, which query words matched and how, best
+first, in a few indexed queries however many people there are), `identifier_matches` (phone,
+contact detail and reference look-ups), `detail_indexes` and `word_reasons`.
 """
 
 from __future__ import annotations
@@ -21,19 +22,17 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from cases.models import (
-    Case,
     CasePerson,
     ExternalReference,
     Person,
     PersonContact,
     PersonToken,
-    Report,
 )
 from cases.models.people import value_index
-from cases.policy import can_see_identities, visible_cases, visible_people
+from cases.policy import visible_cases, visible_people
 from cases.tokens import WordTokens, word_tokens, words
 from project.crypto import blind_index
 from project.phones import to_e164
@@ -48,11 +47,11 @@ EXACT = SOUND + 1
 IDENTIFIER = EXACT * MAX_WORDS + 1
 # name_scores ranks the best `limit` × FIRST_CANDIDATES first, then (rarely) every candidate
 FIRST_CANDIDATES = 50
-# phone numbers, references, addresses and email addresses have a digit or an @; names do not
-_LOOKS_LIKE_AN_IDENTIFIER = re.compile(r"[0-9@]")
+ALL_CANDIDATES = 100_000_000
 # a word shared by more people than this brings no candidates when a rarer word was typed
 COMMON = 2000
-ALL_CANDIDATES = 100_000_000
+# phone numbers, references, addresses and email addresses have a digit or an @; names do not
+_LOOKS_LIKE_AN_IDENTIFIER = re.compile(r"[0-9@]")
 
 
 @dataclass(frozen=True)
@@ -306,7 +305,7 @@ def identifier_matches(
         return found
     people = visible_people(user)
     phone = to_e164(q)
-    details = _details(q)
+    details = detail_indexes(q)
     if phone:
         for person_id in people.filter(phone_index=blind_index(phone)).values_list("pk", flat=True):
             add(person_id, "phone number matches")
@@ -331,6 +330,12 @@ def identifier_matches(
     return found
 
 
+def detail_indexes(q: str) -> set[str]:
+    """The blind indexes a contact detail or reference typed as `q` may be stored under."""
+    phone = to_e164(q.strip())
+    return {value_index(q.strip())} | ({value_index(phone)} if phone else set())
+
+
 def find_people(user: AbstractBaseUser, q: str, *, limit: int = 20) -> list[PersonMatch]:
     """The people this user may see who match what was typed, best first, each with its reasons:
     a matching phone number or reference first, then names by how many words matched and how."""
@@ -351,68 +356,3 @@ def find_people(user: AbstractBaseUser, q: str, *, limit: int = 20) -> list[Pers
         for pk in ranked
         if pk in loaded
     ]
-
-
-# The case list's search (cases.selectors) takes at most this many people matching every word of
-# a name: a query that matches more says too little to list their cases usefully.
-CASE_SEARCH_PEOPLE = 1000
-
-
-def cases_matching(user: AbstractBaseUser, q: str) -> Q:
-    """Cases (for `Case.objects.filter`) on which what was typed finds someone this user may see:
-    a person every word of the name matches (exactly or by sound), or the person's phone number,
-    a contact detail or a reference; and cases whose own reference is what was typed."""
-    people = visible_people(user)
-    matched = [
-        match.person_id
-        for match in name_scores(people, query_words(q), all_words=True, limit=CASE_SEARCH_PEOPLE)
-    ]
-    matched += identifier_matches(user, q)
-    return Q(people__person__in=matched) | Q(references__value_index__in=_details(q))
-
-
-def _details(q: str) -> set[str]:
-    """The blind indexes a contact detail or reference typed as `q` may be stored under."""
-    phone = to_e164(q.strip())
-    return {value_index(q.strip())} | ({value_index(phone)} if phone else set())
-
-
-def case_match_reasons(user: AbstractBaseUser, cases: Iterable[Case], q: str) -> None:
-    """Sets `matched` on each of `cases` (a page of a case search): why it was found, in words
-    ('victim: name sounds like "jon"', 'crime number matches'). For the page's rows only."""
-    cases = list(cases)
-    reasons: dict[int, list[str]] = {case.pk: [] for case in cases}
-    term = q.strip()
-    for case in cases:
-        if case.number.lower() == term.lower():
-            reasons[case.pk].append("case number matches")
-    if can_see_identities(user):
-        _identity_reasons(user, reasons, q)
-    for case in cases:
-        case.matched = list(dict.fromkeys(reasons[case.pk]))
-
-
-def _identity_reasons(user: AbstractBaseUser, reasons: dict[int, list[str]], q: str) -> None:
-    links = list(
-        CasePerson.objects.filter(case__in=reasons, person__in=visible_people(user)).values_list(
-            "case", "person", "role"
-        )
-    )
-    found = identifier_matches(user, q, case_references=False)  # the case's own: below
-    query = query_words(q)
-    people = Person.objects.filter(pk__in={person for _, person, _ in links})
-    for match in name_scores(people, query, all_words=True, limit=len(links) or 1):
-        found.setdefault(match.person_id, []).extend(word_reasons(query, match.per_word))
-    for case_id, person_id, role in links:
-        for reason in found.get(person_id, ()):
-            reasons[case_id].append(f"{CasePerson.Role(role).label.lower()}: {reason}")
-    details = _details(q)
-    for case_id, kind in ExternalReference.objects.filter(
-        case__in=reasons, value_index__in=details
-    ).values_list("case", "kind__label"):
-        reasons[case_id].append(f"{kind.lower()} matches")
-    if phone := to_e164(q.strip()):
-        for case_id in Report.objects.filter(
-            case__in=reasons, sender_index=blind_index(phone)
-        ).values_list("case", flat=True):
-            reasons[case_id].append("the sender's phone number matches")

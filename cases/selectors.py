@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
-from cases import people_search
+from cases import case_search
 from cases.models import (
     AccessLog,
     Case,
@@ -60,12 +60,12 @@ def _search(user: AbstractBaseUser, q: str) -> Q:
     """A case number, or (for those who may see identities) a person on the case: by every word
     of their name, spelt another way or sounding the same (keyed tokens), their exact full name,
     phone number, a contact detail or reference of theirs, or a reference of the case, or the
-    phone a report came from. All matched through blind indexes (cases.people_search)."""
+    phone a report came from. All matched through blind indexes (cases.case_search)."""
     term = q.strip()
     query = Q(number__iexact=term)
     if can_see_identities(user):
         query |= Q(people__person__name_index=blind_index(normalise_text(term)))
-        query |= people_search.cases_matching(user, term)
+        query |= case_search.cases_matching(user, term)
         phone = to_e164(term)
         if phone:
             index = blind_index(phone)

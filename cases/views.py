@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases import searches, selectors
+from cases.case_search import case_match_reasons
 from cases.filters import CaseFilter
 from cases.models import Case, Category, ServiceType
-from cases.people_search import case_match_reasons
 from cases.policy import can_change_case, can_merge, can_see_identities
 from cases.timeline import readable
 from notifications.forms import MessageForm
