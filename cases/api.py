@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,12 +83,16 @@ class CaseViewSet(ReadOnlyModelViewSet):
         case = selectors.access_case(request.user, kwargs["number"], request=request)
         return Response(CaseDetailSerializer(case, context=detail_context(request)).data)
 
-    @extend_schema(request=NewCaseSerializer, responses={201: CaseDetailSerializer})
+    @extend_schema(
+        request={"application/json": NewCaseSerializer}, responses={201: CaseDetailSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Staff open a case themselves (cases.manual): 201 with the case, `new`, or `in_triage`
-        held by the opener when `claim` is true."""
+        held by the opener when `claim` is true. JSON only: a form cannot carry the victim."""
         if not can_open_case(request.user):
             raise NotAllowedError("You cannot open cases.")
+        if request.content_type.split(";")[0].strip() != "application/json":
+            raise UnsupportedMediaType(request.content_type)
         payload = NewCaseSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         case, _ = open_staff_case(actor=request.user, report=payload.staff_report())

@@ -20,7 +20,7 @@ class NewVictimSerializer(VictimSerializer):
     """The victim as verify takes them, and (extensions) their date of birth and language."""
 
     date_of_birth = serializers.DateField(required=False, allow_null=True)
-    language = active_code(Language, required=False, allow_null=True)
+    language = active_code(Language, required=False)  # leave out when not known
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Safe-contact answers keep the rules every form keeps (cases.contact)."""
@@ -60,6 +60,16 @@ class NewReporterSerializer(serializers.Serializer):
         return data
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only: not the strings and numbers a form would send."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
+
+
 class NewCaseSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=STAFF_CHANNEL_VALUES)
     description = serializers.CharField(max_length=20000)
@@ -68,7 +78,7 @@ class NewCaseSerializer(serializers.Serializer):
     reporter = NewReporterSerializer(required=False, allow_null=True)
     # an extension of the contract: claim it for the opener at once (status in_triage); default
     # false, so the case waits in the queue as `new`
-    claim = serializers.BooleanField(required=False, default=False)
+    claim = StrictBooleanField(required=False, default=False)
 
     def staff_report(self) -> StaffReport:
         data = self.validated_data

@@ -20,6 +20,7 @@ def case_references(context: template.Context, case: Case) -> dict[str, Any]:
     may_change = "references" in changeable_details(user, case)
     return {
         "csrf_token": context.get("csrf_token"),
+        "sprite": context.get("sprite"),  # the icons' sprite (referrals/base.html)
         "case": case,
         "shown": can_see_identities(user),
         "references": list(case.references.select_related("kind")),

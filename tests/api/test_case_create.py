@@ -135,6 +135,7 @@ def test_supervisor_may_open(supervisor) -> None:
         ({"channel": "walk_in", "description": "x", "victim": {"phone": "not a phone"}}, "victim"),
         ({"channel": "walk_in", "description": "x", "victim": {"age": 400}}, "victim"),
         ({"channel": "walk_in", "description": "x", "victim": {"language": "xx"}}, "victim"),
+        ({"channel": "walk_in", "description": "x", "victim": {"language": ""}}, "victim"),
         (
             {"channel": "walk_in", "description": "x", "victim": {"date_of_birth": "31/31/1990"}},
             "victim",
@@ -214,3 +215,17 @@ def test_the_victims_address_starts_its_history(operator) -> None:
     assert person.address == "9 Madeup Close"
     row = person.contacts.get()
     assert (row.kind.code, row.value, row.valid_to) == ("address", "9 Madeup Close", None)
+
+
+def test_json_only_and_claim_is_a_real_boolean(operator) -> None:
+    before = counts()
+    client = api_for(operator)
+    form = client.post(URL, {"channel": "walk_in", "description": "x"})
+    assert form.status_code == 415
+    for claim in ("yes", 1, "true"):
+        response = client.post(
+            URL, {"channel": "walk_in", "description": "x", "claim": claim}, format="json"
+        )
+        assert response.status_code == 400
+        assert "claim" in str(response.json())
+    assert counts() == before
