@@ -30,11 +30,15 @@ from risk.models import Assessment
 @require_http_methods(["GET", "POST"])
 def assess(request: HttpRequest, number: str) -> HttpResponse:
     user = request.user
-    questionnaire, questions = services.active_questionnaire()
+    case = get_case_to_act_on(user, number)  # 404 first, whatever else is wrong
+    try:
+        questionnaire, questions = services.active_questionnaire()
+    except services.NoQuestionnaireError as exc:
+        messages.error(request, str(exc))
+        return redirect(reverse("cases:detail", args=[number]) + "#risk")
     form = AssessmentForm(request.POST or None, questions=questions)
     status = 200
     if request.method == "POST":
-        case = get_case_to_act_on(user, number)
         status = 400
         if form.is_valid():
             saved: list[Assessment] = []

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import issue_api_token
 from cases.models import AccessLog, Case
-from risk.models import Assessment
+from risk.models import Assessment, Questionnaire
 from tests.factories import CaseFactory
 from tests.risk.conftest import answers
 
@@ -150,3 +150,12 @@ def test_archived_case_is_409_with_its_status(helpline, operator, questions):
     assert answer.status_code == 409
     assert answer.json()["status"] == "archived"
     assert not Assessment.objects.exists()
+
+
+def test_without_a_questionnaire_in_use_the_api_says_so_with_409(case, operator, questions):
+    Questionnaire.objects.update(is_active=False)
+    api = api_for(operator)
+    assert api.get("/api/v1/risk/questionnaire/").status_code == 409
+    answer = api.post(url(case), body(questions, 1), format="json")
+    assert answer.status_code == 409
+    assert "No risk questionnaire" in answer.json()["detail"]

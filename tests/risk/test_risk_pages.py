@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from cases.drafts import get_draft, save_draft
 from cases.models import Case
 from risk.forms import field_name
-from risk.models import Assessment
+from risk.models import Assessment, Questionnaire
 from risk.services import complete_assessment
 from tests.factories import CaseFactory
 from tests.risk.conftest import answers
@@ -157,3 +157,16 @@ def test_the_case_file_prints_the_latest_assessment(case, operator, questions, o
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages)
     assert "High risk, 15 of 27 yes" in text
     assert "by amina" in text
+
+
+def test_without_a_questionnaire_in_use_the_page_says_so(
+    case, operator, other_operator, otp_client
+):
+    Questionnaire.objects.update(is_active=False)
+    assert otp_client(other_operator).get(page(case)).status_code == 404
+    client = otp_client(operator)
+    answer = client.get(page(case))
+    assert answer.status_code == 302
+    assert "No risk questionnaire is in use" in client.get(answer["Location"]).content.decode()
+    assert client.post(page(case), {}).status_code == 302
+    assert not Assessment.objects.exists()
