@@ -7,10 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import F
 from django.http import Http404, HttpRequest
 
 from cases.models import AccessLog, CasePerson, ExternalReference, Person, PersonContact
 from cases.policy import visible_cases, visible_people
+
+# current contacts first, then the newest: said outright, as databases put NULLs at different ends
+CURRENT_FIRST = (
+    F("valid_to").desc(nulls_first=True),
+    F("valid_from").desc(nulls_last=True),
+    "-pk",
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ def person_record(user: AbstractBaseUser, person_id: int, *, request: HttpReques
             .select_related("case", "relationship")
             .order_by("-case__created_at", "pk")
         ),
-        contacts=list(person.contacts.select_related("kind")),
+        contacts=list(person.contacts.select_related("kind").order_by(*CURRENT_FIRST)),
         references=list(person.references.select_related("kind", "added_by")),
     )
 
