@@ -16,13 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Case as Choose
 from django.db.models import Max, Q, QuerySet, Value, When
 
 from accounts.selectors import staff_with
-from cases.models import Case, CasePerson, Person, PersonToken
+from cases.models import Case, CasePerson, Person, PersonAlert, PersonToken
 from cases.tokens import word_tokens, words
 from notifications.services import notify_staff
 
@@ -152,10 +150,6 @@ def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[
     return matches
 
 
-def _alerted_key(case: Case, person: Person) -> str:
-    return f"lantern:perpetrator-known:{case.pk}:{person.pk}"  # ids only: nothing personal
-
-
 def alert_known_perpetrators(
     *, case: Case, people: Iterable[Person], actor: AbstractBaseUser | None
 ) -> dict[int, int]:
@@ -163,10 +157,13 @@ def alert_known_perpetrators(
     perpetrators just recorded on `case`) who is likely named as a perpetrator on other open
     cases of the same helpline: "A person named as perpetrator on case LNT-… is named on N other
     open cases" (no name, no number). Once per case and person: a person already alerted about
-    on this case is not alerted about again on the next save (the mark is kept in the cache,
-    Redis in production, once the change commits). Call inside the transaction that recorded
-    them. Returns {person id: N} for the alerts queued."""
-    fresh = [person for person in people if person.pk and not cache.get(_alerted_key(case, person))]
+    on this case is not alerted about again on the next save (cases.PersonAlert, written with the
+    alert). Call inside the transaction that recorded them. Returns {person id: N} for the alerts
+    queued."""
+    told = set(
+        PersonAlert.objects.filter(case=case, kind=ALERT_KIND).values_list("person_id", flat=True)
+    )
+    fresh = [person for person in people if person.pk and person.pk not in told]
     if not fresh:
         return {}
     others = CasePerson.objects.filter(
@@ -193,7 +190,9 @@ def alert_known_perpetrators(
             text=f"A person named as perpetrator on case {case.number} is named on "
             f"{count} other open {plural}",
         )
-        key = _alerted_key(case, person)
-        transaction.on_commit(lambda key=key: cache.set(key, True, None))
         queued[person.pk] = count
+    PersonAlert.objects.bulk_create(
+        [PersonAlert(case=case, person_id=pk, kind=ALERT_KIND) for pk in queued],
+        ignore_conflicts=True,
+    )
     return queued

@@ -23,7 +23,7 @@ from cases.models.core import (
     ServiceType,
 )
 from cases.models.people import ContactType, ExternalReference, PersonContact, ReferenceType
-from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag
+from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag, PersonAlert
 
 __all__ = [
     "AccessLog",
@@ -45,6 +45,7 @@ __all__ = [
     "Language",
     "Lookup",
     "Person",
+    "PersonAlert",
     "PersonContact",
     "PersonToken",
     "PriorityTarget",

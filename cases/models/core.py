@@ -202,6 +202,7 @@ class Case(models.Model):
                     "discard_reason",
                     "first_claimed_at",
                     "closed_at",
+                    "risk_level",
                 ],
                 name="case_snapshot",
             ),  # fmt: skip

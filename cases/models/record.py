@@ -103,3 +103,23 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft of {self.form} by {self.user_id}"
+
+
+class PersonAlert(models.Model):
+    """Supervisors were told something about a person on a case (e.g. a perpetrator named on other
+    open cases): kept so each is told once per case and person, whatever restarts or caches do."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("cases.Person", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)  # the outbox kind, e.g. "case.perpetrator_known"
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "person", "kind"], name="one_alert_per_case_person_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} about person {self.person_id} on case {self.case_id}"
