@@ -147,3 +147,16 @@ def test_service_refuses_others_and_a_reused_token(operator, other_operator, cso
     # someone else holding the same token gets nothing of the case
     with pytest.raises(CaseError, match="already used"):
         open_staff_case(actor=other_operator, report=report)
+
+
+def test_verify_page_says_someone_else_reported(operator, otp_client):
+    client = otp_client(operator)
+    token = _token(client.get("/cases/new/").content.decode())
+    client.post("/cases/new/", _form(token))
+    case = Case.objects.get()
+    page = client.get(f"/console/{case.number}/verify/").content.decode()
+    assert "Reported by" in page
+    assert "Testreporter Teacher" in page
+    assert "+447700900482" not in page  # masked until shown
+    # the victim's details given at the desk are there to check, not asked again
+    assert "Testvictim Deskvisit" in page
