@@ -160,3 +160,39 @@ def test_verify_page_says_someone_else_reported(operator, otp_client):
     assert "+447700900482" not in page  # masked until shown
     # the victim's details given at the desk are there to check, not asked again
     assert "Testvictim Deskvisit" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_submission_at_once_opens_one_case(operator) -> None:
+    """Two sends of one page racing (a double click on a slow line): one case, one report, one
+    victim and one reporter, on SQLite and PostgreSQL alike."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from cases.manual import NewReporter
+    from cases.models import Person
+
+    report = StaffReport(
+        channel="walk_in",
+        description="Made-up",
+        victim=NewVictim(name="Testvictim Race"),
+        reporter=NewReporter(name="Testreporter Race"),
+        claim=True,
+    )
+    barrier = threading.Barrier(4)
+
+    def send(_: int) -> str:
+        barrier.wait()
+        try:
+            return open_staff_case(actor=operator, report=report)[0].number
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        numbers = set(pool.map(send, range(4)))
+    assert len(numbers) == 1
+    assert (Case.objects.count(), Report.objects.count(), Person.objects.count()) == (1, 1, 2)
+    case = Case.objects.get()
+    assert (case.status, case.claimed_by) == (S.IN_TRIAGE, operator)
