@@ -77,6 +77,8 @@ QUESTIONS = [
 def seed(apps, schema_editor):
     Questionnaire = apps.get_model("risk", "Questionnaire")
     Question = apps.get_model("risk", "Question")
+    if Questionnaire.objects.filter(name=NAME, version=1).exists():
+        return  # seeded already (the browser journeys seed again after each flush)
     questionnaire = Questionnaire.objects.create(
         name=NAME, version=1, is_active=True, high_threshold=14, medium_threshold=10
     )

@@ -123,6 +123,17 @@ def daphne(journey_log: JourneyLog) -> Iterator[LaunchedDaphne]:
         yield server
 
 
+# The data migrations whose lists the journeys use: categories, areas, follow-up kinds, flags,
+# languages, contact and reference types, the risk questionnaire.
+SEEDS = (
+    "cases.migrations.0002_seed_lookups",
+    "cases.migrations.0006_seed_casework_lookups",
+    "cases.migrations.0008_seed_areas",
+    "cases.migrations.0016_seed_record_lookups",
+    "risk.migrations.0002_seed_questionnaire",
+)
+
+
 @pytest.fixture(autouse=True)
 def _seeded_lookups(request: pytest.FixtureRequest) -> None:
     """What the data migration seeds (categories, service types...), which a flush removes. The
@@ -132,8 +143,8 @@ def _seeded_lookups(request: pytest.FixtureRequest) -> None:
     if "browser" not in request.fixturenames:
         return  # not a journey (the journey log's own tests): no database
     request.getfixturevalue("transactional_db")
-    for migration in ("0002_seed_lookups", "0006_seed_casework_lookups"):
-        importlib.import_module(f"cases.migrations.{migration}").seed(apps, None)
+    for migration in SEEDS:
+        importlib.import_module(migration).seed(apps, None)
 
 
 @pytest.fixture(scope="session")
