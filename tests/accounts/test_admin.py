@@ -39,11 +39,13 @@ SECURITY_FIELDS = ["is_superuser", "is_staff", "groups", "user_permissions"]
 SYSTEM_WIDE = {
     "cases.Area",
     "cases.Category",
+    "cases.ContactType",
     "cases.DiscardReason",
     "cases.Flag",
     "cases.FollowUpKind",
     "cases.Language",
     "cases.PriorityTarget",
+    "cases.ReferenceType",
     "cases.Relationship",
     "cases.ServiceType",
     "notifications.MessageTemplate",
