@@ -5,8 +5,9 @@ Found through blind indexes and keyed name tokens only (cases.known_people), amo
 user may see, never this one or a merged one: the victim's phone (also as a report's sender), the
 victim's name (every word the same or sounding the same) with the ages, an address the victim has
 or had, a reference number another agency gave the case or its people, and a perpetrator named on
-both. Each comes with its reasons in words and a score to rank by. A dozen queries however many
-people the case has; nothing of another case is decrypted but its number."""
+both. Each comes with its reasons in words and a score to rank by. A dozen queries and a few per
+name on this case (cases.known_people), however many people the other cases hold; nothing of
+another case is decrypted but its number."""
 
 from __future__ import annotations
 

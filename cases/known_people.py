@@ -7,7 +7,8 @@ A person on another case is likely the same person when it is the same person re
 phone numbers are the same, or when every word of the name (at least two words: one first name
 matches half a city) is the same word or sounds the same (Double Metaphone, cases.tokens), and the
 ages are within two years of each other; a name whose age is unknown on either side still matches,
-as a weaker likeness."""
+as a weaker likeness. A name shared by more than NAME_MATCHES such people is matched to the
+NAME_MATCHES most alike."""
 
 from __future__ import annotations
 
@@ -16,16 +17,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Case as Choose
-from django.db.models import Max, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.selectors import staff_with
-from cases.models import Case, CasePerson, Person, PersonAlert, PersonToken
-from cases.tokens import word_tokens, words
+from cases.models import Case, CasePerson, Person, PersonAlert
+from cases.people_search import EXACT, name_scores, query_words
 from notifications.services import notify_staff
 
 AGE_GAP = 2  # years either way that still count as "the same age"
 MIN_NAME_WORDS = 2
+# A name matches at most this many people on the other cases, the most alike first (every word
+# the same before sounding the same, then the longest known): more say too little to be likely.
+NAME_MATCHES = 20
 # A case still being worked: alerts and suggestions look at these only.
 OPEN_STATUSES = (
     Case.Status.NEW, Case.Status.IN_TRIAGE, Case.Status.VERIFIED, Case.Status.REFERRED,
@@ -72,61 +75,38 @@ def _ages_agree(mine: int | None, theirs: int | None) -> bool:
     return mine is None or theirs is None or abs(mine - theirs) <= AGE_GAP
 
 
-def _name_hits(
-    named: dict[int, list[tuple[str, frozenset[str]]]], among: QuerySet[CasePerson]
-) -> dict[int, dict[int, str]]:
-    """{other person: {person of `named`: NAME or SOUND}} for the people of `among` whose name
-    tokens match every word of a name of `named`. One query, grouped and filtered in the database
-    (each word scores 2 exact, 1 by sound, 0 not at all), so a common name returns only the people
-    who match, not every row of its tokens."""
-    if not named:
-        return {}
-    scores: dict[str, Max] = {}
-    every_word: Q | None = None
-    for person_id, name in named.items():
-        all_of = Q()
-        for i, (exact, tokens) in enumerate(name):
-            key = f"p{person_id}w{i}"
-            scores[key] = Max(
-                Choose(
-                    When(token=exact, then=Value(2)),
-                    When(token__in=tokens, then=Value(1)),
-                    default=Value(0),
-                )
-            )
-            all_of &= Q(**{f"{key}__gt": 0})
-        every_word = all_of if every_word is None else every_word | all_of
-    tokens = {token for name in named.values() for _, word in name for token in word}
-    rows = (
-        PersonToken.objects.filter(token__in=tokens, person_id__in=among.values("person_id"))
-        .order_by()
-        .values("person_id")
-        .annotate(**scores)
-        .filter(every_word)
-    )
+def _name_hits(people: Sequence[Person], among: QuerySet[CasePerson]) -> dict[int, dict[int, str]]:
+    """{other person: {person of `people`: NAME or SOUND}} for the people of `among` whose name
+    tokens match every word of the name of one of `people` (MIN_NAME_WORDS words or more) and
+    whose age agrees. Per named person, cases.people_search.name_scores with every word required:
+    candidates from the name's rarest word through the (token, person) index, `among` and the ages
+    asked only of the best of them (an index look-up of their links each, never all of `among` at
+    once), at most NAME_MATCHES of them, the most alike first; a name thousands share costs about
+    what a rare one does."""
+    others = Person.objects.filter(Exists(among.filter(person_id=OuterRef("pk"))))
     hits: dict[int, dict[int, str]] = defaultdict(dict)
-    for row in rows:
-        for person_id, name in named.items():
-            found = [row[f"p{person_id}w{i}"] for i in range(len(name))]
-            if all(found):
-                exact = all(score == 2 for score in found)
-                hits[row["person_id"]][person_id] = Likeness.NAME if exact else Likeness.SOUND
+    for person in people:
+        query = query_words(person.name) if person.name else []
+        if len(query) < MIN_NAME_WORDS:
+            continue
+        alike = others
+        if person.age is not None:
+            ages = (max(person.age - AGE_GAP, 0), person.age + AGE_GAP)
+            alike = others.filter(Q(age__isnull=True) | Q(age__range=ages))
+        for match in name_scores(alike, query, all_words=True, limit=NAME_MATCHES):
+            exact = all(score == EXACT for score in match.per_word)
+            hits[match.person_id][person.pk] = Likeness.NAME if exact else Likeness.SOUND
     return hits
 
 
 def find_matches(people: Sequence[Person], links: QuerySet[CasePerson]) -> list[PersonMatch]:
-    """Every link of `links` whose person is likely one of `people`, best likeness per pair. Two
-    queries however many people and links: the names (grouped in the database), then the links;
-    nothing of the other people is decrypted."""
+    """Every link of `links` whose person is likely one of `people`, best likeness per pair. A few
+    queries per name (`_name_hits`), then one for the links, however many people and links the
+    other cases hold; nothing of the other people is decrypted."""
     people = [person for person in people if person.pk]
     if not people:
         return []
-    named: dict[int, list[tuple[str, frozenset[str]]]] = {}
-    for person in people:
-        found = [word_tokens(word) for word in words(person.name)] if person.name else []
-        if len(found) >= MIN_NAME_WORDS:
-            named[person.pk] = [(w.exact, frozenset((w.exact, *w.sounds))) for w in found]
-    held = _name_hits(named, links)
+    held = _name_hits(people, links)
     phones = {person.phone_index for person in people if person.phone_index}
     found_links = links.filter(
         Q(person_id__in=[person.pk for person in people])
