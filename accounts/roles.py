@@ -24,6 +24,8 @@ _CONFIGURATION = [
             ("cases", "followupkind"),
             ("cases", "flag"),
             ("cases", "language"),
+            ("cases", "contacttype"),
+            ("cases", "referencetype"),
             ("risk", "questionnaire"),
             ("risk", "question"),
             ("notifications", "messagetemplate"),
