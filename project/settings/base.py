@@ -219,6 +219,9 @@ TWO_FACTOR_REMEMBER_COOKIE_AGE = None
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 # Old versions of a row are shown in the admin, never written back over it (accounts.admin_history).
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Why a change was made is the staff member's own words (a merge, a changed detail): kept whole,
+# not cut at simple-history's 100 characters (PostgreSQL refused longer ones; SQLite never checks).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Security headers (check --deploy is clean when DEBUG is off)
 SECURE_CONTENT_TYPE_NOSNIFF = True
