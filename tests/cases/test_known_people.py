@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from cases.known_people import alert_known_perpetrators
+from cases.known_people import Likeness, alert_known_perpetrators, find_matches
 from cases.models import Case, CasePerson, Person
 from notifications.models import Notification
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, StaffFactory
@@ -90,6 +90,23 @@ def test_a_single_first_name_alone_is_not_enough(helpline, operator, supervisor)
     case = CaseFactory(helpline=helpline, status="in_triage")
     person = perpetrator(case, "John", 35)
     assert alert_known_perpetrators(case=case, people=[person], actor=operator) == {}
+
+
+def test_a_name_many_share_is_matched_to_the_most_alike(
+    helpline, operator, supervisor, monkeypatch
+) -> None:
+    import cases.known_people
+
+    monkeypatch.setattr(cases.known_people, "NAME_MATCHES", 1)
+    perpetrator(CaseFactory(helpline=helpline, status="verified"), "Jon Smyth", 35)
+    same = CaseFactory(helpline=helpline, status="verified")
+    perpetrator(same, "John Smith", 35)
+    case = CaseFactory(helpline=helpline, status="in_triage")
+    person = perpetrator(case, "John Smith", 35)
+    others = CasePerson.objects.exclude(case=case)
+    assert [(m.case_id, m.likeness) for m in find_matches([person], others)] == [
+        (same.pk, Likeness.NAME)
+    ]
 
 
 def test_age_unknown_on_one_side_still_matches(helpline, operator, supervisor) -> None:
