@@ -27,13 +27,14 @@ from cases.models import (
     Relationship,
     ServiceType,
 )
+from cases.payloads import StrictCharField
 from cases.policy import can_open_case
 from cases.serializers import CaseDetailSerializer, CaseListSerializer, detail_context
 from cases.workflow import NotAllowedError
 
 
 class SearchSerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=200)
+    q = StrictCharField(max_length=200)
 
 
 class CaseViewSet(ReadOnlyModelViewSet):

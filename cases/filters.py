@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Case, CaseCategory, CaseFlag, CasePerson, Flag, Language, RiskLevel
 
@@ -26,6 +28,13 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number (NumberFilter takes 0.5, and documents a number)."""
+
+    field_class = forms.IntegerField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -52,7 +61,7 @@ class CaseFilter(django_filters.FilterSet):
         queryset=Language.objects.all(), to_field_name="code", method="filter_language",
         help_text="The victim's language, by code (pl, ro, bsl, ...).",
     )  # fmt: skip
-    flagged_by = django_filters.NumberFilter(
+    flagged_by = IdFilter(
         method="filter_flagged_by",
         help_text="A staff member's id: the cases carrying a flag they set (My flagged cases).",
     )

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from cases.contact import Contact, problems
 from cases.manual import STAFF_CHANNELS, NewReporter, NewVictim, StaffReport
 from cases.models import Language, Relationship
-from cases.payloads import PhoneField, VictimSerializer, active_code
+from cases.payloads import PhoneField, StrictBooleanField, VictimSerializer, active_code
 
 # named StaffChannelEnum in the schema (settings: ENUM_NAME_OVERRIDES)
 STAFF_CHANNEL_VALUES = [str(channel) for channel in STAFF_CHANNELS]
@@ -58,16 +58,6 @@ class NewReporterSerializer(serializers.Serializer):
         if not (data.get("name") or data.get("phone")):
             raise serializers.ValidationError("Give the reporter's name or phone.")
         return data
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """true or false only: not the strings and numbers a form would send."""
-
-    def to_internal_value(self, data: Any) -> bool:
-        if isinstance(data, bool):
-            return data
-        self.fail("invalid", input=data)
-        raise AssertionError  # fail() raises
 
 
 class NewCaseSerializer(serializers.Serializer):

@@ -50,3 +50,22 @@ class PerpetratorSerializer(serializers.Serializer):
     age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=130)
     ethnicity = serializers.CharField(required=False, allow_blank=True, max_length=100)
     relationship = active_code(Relationship)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only: not the strings and numbers a form would send."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError  # fail() raises
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: not a number or a boolean DRF would quietly turn into one (`{"q": 0}`)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

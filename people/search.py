@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from cases import searches
 from cases.models import CasePerson
+from cases.payloads import StrictCharField
 from cases.people_search import PersonMatch, find_people
 from cases.policy import can_see_identities, visible_cases
 from cases.selectors import audit_listing
@@ -78,7 +79,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 
 
 class PersonSearchSerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=searches.MAX_QUERY)
+    q = StrictCharField(max_length=searches.MAX_QUERY)
 
 
 class PersonFoundSerializer(serializers.Serializer):
