@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from cases.change_serializers import CONTACT_PROBLEMS
-from cases.changes import CaseChanges, PersonChange
+from cases.changes import CaseChanges
 from cases.contact import CONTACT_WORDS, Channel, preferences, problems
 from cases.models import Area, Case, CasePerson, Category, Flag, Language, Relationship
+from cases.people_changes import PersonChange
 from project.phones import to_e164
 
 CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates",

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from cases.changes import NOT_SENT, CaseChanges, PersonChange
+from cases.changes import NOT_SENT, CaseChanges
 from cases.contact import Channel, Contact, preferences, problems
 from cases.models import Area, Case, CasePerson, Category, Language, Relationship
 from cases.payloads import (
@@ -19,6 +19,7 @@ from cases.payloads import (
     VictimSerializer,
     active_code,
 )
+from cases.people_changes import PersonChange
 
 CONTACT_PROBLEMS = {
     "no_ways": "Choose at least one safe way to contact them.",

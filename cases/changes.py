@@ -10,7 +10,7 @@ the policy's (cases.policy.changeable_details)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from cases import people_changes
 from cases.flags import apply_categories, apply_flags, bump_version, require_reason
 from cases.models import Area, Case, Category
 from cases.moves import lock_case
+from cases.people_changes import PersonChange
 from cases.policy import changeable_details
 from cases.selectors import case_history
 from cases.workflow import CaseError, ConflictError, NotAllowedError, ReadOnlyError
@@ -47,16 +48,6 @@ PART_WORDS = {
     "reporter": "reporter",
     "flags": "flags",
 }
-
-
-@dataclass(frozen=True)
-class PersonChange:
-    """A perpetrator to change (`id`: their CasePerson id, or their person id), to take off the
-    case (`remove`: the link goes, the person and the history stay) or, without an id, to add."""
-
-    id: int | None = None
-    remove: bool = False
-    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

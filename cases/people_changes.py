@@ -5,8 +5,9 @@ the caller's transaction; each record changed writes its own history row with th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accounts.models import User
 from cases.addresses import move_address
@@ -15,8 +16,15 @@ from cases.models import Case, CasePerson, Person
 from cases.workflow import CaseError
 from project.history import attribute_change
 
-if TYPE_CHECKING:
-    from cases.changes import PersonChange
+
+@dataclass(frozen=True)
+class PersonChange:
+    """A perpetrator to change (`id`: their CasePerson id, or their person id), to take off the
+    case (`remove`: the link goes, the person and the history stay) or, without an id, to add."""
+
+    id: int | None = None
+    remove: bool = False
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _stored(name: str, value: Any) -> tuple[str, Any]:
