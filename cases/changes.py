@@ -73,10 +73,21 @@ class StaleVersionError(ConflictError):
     """The case changed since the writer read it (409): who changed it, when, and what."""
 
     def __init__(self, case: Case, read: int, entries: list[dict[str, Any]]) -> None:
-        self.version, self.status, self.entries = case.version, case.status, entries
-        last = entries[-1] if entries else None
-        self.changed_by = last["by"] if last else None
-        self.changed_at = last["at"] if last else None
+        self.version, self.status = case.version, case.status
+        # Who and when come from the case's newest history row: every change of its details
+        # (a merge, a reference, a risk assessment too) bumps the version with one.
+        latest = (
+            case.history.select_related("history_user").order_by("-history_date", "-history_id")
+        ).first()
+        user = latest.history_user if latest else None
+        self.changed_by = user.get_username() if user else None
+        self.changed_at = latest.history_date if latest else None
+        self.reason = (latest.history_change_reason or "") if latest else ""
+        # Without a field of its own to show (a reference added, a merge), the change says why.
+        self.entries = entries or [
+            {"record": "case", "action": "changed", "by": self.changed_by, "at": self.changed_at,
+             "reason": self.reason, "changes": [{"field": "details"}]}
+        ]  # fmt: skip
         by = f" by {self.changed_by}" if self.changed_by else ""
         super().__init__(
             f"The case changed{by} since you read it (version {read}, now {case.version}): "
@@ -90,6 +101,7 @@ class StaleVersionError(ConflictError):
             "version": self.version,
             "changed_by": self.changed_by,
             "changed_at": self.changed_at.isoformat() if self.changed_at else None,
+            "reason": self.reason,
             "changes": [
                 {
                     "record": entry["record"],
@@ -99,6 +111,7 @@ class StaleVersionError(ConflictError):
                 }
                 for entry in self.entries
                 for change in entry["changes"] or [{"field": entry["action"]}]
+                if change["field"] not in BOOKKEEPING
             ],  # fmt: skip
         }
 
@@ -126,8 +139,11 @@ def changes_since(user: User, case: Case, version: int) -> list[dict[str, Any]]:
     ]
 
 
+BOOKKEEPING = ("version", "updated_at")
+
+
 def _only_bookkeeping(entry: dict[str, Any]) -> bool:
-    return all(change["field"] in ("version", "updated_at") for change in entry["changes"])
+    return all(change["field"] in BOOKKEEPING for change in entry["changes"])
 
 
 def _check(actor: User, locked: Case, version: int, parts: list[str]) -> None:

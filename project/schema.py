@@ -72,6 +72,7 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
             "version": {"type": "integer"},
             "changed_by": {"type": "string", "nullable": True},
             "changed_at": {"type": "string", "format": "date-time", "nullable": True},
+            "reason": {"type": "string", "description": "Why it was last changed."},
             "changes": {
                 "type": "array",
                 "items": {

@@ -247,6 +247,28 @@ def test_a_stale_version_names_changed_people_without_their_values(case, operato
     assert "Secret" not in str(stale.value.details)
 
 
+def test_a_stale_version_after_a_change_with_no_field_of_its_own_still_says_who_when_and_why(
+    case, operator, supervisor
+):
+    """A reference added (or a merge, a risk assessment) bumps the version without a field the
+    timeline shows: the 409 still names who, when and why, and lists no bookkeeping fields."""
+    from cases.models import ReferenceType
+    from cases.references import add_reference
+
+    add_reference(
+        actor=supervisor, case=case, kind=ReferenceType.objects.get(code="crime_number"),
+        value="CR/0001/26", issued_by="Made-up Police", reason="Police gave a crime number",
+    )  # fmt: skip
+    with pytest.raises(StaleVersionError) as stale:
+        _change(case, operator, version=1, priority="medium")
+    details = stale.value.details
+    assert (details["changed_by"], details["version"]) == ("joan", 2)
+    assert details["changed_at"] is not None
+    assert "crime number" in details["reason"].lower()
+    assert details["changes"]
+    assert not [c for c in details["changes"] if c["field"] in ("version", "updated_at")]
+
+
 # Who may change what (cases.policy.changeable_details) ----------------------------------------------
 
 
