@@ -15,7 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import staff_with
 from cases import targets
-from cases.flags import apply_categories, apply_flags
+from cases.addresses import move_address
+from cases.flags import apply_categories, apply_flags, bump_version
 from cases.known_people import alert_known_perpetrators
 from cases.models import (
     Area,
@@ -199,12 +200,11 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
     locked.incident_occurred_at = incident.occurred_at or locked.incident_occurred_at
     locked.incident_location = incident.location or locked.incident_location
     locked.incident_description = incident.description or locked.incident_description
-    attribute_change(locked, actor=actor, reason="Details recorded at verification")
-    locked.save(
-        update_fields=[
-            "category", "priority", "area", "incident_occurred_at", "incident_location",
-            "incident_description", "updated_at",
-        ]
+    # a change of the case's details like any other: a writer who read it before is refused (409)
+    bump_version(
+        locked, actor, "Details recorded at verification",
+        fields=["category", "priority", "area", "incident_occurred_at", "incident_location",
+                "incident_description"],
     )  # fmt: skip
     _record_flags_and_categories(locked, verification, actor)
     if verification.victim is not None:
@@ -249,7 +249,7 @@ def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:
     """Update the victim the report already named (the web form), or add one."""
     link = case.people.select_related("person").filter(role=CasePerson.Role.VICTIM).first()
     person = link.person if link else Person()
-    for name in ("name", "phone", "age", "ethnicity", "address"):
+    for name in ("name", "phone", "age", "ethnicity"):
         value = getattr(victim, name)
         if value not in ("", None):
             setattr(person, name, value)
@@ -262,6 +262,9 @@ def _record_victim(case: Case, victim: VictimRecord, actor: User) -> None:
         person.save()
     else:
         _add_person(case, person, CasePerson.Role.VICTIM, actor)
+    if victim.address:
+        # the address they had stays on the record with its dates (cases.addresses)
+        move_address(person, victim.address, actor, "Victim's address recorded at verification")
 
 
 def _add_person(
