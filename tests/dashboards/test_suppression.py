@@ -283,12 +283,14 @@ def test_no_suppressed_snapshot_count_can_be_worked_out(cases, referrals, servic
 LIVE_CHANNELS = ("SMS", "Phone", "Web form")
 HELPLINES = ("North", "South")
 CATEGORIES = ("physical", "stalking", None)
+RISKS = ("High risk", "Medium risk", "Standard risk", "Not assessed")  # every row, zeros too
 
 open_case = st.tuples(
     st.sampled_from(OPEN_STATUSES),
     st.sampled_from(CATEGORIES),
     st.sampled_from(HELPLINES),
     st.booleans(),  # past its SLA target (counts only when new)
+    st.sampled_from(RISKS),
 )
 report = st.tuples(st.sampled_from(LIVE_CHANNELS), st.booleans())  # in the last hour
 move = st.tuples(st.sampled_from(HELPLINES), st.sampled_from(("claim", "verify")))
@@ -349,6 +351,7 @@ def live_of(cases: list, reports: list, pending: list[bool], moves: list) -> dic
             for h in HELPLINES
             if count(cases, lambda c, h=h: c[2] == h)
         ],
+        "by_risk": [{"label": r, "count": count(cases, lambda c, r=r: c[4] == r)} for r in RISKS],
     }
 
 
@@ -370,7 +373,7 @@ def live_cells(figures: dict) -> dict[str, Any]:
     for row in reports["by_channel"]:
         cells[f"hour:{row['label']}"] = row["last_hour"]
         cells[f"today:{row['label']}"] = row["today"]
-    for key in ("by_status", "by_category", "by_helpline"):
+    for key in ("by_status", "by_category", "by_helpline", "by_risk"):
         for row in figures[key]:
             cells[f"{key}:{row['label']}"] = row["count"]
     for row in activity["rows"]:
@@ -393,6 +396,7 @@ def live_relations(figures: dict) -> list[Relation]:
         (["open"], rows("by_status:"), EQUAL),
         (["open"], rows("by_category:"), EQUAL),
         (["open"], rows("by_helpline:"), EQUAL),
+        (["open"], rows("by_risk:"), EQUAL),
         (["pending"], ["overdue"], AT_LEAST),
         (["claims"], rows("claims:"), EQUAL),
         (["verifications"], rows("verifications:"), EQUAL),
