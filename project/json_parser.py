@@ -1,7 +1,9 @@
-"""JSON request bodies for the API, with limits (SECURITY IN-06): a body larger than
+"""Request bodies for the API, with limits (SECURITY IN-06): a JSON body larger than
 DATA_UPLOAD_MAX_MEMORY_SIZE, or nested deeper than MAX_DEPTH, is a 400 like any malformed body.
 DRF's own parser reads the whole stream however long it is, and a deeply nested body makes Python's
-decoder (or any code that walks the result) run out of recursion: a 500."""
+decoder (or any code that walks the result) run out of recursion: a 500. A NUL character in any
+value or key, JSON or form-encoded, is a 400 too: PostgreSQL refuses NUL in text, so a field that
+looks a value up before any validator sees it (a list's code) failed the whole request with a 500."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 
 # No Lantern request nests more than a few levels; 32 leaves room without inviting recursion.
 MAX_DEPTH = 32
+NUL = "\x00"
+NUL_REFUSED = "A value holds a NUL character"
 
 
 class LimitedJSONParser(JSONParser):
@@ -32,16 +36,31 @@ class LimitedJSONParser(JSONParser):
         return data
 
 
+class NoNulFormParser(FormParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if any(NUL in key or any(NUL in value for value in data.getlist(key)) for key in data):
+            raise ParseError(NUL_REFUSED)
+        return data
+
+
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts them, JSON does not
 
 
 def _too_deep(data: Any) -> bool:
-    """Walked without recursion, so the check itself cannot fail on a deep value."""
+    """Walked without recursion, so the check itself cannot fail on a deep value. A NUL in a
+    string (or a key) is refused on the way (ParseError)."""
     pending = [(data, 1)]
     while pending:
         value, depth = pending.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                raise ParseError(NUL_REFUSED)
+            continue
         if isinstance(value, dict):
+            if any(NUL in key for key in value):
+                raise ParseError(NUL_REFUSED)
             children: Any = value.values()
         elif isinstance(value, list):
             children = value

@@ -387,7 +387,7 @@ REST_FRAMEWORK = {
     # JSON with a size and depth limit (IN-06): too big or too deep is a 400, never a 500
     "DEFAULT_PARSER_CLASSES": [
         "project.json_parser.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "project.json_parser.NoNulFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
