@@ -1,6 +1,6 @@
 """The case app's models: the core (cases, people, reports, notes, the access log), what is known
 about people (contacts, references) and what a case carries besides (categories, flags, merges,
-drafts)."""
+drafts), and teams, routing rules, places and crime-system updates."""
 
 from cases.models.core import (
     AccessLog,
@@ -24,6 +24,7 @@ from cases.models.core import (
 )
 from cases.models.people import ContactType, ExternalReference, PersonContact, ReferenceType
 from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag, PersonAlert
+from cases.models.teams import ExternalEvent, Place, RoutingRule, Team
 
 __all__ = [
     "AccessLog",
@@ -38,6 +39,7 @@ __all__ = [
     "Category",
     "ContactType",
     "DiscardReason",
+    "ExternalEvent",
     "Draft",
     "ExternalReference",
     "Flag",
@@ -48,10 +50,13 @@ __all__ = [
     "PersonAlert",
     "PersonContact",
     "PersonToken",
+    "Place",
     "PriorityTarget",
     "ReferenceType",
     "Relationship",
     "Report",
+    "RoutingRule",
     "RiskLevel",
     "ServiceType",
+    "Team",
 ]

@@ -170,6 +170,14 @@ class Case(models.Model):
     risk_level = models.CharField(max_length=8, choices=RiskLevel.choices, blank=True, default="")
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_assessed_at = models.DateTimeField(null=True, blank=True)
+    # whose queue it is in (cases.routing); none: the helpline's shared queue
+    team = models.ForeignKey(
+        "cases.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    # the gazetteer entry the incident's location was matched to (cases.places)
+    place = models.ForeignKey(
+        "cases.Place", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()

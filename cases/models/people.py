@@ -58,6 +58,10 @@ class PersonContact(models.Model):
     value_index = models.CharField(max_length=64, db_index=True, editable=False)
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)  # None: current
+    # an address matched to the gazetteer (cases.places)
+    place = models.ForeignKey(
+        "cases.Place", on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 

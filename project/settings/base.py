@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "referrals",
     "people",
     "risk",
+    "feeds",
     "helpline",
     "dashboards",
     "notifications",
@@ -342,6 +343,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
+# Feed imports have a queue and worker of their own (bin: `celery worker -Q feeds`), so a big file
+# never delays an alert or a message to a victim (seed 000: "does not affect case work").
+CELERY_TASK_ROUTES = {
+    "feeds.tasks.run_import": {"queue": "feeds"},
+    "feeds.tasks.pull_sources": {"queue": "feeds"},
+}
 
 # Lantern
 CASE_NUMBER_PREFIX = env.str("CASE_NUMBER_PREFIX", default="LNT")
