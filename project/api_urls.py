@@ -7,6 +7,9 @@ from accounts.api import OrganisationListView
 from cases import merge_api
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
+from feeds import api_urls as feeds_api
+from feeds import partner_api_urls as partner_api
+from people import place_api_urls as places_api
 from people.api import PersonView
 from people.search import PersonSearchView
 from project.schema import NotFoundView
@@ -73,6 +76,9 @@ urlpatterns = [
     path("lookups/", LookupsView.as_view(), name="lookups"),
     path("organisations/", OrganisationListView.as_view(), name="organisations"),
     path("reports/snapshot/", SnapshotView.as_view(), name="reports-snapshot"),
+    *feeds_api.urlpatterns,
+    *partner_api.urlpatterns,
+    *places_api.urlpatterns,
     # Last: anything else under /api/v1/ ending in a slash is the API's JSON 404, not the HTML page
     # (a path without its slash still gets Django's redirect to this or the real one).
     re_path(r"^(?:.*/)?$", NotFoundView.as_view(), name="api-not-found"),
