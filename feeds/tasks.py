@@ -1,5 +1,5 @@
-"""Thin Celery wrappers for the feeds app. Imports run on the `feeds` queue and its own worker
-(CELERY_TASK_ROUTES), so a long file never holds up alerts and messages; partner webhooks go
+"""Thin Celery wrappers for the feeds app. Imports and pulls run on the `feeds` queue and its own
+worker (CELERY_TASK_ROUTES), so a long file never holds up alerts and messages; partner webhooks go
 with the other messages on the default queue."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ def run_import(batch_id: int) -> None:
 
 
 @shared_task
-def pull_sources() -> None:
-    from feeds.pulls import pull_due_sources
+def pull_source(source_id: int) -> None:
+    from feeds.pulls import pull_source as pull
 
-    pull_due_sources()
+    pull(source_id)
 
 
 @shared_task(acks_late=True)

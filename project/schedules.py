@@ -45,6 +45,8 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Archive closed cases": ("cases.tasks.archive_closed_cases", {"minute": "30", "hour": "2"}),
     # Exports built in the background are kept EXPORT_KEEP_HOURS for their owner, then deleted.
     "Delete expired exports": ("dashboards.tasks.delete_expired_exports", 3600),
+    # Re-queues partner webhooks that are due again (backoff) or whose publish was lost.
+    "Sweep partner webhooks": ("feeds.tasks.sweep_webhooks", 30),
 }
 
 

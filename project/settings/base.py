@@ -347,7 +347,7 @@ CELERY_TASK_IGNORE_RESULT = True
 # never delays an alert or a message to a victim (seed 000: "does not affect case work").
 CELERY_TASK_ROUTES = {
     "feeds.tasks.run_import": {"queue": "feeds"},
-    "feeds.tasks.pull_sources": {"queue": "feeds"},
+    "feeds.tasks.pull_source": {"queue": "feeds"},
 }
 
 # Lantern
