@@ -518,3 +518,5 @@ OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=30)
 OUTBOX_UNKNOWN_AFTER_SECONDS = env.int("OUTBOX_UNKNOWN_AFTER_SECONDS", default=600)
 # "Only if I contact you first": a reply by text is allowed this long after their last message.
 SAFE_CONTACT_REPLY_HOURS = env.int("SAFE_CONTACT_REPLY_HOURS", default=24)
+
+from project.settings.feeds import *  # noqa: E402, F403  (the feeds app's settings)
