@@ -433,6 +433,7 @@ def bare_trigger(server: BareServer) -> Trigger:
                 "priority": "standard",
                 "created_at": "2025-01-01T12:00:00+00:00",
                 "claimed_by": None,
+                "team": None,
             },
         }
         since = time.perf_counter()

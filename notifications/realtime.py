@@ -26,6 +26,7 @@ class CaseSummary(TypedDict):
     priority: str
     created_at: str
     claimed_by: str | None  # a staff username, never anything about the people on the case
+    team: int | None  # the team whose queue it is in (cases.routing); None: the shared queue
 
 
 class CaseEvent(TypedDict):

@@ -320,6 +320,7 @@ async def test_case_opened_then_claimed_reaches_the_operator(
         "priority": Case.Priority.STANDARD,
         "created_at": case.created_at.isoformat(),
         "claimed_by": None,
+        "team": None,
     }
     assert SENDER not in raw
     assert BODY not in raw
