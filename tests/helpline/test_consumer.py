@@ -45,7 +45,7 @@ from tests.sockets import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/helpline/"
-SUMMARY_FIELDS = {"number", "status", "channel", "priority", "created_at", "claimed_by"}
+SUMMARY_FIELDS = {"number", "status", "channel", "priority", "created_at", "claimed_by", "team"}
 SENDER = "+447700900123"  # Ofcom's drama range
 BODY = "Made-up test message: please call me after six."
 
