@@ -11,7 +11,7 @@ from typing import Literal, TypedDict
 from django.db import transaction
 
 from feeds.models import ImportBatch
-from notifications.realtime import broadcast
+from notifications import realtime
 
 
 class ImportCounts(TypedDict):
@@ -60,4 +60,4 @@ def publish(batch: ImportBatch) -> None:
     effort like every live event: a push that did not go is logged, and the page polls."""
     event = progress_event(batch)
     group = import_group(batch.pk)
-    transaction.on_commit(lambda: broadcast([group], event), robust=True)
+    transaction.on_commit(lambda: realtime.broadcast([group], event), robust=True)
