@@ -12,6 +12,7 @@ opened (each shown only if cases.policy lets the reader see it) and its row erro
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import Organisation, User
 from cases.policy import AnyUser
@@ -67,3 +68,14 @@ def can_manage_source(user: AnyUser, source: FeedSource) -> bool:
     if manager is None:
         return False
     return source.kind == FeedSource.Kind.PLACES or source.helpline_id == manager.organisation_id
+
+
+def source_of(user: AnyUser, slug: str) -> FeedSource:
+    """The source, if this user may manage it; else 404 (whether or not it exists)."""
+    return get_object_or_404(visible_sources(user), slug=slug)
+
+
+def batch_of(user: AnyUser, batch_id: int) -> ImportBatch:
+    """The batch (its source and who started it loaded), if this user may manage its source."""
+    batches = visible_batches(user).select_related("source", "started_by", "rolled_back_by")
+    return get_object_or_404(batches, pk=batch_id)
