@@ -18,6 +18,7 @@ from cases.addresses import move_address
 from cases.models import Case, CasePerson, Language, Person, Relationship, Report
 from cases.moves import move_case, organisation_of
 from cases.policy import can_open_case
+from cases.routing import assign_team
 from cases.services import IncomingReport, open_case
 from cases.workflow import CaseError, NotAllowedError
 from project.history import attribute_change
@@ -122,6 +123,7 @@ def open_staff_case(*, actor: User, report: StaffReport) -> tuple[Case, bool]:
         if report.reporter is not None:
             reporter = Person(name=report.reporter.name, phone=report.reporter.phone)
             _link(case, reporter, CasePerson.Role.REPORTER, actor, report.reporter.relationship)
+        assign_team(case, actor=actor)  # the victim's language is known now
         if report.claim:
             case = move_case(
                 case=case,

@@ -15,7 +15,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from cases import signals
+from cases import routing, signals
 from cases.casework import (
     VictimCheck,
     add_note,
@@ -33,6 +33,7 @@ from cases.moves import (
     write_note,
 )
 from cases.numbering import allocate_case_number
+from cases.routing import assign_team
 from cases.workflow import (
     CaseError,
 )
@@ -100,6 +101,8 @@ def _open_case(
     attribute_change(case, actor=actor, reason=f"Opened from a {case.get_channel_display()} report")
     case.save()
     _store_report(case=case, report=report, actor=actor, reason="Report received")
+    # before the console hears of it, so the new case lands in its team's queue at once
+    routing.route(case, actor=actor)
     notify_staff(
         users=User.objects.filter(
             organisation=helpline, on_duty=True, is_active=True, role=User.Role.OPERATOR
@@ -331,6 +334,7 @@ def open_reported_case(
         link = CasePerson(case=case, person=person, role=CasePerson.Role.VICTIM)
         attribute_change(link, actor=None, reason="Victim described in the report")
         link.save()
+        assign_team(case)  # its category is known now
         victim_milestone(case=case, milestone="report_received")
     return case, True
 
