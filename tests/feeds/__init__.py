@@ -1,0 +1,1 @@
+"""Police and partner feeds: profiles, readers, imports, pulls, partner events and webhooks."""
