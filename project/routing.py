@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from dashboards.consumers import DashboardConsumer
+from feeds.consumers import ImportProgressConsumer
 from helpline.consumers import HelplineConsumer
 from notifications.consumers import StaffAlertsConsumer
 
@@ -12,4 +13,5 @@ websocket_urlpatterns: list[URLPattern] = [
     path("ws/helpline/", HelplineConsumer.as_asgi()),
     path("ws/alerts/", StaffAlertsConsumer.as_asgi()),
     path("ws/dashboard/", DashboardConsumer.as_asgi()),
+    path("ws/feeds/imports/<int:batch_id>/", ImportProgressConsumer.as_asgi()),
 ]
