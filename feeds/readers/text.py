@@ -44,13 +44,19 @@ def detect_encoding(sample: bytes, named: str) -> str:
     else:
         if b"\x00" not in sample:
             return "utf-8"
-    best = charset_normalizer.from_bytes(sample).best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(sample))
+    if not matches:
         raise FileUnreadable(
             "The file's text encoding could not be recognised: name it in the profile "
             '("encoding", such as cp1252).'
         )
-    return codecs.lookup(best.encoding).name
+    # Short samples often read equally cleanly in several Windows code pages, and the guess
+    # between them is close to chance; British forces' office software writes Windows-1252, so
+    # it wins a tie (read as cp1250, the same bytes turn £ into Ł and è into č, unnoticed).
+    cleanest = min(m.chaos for m in matches)
+    if any(m.chaos == cleanest and "cp1252" in m.could_be_from_charset for m in matches):
+        return "cp1252"
+    return codecs.lookup(matches[0].encoding).name
 
 
 class _TextRows:

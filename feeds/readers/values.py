@@ -123,7 +123,7 @@ def number(field: str, raw: str, *, decimal: str, low: float, high: float) -> st
         raise RowInvalid(field, "is not a number")
     if not low <= value <= high:
         raise RowInvalid(field, f"is outside {low:g} to {high:g}")
-    return format(value, "f")
+    return format(value.normalize(), "f")  # "51.4800" and "51.48" are the same place
 
 
 def phone(field: str, raw: str) -> str:
