@@ -9,8 +9,9 @@ A target is built once per run with the source and its parsed profile, and must:
   outside the transaction the engine holds, so a killed worker redoes the whole chunk. In a dry
   run (batch.dry_run) it writes the same, the engine rolls it all back, and would-be cases are
   counted, never opened.
-- rollback(batch) -> None: undo what the batch wrote (the engine's caller holds the source's
-  lock and the transaction).
+- rollback(batch) -> list[str] | None: undo what the batch wrote (feeds.services.rollback_batch
+  holds the source's lock and the transaction); returns the numbers of cases its rows opened,
+  which stay (cases are never deleted), or None when the kind opens none.
 
 `seen` is the file's running count of rows without a reference, per content hash: row_key uses
 it to key identical rows of a file apart (the 1st, 2nd... of them), and the engine rebuilds it
@@ -51,7 +52,7 @@ class Target(Protocol):
         self, batch: ImportBatch, rows: list[tuple[int, Canonical]], *, seen: Counter[str]
     ) -> Counts: ...
 
-    def rollback(self, batch: ImportBatch) -> None: ...
+    def rollback(self, batch: ImportBatch) -> list[str] | None: ...
 
 
 # kind -> "module:Class", imported when first used (the places target is its own piece of work)

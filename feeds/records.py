@@ -1,0 +1,288 @@
+"""The crimes target (feeds.targets): each row of a crime source becomes a FeedRecord keyed on
+(source, key), written in bulk a chunk at a time, and a row the profile says needs victim contact
+opens a case (channel `feed`) in the source's helpline's queue, routed to a team by its force.
+
+A record a batch changes keeps what it held before as a FeedRecordVersion, so rolling the batch
+back can restore it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    Category,
+    ContactType,
+    ExternalReference,
+    PersonContact,
+    ReferenceType,
+)
+from feeds.models import FeedRecord, FeedRecordVersion, FeedSource, ImportBatch
+from feeds.profiles import Canonical, Profile, content_hash, lantern_category, needs_contact
+from feeds.targets import Counts, row_key
+from project.history import attribute_change
+from project.phones import to_e164
+
+KEY_MAX = FeedRecord._meta.get_field("key").max_length
+SOURCE_ID_MAX = 128  # cases.models.Report.source_id
+WRITTEN = [
+    "crime_reference",
+    "content_hash",
+    "data",
+    "personal",
+    "case",
+    "last_batch",
+    "updated_at",
+]
+
+
+@dataclass
+class _State:
+    """A key as this chunk knows it: as stored (pk set) or as the chunk will write it."""
+
+    pk: int | None
+    digest: str
+    case_id: int | None
+    last_batch_id: int | None = None
+    canonical: Canonical | None = None  # set when this chunk writes the key
+
+
+class CrimesTarget:
+    def __init__(self, source: FeedSource, profile: Profile) -> None:
+        self.source = source
+        self.profile = profile
+        # keys a dry run counted as cases already: the same key again is not another case
+        self._would_open: set[str] = set()
+
+    # Writing ------------------------------------------------------------------------------------
+
+    def write(
+        self, batch: ImportBatch, rows: list[tuple[int, Canonical]], *, seen: Counter[str]
+    ) -> Counts:
+        counts = Counts()
+        keyed = []
+        for number, canonical in rows:
+            if len(canonical.reference) > KEY_MAX:
+                counts.reject(number, "crime_reference", f"is longer than {KEY_MAX} characters")
+                continue
+            digest = content_hash(canonical)
+            keyed.append((canonical, row_key(canonical, seen, digest), digest))
+        stored = self._stored({key for _, key, _ in keyed})
+        changing: dict[str, _State] = {}
+        for canonical, key, digest in keyed:
+            now = changing.get(key) or stored.get(key)
+            if now is not None and now.digest == digest:
+                counts.unchanged += 1
+                continue
+            if now is None:
+                counts.new += 1
+                changing[key] = _State(None, digest, None, canonical=canonical)
+            else:
+                counts.updated += 1
+                changing[key] = _State(now.pk, digest, now.case_id, canonical=canonical)
+        counts.cases_opened = self._cases(batch, changing)
+        self._save(batch, changing, stored)
+        return counts
+
+    def _stored(self, keys: set[str]) -> dict[str, _State]:
+        found = FeedRecord.objects.filter(source=self.source, key__in=keys).values_list(
+            "key", "pk", "content_hash", "case_id", "last_batch_id"
+        )
+        return {key: _State(pk, digest, case, last) for key, pk, digest, case, last in found}
+
+    def _save(
+        self, batch: ImportBatch, changing: dict[str, _State], stored: dict[str, _State]
+    ) -> None:
+        if not changing:
+            return
+        # what the changed records held before, each as the batch that wrote it (rollback's source)
+        before = FeedRecord.objects.filter(
+            pk__in=[state.pk for state in changing.values() if state.pk is not None]
+        ).only("pk", "content_hash", "data", "personal", "last_batch_id")
+        FeedRecordVersion.objects.bulk_create(
+            FeedRecordVersion(
+                record_id=old.pk,
+                batch_id=old.last_batch_id,
+                content_hash=old.content_hash,
+                data=old.data,
+                personal=old.personal,
+            )
+            for old in before
+        )
+        now = timezone.now()
+        FeedRecord.objects.bulk_create(
+            [
+                FeedRecord(
+                    source=self.source,
+                    key=key,
+                    crime_reference=state.canonical.reference,
+                    content_hash=state.digest,
+                    data=state.canonical.data,
+                    personal=state.canonical.personal,
+                    case_id=state.case_id,
+                    first_batch=batch,
+                    last_batch=batch,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for key, state in changing.items()
+                if state.canonical is not None
+            ],
+            update_conflicts=True,
+            unique_fields=["source", "key"],
+            update_fields=WRITTEN,
+        )
+
+    # Cases --------------------------------------------------------------------------------------
+
+    def _cases(self, batch: ImportBatch, changing: dict[str, _State]) -> int:
+        """Open a case for each written row that needs victim contact and has none yet. A dry run
+        counts them instead (no case, no case number used)."""
+        if self.source.helpline_id is None:
+            return 0
+        opened = 0
+        for key, state in changing.items():
+            if state.case_id is not None or not needs_contact(self.profile, state.canonical):
+                continue
+            if batch.dry_run:
+                if key not in self._would_open:
+                    self._would_open.add(key)
+                    opened += 1
+                continue
+            case, created = self._open_case(key, state.canonical)
+            state.case_id = case.pk
+            opened += int(created)
+        return opened
+
+    def _open_case(self, key: str, canonical: Canonical) -> tuple[Case, bool]:
+        from cases.routing import assign_team
+        from cases.services import (
+            IncidentDetails,
+            IncomingReport,
+            VictimDetails,
+            open_reported_case,
+        )
+
+        data, personal = canonical.data, canonical.personal
+        force = data.get("force") or data.get("reported_by") or ""
+        case, created = open_reported_case(
+            helpline=self.source.helpline,
+            report=IncomingReport(
+                channel=Case.Channel.FEED,
+                source_id=self.report_id(key),
+                body=summary(self.source, canonical),
+                raw={"feed_source": self.source.slug},
+            ),
+            incident=IncidentDetails(
+                category=self._category(canonical),
+                occurred_at=occurred_at(data),
+                location=data.get("location") or "",
+                description=summary(self.source, canonical),
+            ),
+            victim=VictimDetails(
+                name=personal.get("victim_name") or "",
+                phone=to_e164(personal.get("victim_phone") or ""),
+            ),
+        )
+        if not created:  # opened from this row before (a record rolled back and imported again)
+            return case, False
+        if personal.get("victim_email"):
+            victim = case.people.get(role="victim").person
+            contact = PersonContact(
+                person=victim,
+                kind=ContactType.objects.get(code="email"),
+                value=personal["victim_email"],
+            )
+            attribute_change(contact, actor=None, reason="Victim's email from the police feed")
+            contact.save()
+        if canonical.reference:
+            reference = ExternalReference(
+                case=case,
+                kind=ReferenceType.objects.get(code="crime_number"),
+                value=canonical.reference,
+                issued_by=force[:120],
+            )
+            attribute_change(reference, actor=None, reason="Crime number from the police feed")
+            reference.save()
+        assign_team(case, force=force)
+        return case, True
+
+    def report_id(self, key: str) -> str:
+        """The case report's source id: one per (source, key), so opening is idempotent."""
+        wanted = f"{self.source.slug}:{key}"
+        if len(wanted) <= SOURCE_ID_MAX:
+            return wanted
+        return f"feed{self.source.pk}:{hashlib.sha256(wanted.encode()).hexdigest()}"
+
+    def _category(self, canonical: Canonical) -> Category | None:
+        code = lantern_category(self.profile, canonical)
+        return Category.objects.filter(code=code, is_active=True).first() if code else None
+
+    # Rolling back -------------------------------------------------------------------------------
+
+    def rollback(self, batch: ImportBatch) -> list[str]:
+        records = FeedRecord.objects.filter(source=self.source)
+        created = records.filter(first_batch=batch)
+        kept = list(
+            Case.objects.filter(feed_records__in=created)
+            .order_by("pk")
+            .values_list("number", flat=True)
+        )
+        FeedRecordVersion.objects.filter(record__in=created).delete()
+        created.delete()
+        changed = records.filter(last_batch=batch)
+        # contents the batch wrote and then changed again itself are not what it found
+        FeedRecordVersion.objects.filter(record__in=changed, batch=batch).delete()
+        restored, used = [], []
+        for version in _newest(FeedRecordVersion.objects.filter(record__in=changed)):
+            record = version.record
+            record.content_hash = version.content_hash
+            record.data = version.data
+            record.personal = version.personal
+            record.last_batch_id = version.batch_id
+            record.updated_at = timezone.now()
+            restored.append(record)
+            used.append(version.pk)
+        FeedRecord.objects.bulk_update(
+            restored, ["content_hash", "data", "personal", "last_batch", "updated_at"], 1000
+        )
+        FeedRecordVersion.objects.filter(pk__in=used).delete()
+        return kept
+
+
+def _newest(versions: QuerySet[FeedRecordVersion]) -> Iterator[FeedRecordVersion]:
+    """Each record's newest version: what it held before the batch being rolled back."""
+    last = None
+    for version in versions.select_related("record").order_by("record", "-pk").iterator(1000):
+        if version.record_id != last:
+            last = version.record_id
+            yield version
+
+
+# Words for the case ---------------------------------------------------------------------------
+
+
+def summary(source: FeedSource, canonical: Canonical) -> str:
+    """A neutral line from the record's non-personal fields, for the case's report."""
+    data = canonical.data
+    parts = [f"From the {source.name} feed: {data.get('category') or 'a crime record'}"]
+    if data.get("month"):
+        parts.append(f"in {data['month']}")
+    if data.get("location"):
+        parts.append(f"at {data['location']}")
+    text = " ".join(parts) + "."
+    if data.get("outcome"):
+        text += f" Last outcome: {data['outcome']}."
+    return text
+
+
+def occurred_at(data: dict[str, str | None]) -> datetime | None:
+    """When it happened: feeds.profiles gives a full ISO moment with its offset, or nothing."""
+    return datetime.fromisoformat(data["occurred_at"]) if data.get("occurred_at") else None
