@@ -153,8 +153,10 @@ class FeedRecord(models.Model):
 
 
 class FeedRecordVersion(models.Model):
-    """A record as one batch wrote it (its history): rolling a batch back restores each record it
-    changed to the version before, and removes the records it created."""
+    """What a record held before a batch changed it (its history): written by the batch that
+    changes the record, holding the content it replaces, with `batch` the batch that wrote that
+    content. Rolling a batch back restores each record it changed from its newest version (and
+    deletes that version), and removes the records it created."""
 
     record = models.ForeignKey(FeedRecord, on_delete=models.CASCADE, related_name="versions")
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="versions")
