@@ -86,6 +86,18 @@ def can_supervise_case(user: AnyUser, case: Case) -> bool:
     return can_work_case(user, case) and user.has_perm("cases.supervise_case")
 
 
+def can_move_team(user: AnyUser, case: Case) -> bool:
+    """Move a case to another team's queue (or the shared one): a supervisor of its helpline, or
+    the operator holding it, who knows best who should work it."""
+    if can_supervise_case(user, case):
+        return True
+    return (
+        can_work_case(user, case)
+        and case.status == Case.Status.IN_TRIAGE
+        and case.claimed_by_id == user.pk
+    )
+
+
 def has_accepted_referral(user: AnyUser, case: Case) -> bool:
     """The user's organisation holds an accepted referral of the case (a CSO serving it)."""
     staff = _staff(user)

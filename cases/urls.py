@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import change_views, drafts, exports, merge_views, reference_views, reveal, views
+from cases import (
+    change_views,
+    drafts,
+    exports,
+    merge_views,
+    reference_views,
+    reveal,
+    team_views,
+    views,
+)
 
 app_name = "cases"
 urlpatterns = [
@@ -12,6 +21,7 @@ urlpatterns = [
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/print/", exports.case_print, name="print"),
     path("<str:number>/change/", change_views.change_details, name="change"),
+    path("<str:number>/team/", team_views.move_team, name="move-team"),
     path("<str:number>/references/", reference_views.add_case_reference, name="add-reference"),
     path(
         "<str:number>/references/<int:reference_id>/remove/",

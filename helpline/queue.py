@@ -23,6 +23,7 @@ from cases import searches
 from cases.filters import CaseFilter
 from cases.models import Case, Report
 from cases.selectors import audit_listing_once, list_cases, with_victim_language
+from cases.teams import queue_scope, scope_choices
 from helpline.access import works_cases
 from referrals.selectors import overdue_referrals
 from triage.services import (
@@ -114,8 +115,11 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
     view = request.GET.get("view", "all")
     view = view if view in SAVED_VIEWS else "all"
     search_id, q = searches.recall(request)
-    base = list_cases(user).filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
-    cases: QuerySet[Case] = list_cases(user, q=q) if q else base
+    scope = queue_scope(user, request.GET.get("team", ""))
+    base = scope.apply(
+        list_cases(user).filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
+    )
+    cases: QuerySet[Case] = scope.apply(list_cases(user, q=q)) if q else base
     cases = cases.filter(helpline_id=user.organisation_id, status__in=QUEUE_STATUSES)
     if view == "unclaimed":
         cases = cases.filter(status=Case.Status.NEW)
@@ -155,12 +159,18 @@ def _queue(request: HttpRequest) -> dict[str, Any]:
     if view != "all":
         query["view"] = view
     query.update(chosen)
+    kept = sorted(chosen.items())  # what the saved views' links carry on
+    if scope.choice:
+        query["team"] = scope.choice
+        kept.append(("team", scope.choice))
     if search_id:
         query["search"] = search_id
     return {
         "filters": filters,
         "chosen": chosen,
-        "filter_query": urlencode(sorted(chosen.items())),
+        "filter_query": urlencode(kept),
+        "scope": scope,
+        "scope_teams": ",".join(str(pk) for pk in sorted(scope.team_ids or ())),
         "rows": rows,
         "unclaimed": unclaimed,
         "shown_all": shown_all,
@@ -186,7 +196,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         view = request.POST.get("view", "all")
         if view in SAVED_VIEWS and view != "all":
             query["view"] = view
-        query.update({name: request.POST[name] for name in QUEUE_FILTERS if request.POST.get(name)})
+        query.update(
+            {
+                name: request.POST[name]
+                for name in (*QUEUE_FILTERS, "team")
+                if request.POST.get(name)
+            }
+        )
         search_id = searches.remember(request, request.POST.get("q", ""))
         if search_id:
             query["search"] = search_id
@@ -197,6 +213,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request.user, request, searched=bool(context["q"]), key=_listing_key(context), page=True
     )
     context["channel_labels"] = json.dumps(dict(Case.Channel.choices))
+    context["scope_choices"] = scope_choices(request.user)
     # On the full page only: the rows partial, refreshed on every event, stays as cheap as it is.
     late = overdue_referrals(request.user)
     context["late_referrals"] = list(late[:LATE_REFERRALS_SHOWN])
@@ -224,8 +241,9 @@ def _filters(params: QueryDict, cases: QuerySet[Case]) -> CaseFilter:
 
 
 def _listing_key(context: dict[str, Any]) -> str:
-    """One per list shown: a search, or a view with its filters."""
+    """One per list shown: a search, or a view with its filters and teams."""
     if context["search"]:
         return f"console:{context['search']}"
     filters = "".join(f":{name}={value}" for name, value in sorted(context["chosen"].items()))
-    return f"console:{context['view']}{filters}"
+    teams = f":team={context['scope'].choice}" if context["scope"].choice else ""
+    return f"console:{context['view']}{filters}{teams}"

@@ -1,10 +1,10 @@
-"""The supervisor's side of the console: who holds which case and for how long, unclaimed cases
-past their target, the discarded bin, and reinstating or reassigning a case."""
+"""The supervisor's side of the console: who holds which case and for how long, each person's
+workload and teams, unclaimed cases past their target, the discarded bin, the helpline's routing
+rules (read only: admins edit them), and reinstating or reassigning a case."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.models import Case
 from cases.selectors import get_case_to_act_on, list_cases
+from cases.teams import describe_rule, helpline_teams, routing_rules, workload
 from helpline.access import supervises
 from helpline.queue import clock, overdue_minutes
-from helpline.team_forms import ReassignForm, ReinstateForm, helpline_staff
+from helpline.team_forms import ReassignForm, ReinstateForm
 from helpline.views import attempt
 from triage import services
 from triage.services import (
@@ -64,12 +65,6 @@ def team(request: HttpRequest) -> HttpResponse:
                 "target": target,
             }
         )
-    staff = helpline_staff(user.organisation).annotate(
-        holding=Count(
-            "claimed_cases",
-            filter=Q(claimed_cases__status=Case.Status.IN_TRIAGE),
-        )
-    )
     discarded = (
         cases.filter(status=Case.Status.DISCARDED)
         .select_related("discard_reason")
@@ -81,7 +76,9 @@ def team(request: HttpRequest) -> HttpResponse:
         {
             "held": held,
             "overdue": overdue,
-            "staff": staff,
+            "workload": workload(user.organisation),
+            "teams": helpline_teams(user.organisation_id).prefetch_related("members"),
+            "rules": [(rule, describe_rule(rule)) for rule in routing_rules(user.organisation)],
             "discarded": discarded,
             "sla": targets,
         },

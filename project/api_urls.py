@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import OrganisationListView
-from cases import merge_api
+from cases import merge_api, team_api
 from cases.api import CaseHistoryView, CaseViewSet, LookupsView
 from dashboards.api import SnapshotView
 from feeds import api_urls as feeds_api
@@ -70,6 +70,7 @@ urlpatterns = [
         name="follow-up-done",
     ),
     path("cases/<str:number>/risk/", risk.CaseRiskView.as_view(), name="case-risk"),
+    path("cases/<str:number>/team/", team_api.CaseTeamView.as_view(), name="case-team"),
     path("risk/questionnaire/", risk.QuestionnaireView.as_view(), name="risk-questionnaire"),
     path("people/search/", PersonSearchView.as_view(), name="people-search"),
     path("people/<int:person_id>/", PersonView.as_view(), name="person"),

@@ -47,6 +47,19 @@ try {
 } catch {
   labels = {}
 }
+// The teams this page shows (helpline.queue): an event about a case in another team's queue is
+// not this page's, unless the case is on the page now (it just moved away, so its row must go).
+const scopeAll = queue.dataset.scopeAll === 'true'
+const scopeShared = queue.dataset.scopeShared === 'true'
+const scopeTeams = (queue.dataset.scopeTeams || '').split(',').filter(Boolean).map(Number)
+function concerns (summary) {
+  if (scopeAll) return true
+  const here = summary.team === null || summary.team === undefined
+    ? scopeShared
+    : scopeTeams.includes(summary.team)
+  return here || document.getElementById('case-' + summary.number) !== null
+}
+
 let arrivals = []
 let arrivalTimer = null
 function announceNew (summary) {
@@ -147,6 +160,7 @@ if (queue && status && announcer) {
     } catch {
       message = null
     }
+    if (message && message.case && !concerns(message.case)) return
     if (message && message.type === 'case.created' && message.case) {
       announceNew(message.case)
       alertNew(message.case)
