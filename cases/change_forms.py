@@ -10,14 +10,17 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from cases.addresses import current_address
 from cases.change_serializers import CONTACT_PROBLEMS
 from cases.changes import CaseChanges
 from cases.contact import CONTACT_WORDS, Channel, preferences, problems
-from cases.models import Area, Case, CasePerson, Category, Flag, Language, Relationship
+from cases.models import Area, Case, CasePerson, Category, Flag, Language, Place, Relationship
 from cases.people_changes import PersonChange
+from cases.places import place_by_uprn
 from project.phones import to_e164
 
 CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates",
@@ -44,6 +47,24 @@ def _date(label: str) -> forms.DateField:
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a real date, like 27/3/2026"},
     )  # fmt: skip
+
+
+def _uprn(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, max_length=12, required=False,
+        help_text="Choose one of the places suggested as you type the address (Lantern's own "
+        "gazetteer; nothing is sent elsewhere), or type its UPRN. Empty: not matched.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )  # fmt: skip
+
+
+def _suggests(field: forms.Field, uprn_name: str) -> None:
+    """The address box asks for gazetteer suggestions as it is typed in (static/js/places.js)."""
+    field.widget.attrs |= {
+        "data-places-suggest": reverse("places:suggest"),
+        "data-places-uprn": f"id_{uprn_name}",
+        "data-places-fill": "",
+    }
 
 
 def _age(label: str) -> forms.IntegerField:
@@ -96,9 +117,13 @@ class ChangeForm(forms.Form):
         if "incident" in parts:
             fields["incident_date"] = _date("When it happened")
             fields["incident_place"] = _text("Where it happened", 2000)
+            fields["incident_uprn"] = _uprn("Matched place (UPRN)")
+            _suggests(fields["incident_place"], "incident_uprn")
             fields["incident_description"] = _text("What happened", 20000, rows=4)
         if "victim" in parts:
             fields |= _person_fields("victim_", address=True) | self._contact_fields()
+            fields["victim_uprn"] = _uprn("Address matched to the place (UPRN)")
+            _suggests(fields["victim_address"], "victim_uprn")
         if "perpetrators" in parts:
             for link in self.perpetrators:
                 fields |= _person_fields(f"p{link.pk}_", address=False)
@@ -176,6 +201,11 @@ class ChangeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        for name in ("incident_uprn", "victim_uprn"):
+            if data.get(name):
+                data[name] = place_by_uprn(data[name])
+                if data[name] is None:
+                    self.add_error(name, "No place in the gazetteer has that UPRN")
         for name in [n for n in self.fields if n.endswith("phone")]:
             if data.get(name) and not (phone := to_e164(data[name])):
                 self.add_error(name, "Enter a phone number, like 07700 900123")
@@ -211,6 +241,15 @@ class ChangeForm(forms.Form):
         if "address" in fields:
             fields["moved_on"] = data.get(f"{prefix}moved_on")
         return fields
+
+    def place_matches(self) -> dict[str, Place | None]:
+        """The gazetteer matches changed (cases.places.change_with_places), None: taken off."""
+        data = self.cleaned_data
+        return {
+            f"{part}_place": data[f"{part}_uprn"] or None
+            for part in ("incident", "victim")
+            if f"{part}_uprn" in self.changed_data
+        }
 
     def changes(self) -> CaseChanges:
         data, parts = self.cleaned_data, {}
@@ -268,6 +307,7 @@ def initial_for(case: Case) -> dict[str, Any]:
         if case.incident_occurred_at else None,
         "incident_place": case.incident_location,
         "incident_description": case.incident_description,
+        "incident_uprn": case.place.uprn if case.place else "",
     }  # fmt: skip
     for link in case.people.all():
         prefix = {"victim": "victim_", "reporter": "reporter_"}.get(link.role, f"p{link.pk}_")
@@ -277,6 +317,8 @@ def initial_for(case: Case) -> dict[str, Any]:
         initial[f"{prefix}date_of_birth"] = person.date_of_birth or None
         initial[f"{prefix}relationship"] = link.relationship
         if link.role == "victim":
+            address = current_address(person)
+            initial["victim_uprn"] = address.place.uprn if address and address.place else ""
             prefs = person.contact_preferences or {}
             initial |= {name: prefs.get(name) for name in CONTACT_FIELDS if name in prefs}
             initial["contact_language"] = prefs.get("language", "en")

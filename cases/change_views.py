@@ -1,7 +1,8 @@
 """The case page's "Change details" (issue 12 item 1): a form of the parts this user may change,
 prefilled, with a required reason. A form that went stale while the user typed is shown again
 over the case as it is now, their changes kept, with who changed it, when and what: never a
-silent overwrite."""
+silent overwrite. The incident's location and the victim's address can be matched to gazetteer
+places (cases.places) in the same change."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from django.utils.formats import time_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cases import selectors
+from cases import places, selectors
 from cases.change_forms import ChangeForm, initial_for, rebased
-from cases.changes import StaleVersionError, change_case
+from cases.changes import StaleVersionError
 from cases.drafts import discard_draft
 from cases.policy import changeable_details
 from cases.timeline import readable
@@ -44,12 +45,13 @@ def change_details(request: HttpRequest, number: str) -> HttpResponse:
     stale, status = "", 200
     if request.method == "POST" and form.is_valid():
         try:
-            change_case(
+            places.change_with_places(
                 case=case,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
                 changes=form.changes(),
+                **form.place_matches(),
             )
         except StaleVersionError as error:
             stale, status = _stale_words(error), 409

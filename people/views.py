@@ -9,14 +9,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import masking, references
+from cases import masking, places, references
 from cases.models import AccessLog, ContactType, PersonContact
-from cases.policy import can_see_identities
+from cases.policy import can_see_identities, visible_people
 from cases.reference_forms import (
     AddContactForm,
     AddReferenceForm,
@@ -24,6 +24,7 @@ from cases.reference_forms import (
     RemoveReferenceForm,
 )
 from cases.refusals import attempt
+from people.place_views import MatchPlaceForm
 from people.selectors import person_of, person_record
 
 
@@ -53,6 +54,9 @@ def _page(
             "remove_form": bound.get("remove_form") or RemoveReferenceForm(),
             "failed": next(iter(bound), ""),
         }
+        # an address matched to the gazetteer (cases.places): its form, for those who match
+        if places.may_match_places(request.user):
+            context["place_form"] = bound.get("place_form") or MatchPlaceForm()
     return render(request, "people/person.html", context, status=status)
 
 
@@ -160,3 +164,26 @@ def reveal_contact(request: HttpRequest, person_id: int, contact_id: int) -> Htt
     context = {"label": contact.kind.label, "value": contact.value, "revealed": True}
     template = "cases/_masked.html" if request.htmx else "cases/revealed.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@never_cache
+@require_POST
+def match_address(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Match one of a person's addresses to a gazetteer place (cases.places.set_contact_place)."""
+    if not places.may_match_places(request.user):
+        raise Http404("No such page.")
+    contact = get_object_or_404(
+        PersonContact.objects.filter(person__in=visible_people(request.user)), pk=contact_id
+    )
+    form = MatchPlaceForm(request.POST)
+    form.contact_id = contact.pk  # type: ignore[attr-defined]  # which address's form failed
+    response = _submit(
+        request, contact.person_id, "place_form", form,
+        lambda data: places.set_contact_place(
+            actor=request.user, contact=contact, place=data["uprn"], reason=data["reason"]
+        ),
+        "Address matched to the gazetteer." if form.data.get("place-uprn") else "Match taken off.",
+    )  # fmt: skip
+    if response.status_code == 302:
+        response["Location"] += "#addresses"
+    return response
