@@ -19,7 +19,7 @@ from cases.models import Case, Person, PersonContact
 # case's relations because referrals (services, follow-ups) sits above cases.
 _RELATED = (
     "reports", "people", "referrals", "services", "notes", "follow_ups", "flag_links",
-    "other_categories",
+    "other_categories", "external_events",
 )  # fmt: skip
 # Friendlier names than some models' verbose names.
 _NOUNS = {
@@ -29,6 +29,7 @@ _NOUNS = {
     "follow up": "Follow-up",
     "case flag": "Flag",
     "person contact": "Contact detail",
+    "crime system update": "Crime system update",
 }
 # A flag, further category or person set on a case or taken off it, said with what it is
 # (case_history's `subject`): such a row has no field changes to show.
@@ -40,6 +41,10 @@ _SUBJECT_WORDS = {
     ("case person", "created"): "{} added to the case",
     ("case person", "deleted"): "{} taken off the case",
 }
+# Rows whose creation reads better said another way than "<noun> created". A crime system's event
+# (feeds.partners) arrives rather than being made here; its history reason says which event, from
+# which system.
+_CREATED_WORDS = {"crime system update": "Update from a crime system"}
 # Bookkeeping every save touches: it says nothing a reader needs. A case row that changed only
 # these (a change to its people, flags or categories counted in `version`) is no entry of its own.
 _SKIPPED = frozenset({"updated_at", "version"})
@@ -92,12 +97,15 @@ def readable(entries: list[dict[str, Any]]) -> list[TimelineEntry]:
         if changes and all(change["field"] in _SKIPPED for change in changes):
             continue
         words = _SUBJECT_WORDS.get((entry["record"], entry["action"]))
+        what = f"{noun} {entry['action']}"
+        if words and entry.get("subject"):
+            what = words.format(entry["subject"])
+        elif entry["action"] == "created" and entry["record"] in _CREATED_WORDS:
+            what = _CREATED_WORDS[entry["record"]]
         timeline.append(
             TimelineEntry(
                 at=entry["at"],
-                what=words.format(entry["subject"])
-                if words and entry.get("subject")
-                else f"{noun} {entry['action']}",
+                what=what,
                 by=entry["by"] or "",
                 reason=entry["reason"],
                 changes=[

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from feeds.partner_api import partner_events
+
+# Mounted under /api/v1/ (project.api_urls); public: the partner's signature is its authentication.
+urlpatterns = [
+    path("partner/events/", partner_events, name="partner-events"),
+]

@@ -153,6 +153,7 @@ class MessageTemplate(models.Model):
         REFERRAL_ACCEPTED = "referral_accepted", "Referred and accepted"
         APPOINTMENT = "appointment", "Appointment"
         CASE_CLOSED = "case_closed", "Case closed"
+        CRIME_UPDATE = "crime_update", "Update from the police"
 
     milestone = models.CharField(max_length=32, choices=Milestone.choices)
     language = models.CharField(max_length=8, default="en")
