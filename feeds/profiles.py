@@ -81,7 +81,9 @@ class ProfileError(ValueError):
         self.messages = messages
 
 
-@dataclass(frozen=True)
+# eq=False: a profile is hashed by identity, so the column plan of each file header it reads is
+# worked out once (canonical() is called for every row of every file).
+@dataclass(frozen=True, eq=False)
 class Profile:
     format: str
     columns: dict[str, tuple[str, ...]]
@@ -327,13 +329,13 @@ def _case_when(
 
 def canonical(profile: Profile, row: Mapping[str, str]) -> Canonical:
     """The canonical record of one row, or RowInvalid for its first bad field."""
-    found = _column_keys(tuple(profile.columns.items()), tuple(row))
     data: dict[str, str | None] = {}
     personal: dict[str, str] = {}
-    for name, key in found:
-        raw = values.text(name, row.get(key) if key is not None else None)
-        value = _convert(profile, name, raw) if raw else ""
-        if name in PERSONAL_FIELDS:
+    for name, key, convert, is_personal in _plan(profile, tuple(row)):
+        value = values.text(name, row[key]) if key is not None else ""
+        if value and convert is not None:
+            value = convert(profile, name, value)
+        if is_personal:
             if value:
                 personal[name] = value
         else:
@@ -349,28 +351,31 @@ def canonical(profile: Profile, row: Mapping[str, str]) -> Canonical:
     return Canonical(data=data, personal=personal, reference=data.get(key_field) or "")
 
 
-@lru_cache(maxsize=128)
-def _column_keys(
-    columns: tuple[tuple[str, tuple[str, ...]], ...], header: tuple[str, ...]
-) -> tuple[tuple[str, str | None], ...]:
-    """For each mapped field, the row key holding it (the first alternative the header has), or
-    None; worked out once per header, not once per row."""
-    by_key = {}
+Converter = Callable[["Profile", str, str], str]
+
+
+@lru_cache(maxsize=256)
+def _plan(
+    profile: Profile, header: tuple[str, ...]
+) -> tuple[tuple[str, str | None, Converter | None, bool], ...]:
+    """For each mapped field: the row key holding it (the first alternative the header has, or
+    None), its converter and whether it is personal. Worked out once per header, not per row."""
+    by_key: dict[str, str] = {}
     for key in header:
         by_key.setdefault(header_key(key), key)
     return tuple(
-        (name, next((by_key[k] for k in map(header_key, names) if k in by_key), None))
-        for name, names in columns
+        (
+            name,
+            next((by_key[k] for k in map(header_key, names) if k in by_key), None),
+            _CONVERTERS.get(name),
+            name in PERSONAL_FIELDS,
+        )
+        for name, names in profile.columns.items()
     )
 
 
-def _convert(profile: Profile, name: str, raw: str) -> str:
-    converter = _CONVERTERS.get(name)
-    return converter(profile, name, raw) if converter else raw
-
-
-_CONVERTERS: dict[str, Callable[[Profile, str, str], str]] = {
-    "crime_reference": lambda p, n, r: values.text(n, r, limit=values.MAX_REFERENCE_CHARS),
+_CONVERTERS: dict[str, Converter] = {
+    "crime_reference": lambda p, n, r: values.reference(n, r),
     "month": lambda p, n, r: values.month(n, r, p.date_formats),
     "occurred_at": lambda p, n, r: values.moment(n, r, p.date_formats),
     "latitude": lambda p, n, r: values.number(n, r, decimal=p.decimal, low=-90, high=90),

@@ -15,64 +15,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from feeds.readers.values import header_key
+from feeds.readers.base import FileUnreadable, Rows
+from feeds.readers.json_api import JsonRows
+from feeds.readers.text import DelimitedRows, FixedWidthRows
+from feeds.readers.workbook import WorkbookRows
 
 if TYPE_CHECKING:
     from feeds.profiles import Profile
 
-__all__ = ["FileUnreadable", "Rows", "check_header", "open_rows"]
+__all__ = ["FileUnreadable", "Rows", "open_rows"]
 
-
-class FileUnreadable(Exception):  # noqa: N818 - the name the other feeds modules use
-    """The file cannot be read as its profile says; `message` says why in words."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Rows(Protocol):
-    encoding: str  # as detected or as the profile said; "" for a workbook
-
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]: ...
+_READERS = {
+    "csv": DelimitedRows,
+    "tsv": DelimitedRows,
+    "fixed": FixedWidthRows,
+    "xlsx": WorkbookRows,
+    "json": JsonRows,
+}
 
 
 @contextmanager
 def open_rows(path: Path, profile: Profile) -> Iterator[Rows]:
     """The rows of the file at `path`, read as `profile` says; the file is closed on leaving."""
-    from feeds.readers import json_api, text, workbook
-
-    openers = {
-        "csv": text.DelimitedRows,
-        "tsv": text.DelimitedRows,
-        "fixed": text.FixedWidthRows,
-        "xlsx": workbook.WorkbookRows,
-        "json": json_api.JsonRows,
-    }
     with Path(path).open("rb") as stream:
-        rows = openers[profile.format](stream, profile)
+        rows = _READERS[profile.format](stream, profile)
         try:
             yield rows
         finally:
             rows.close()
-
-
-def check_header(profile: Profile, header: list[str]) -> None:
-    """FileUnreadable unless the header has a column for each field every row is matched on."""
-    have = {header_key(name) for name in header}
-    missing = [
-        f'"{field}" (looked for {" or ".join(repr(n) for n in profile.columns[field])})'
-        for field in profile.required
-        if not any(header_key(n) in have for n in profile.columns[field])
-    ]
-    if missing:
-        raise FileUnreadable(
-            f"The file has no column for {', '.join(missing)}: is it the right file for this "
-            "source, and does the profile name its columns as the file does?"
-        )
-
-
-def is_blank(values: list[str]) -> bool:
-    return not any(v.strip() for v in values)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import ijson
 
-from feeds.readers import FileUnreadable, is_blank
+from feeds.readers.base import FileUnreadable, is_blank
 from feeds.readers.text import SAMPLE_BYTES, detect_encoding
 from feeds.readers.values import cell
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import charset_normalizer
 
-from feeds.readers import FileUnreadable, check_header, is_blank
+from feeds.readers.base import FileUnreadable, check_header, is_blank
 from feeds.readers.values import header_key
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ MAX_REFERENCE_CHARS = 128  # FeedRecord.key
 # (line breaks inside a quoted cell, stray tabs) become spaces.
 _CONTROL = re.compile(r"[\x01-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
+_ISO_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 # Excel counts days from 1899-12-30; serials in this window are 1954..2119, so a stray small
 # number is never taken for a date.
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - a calendar origin, no zone involved
@@ -52,16 +53,27 @@ def text(field: str, raw: str | None, *, limit: int = MAX_CHARS) -> str:
     """Trimmed text with control characters turned into spaces; "" when blank."""
     if not raw:
         return ""
-    if "\x00" in raw:
+    if raw.isprintable() and "  " not in raw:  # most cells: nothing to clean but the ends
+        cleaned = raw.strip()
+    elif "\x00" in raw:
         raise RowInvalid(field, "contains a NUL character")
-    cleaned = _SPACES.sub(" ", _CONTROL.sub(" ", raw)).strip()
+    else:
+        cleaned = _SPACES.sub(" ", _CONTROL.sub(" ", raw)).strip()
     if len(cleaned) > limit:
         raise RowInvalid(field, f"is longer than {limit} characters")
     return cleaned
 
 
+def reference(field: str, raw: str) -> str:
+    if len(raw) > MAX_REFERENCE_CHARS:
+        raise RowInvalid(field, f"is longer than {MAX_REFERENCE_CHARS} characters")
+    return raw
+
+
 def month(field: str, raw: str, extra_formats: tuple[str, ...] = ()) -> str:
-    """ "YYYY-MM" from 2017-06, 06/2017, Jun 2017, June 2017 or any date."""
+    """The month as "YYYY-MM", from 2017-06, 06/2017, Jun 2017, June 2017 or any date."""
+    if not extra_formats and _ISO_MONTH.fullmatch(raw):  # police.uk's own form, most rows
+        return raw
     for fmt in (*extra_formats, *_MONTH_FORMATS):
         try:
             return datetime.strptime(raw, fmt).strftime("%Y-%m")  # noqa: DTZ007 - a month

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from feeds.readers import FileUnreadable, check_header, is_blank
+from feeds.readers.base import FileUnreadable, check_header, is_blank
 from feeds.readers.values import cell
 
 if TYPE_CHECKING:
