@@ -31,6 +31,9 @@ class WorkbookRows:
         except (KeyError, IndexError):
             self.book.close()
             raise FileUnreadable(f"The workbook has no sheet {sheet!r}.") from None
+        # Read-only mode stops at the used range the file states, which some exporters get
+        # wrong (A1:A1): forgetting it reads every row the sheet really has.
+        self.sheet.reset_dimensions()
         self.row = 0
         self.rows = self._rows()
         self.header: list[str] = []

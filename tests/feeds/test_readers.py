@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import tracemalloc
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def refusal(path: Path, profile_data: dict) -> str:
 def test_the_city_of_london_street_file(police_street_csv, say_how):
     data = shipped_profile("police-uk-street")
     if not say_how:
-        del data["delimiter"], data["encoding"]
+        del data["delimiter"]
     profile = parse_profile(data)
     with open_rows(police_street_csv, profile) as rows:
         assert rows.encoding == "utf-8"
@@ -425,6 +427,20 @@ def test_xlsx_without_the_sheet_is_refused(tmp_path):
         == "The workbook has no sheet 'Outcomes'."
     )
     assert refusal(path, {**XLSX_PROFILE, "sheet": 3}) == "The workbook has no sheet 3."
+
+
+def test_a_workbook_stating_the_wrong_dimensions_is_read_whole(tmp_path):
+    made = workbook(tmp_path / "made.xlsx", XLSX_ROWS)
+    path = tmp_path / "misstated.xlsx"
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(path, "w") as copy:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:A1"', content)
+            copy.writestr(item, content)
+    _, rows = read(path, XLSX_PROFILE)
+    assert [n for n, _ in rows] == [4, 6]
+    assert rows[0][1]["Phone"] == "07700 900456"
 
 
 def test_a_file_that_is_not_a_workbook_is_refused():
