@@ -11,7 +11,11 @@ neither stored nor logged. Matching is on the normalised text, served by the btr
   matched as word beginnings anywhere in the address;
 - a postcode's beginning at the end ("... SW1A", "SW1A 2"): places under it whose address starts
   with the words before it;
-- otherwise the typed words as the beginning of the address ("12 high st").
+- otherwise the typed words as the beginning of the address ("12 high st"); and when that finds
+  fewer than ten, each typed word as the beginning of a word anywhere in the address ("14
+  wickmere" finds "Flat 3, 14 Wickmere Close"). On PostgreSQL that last look-up wants a trigram
+  index on search_text (pg_trgm, gin_trgm_ops): a few milliseconds on a million places with it,
+  a scan of the table (about 0.2 s) without it.
 Only staff who see who is in a case (operators, supervisors, CSO representatives) use them."""
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ MIN_QUERY_CHARS = 3
 MAX_QUERY_CHARS = 200
 # a postcode holds a few dozen addresses (a large block some hundreds); read this many at most
 POSTCODE_SCAN = 500
+# words-anywhere candidates read before the word beginnings are checked here
+ANYWHERE_SCAN = 50
+# a word shorter than this has no trigram to look it up by: alone, such words are not searched
+# anywhere in the address (only as its beginning)
+ANYWHERE_MIN_WORD = 3
 # a place linked to more cases than this shows the newest
 MAX_LISTED_CASES = 200
 
@@ -68,6 +77,12 @@ def normalise(text: str) -> str:
 
 def search_text(address: str) -> str:
     return normalise(address)[:500]
+
+
+def normalise_postcode(text: str) -> str:
+    """As Royal Mail writes it and the gazetteer keeps it: "sw1a2aa" is "SW1A 2AA"."""
+    compact = "".join((text or "").split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
 @dataclass(frozen=True)
@@ -98,8 +113,13 @@ def _natural(place: Place) -> tuple[object, ...]:
 
 
 def _has_words(place: Place, words: tuple[str, ...]) -> bool:
+    """Every word typed is a word of the address, the last one perhaps only begun (a word
+    followed by another is whole: "1 quillon" is not "10 Quillon Street")."""
     own = place.search_text.split()
-    return all(any(word_there.startswith(word) for word_there in own) for word in words)
+    whole, last = words[:-1], words[-1:]
+    return all(word in own for word in whole) and all(
+        any(word_there.startswith(word) for word_there in own) for word in last
+    )
 
 
 def suggest(q: str) -> list[Place]:
@@ -122,11 +142,31 @@ def suggest(q: str) -> list[Place]:
             if query.words:
                 under = under.filter(search_text__startswith=" ".join(query.words))
             found |= {place.uprn: place for place in under[:MAX_SUGGESTIONS]}
-        typed = " ".join((*query.words, query.postcode.lower())).strip()
+        words = (*query.words, *query.postcode.lower().split())
         if len(found) < MAX_SUGGESTIONS:
-            begun = places.filter(search_text__startswith=typed)[:MAX_SUGGESTIONS]
+            begun = places.filter(search_text__startswith=" ".join(words))[:MAX_SUGGESTIONS]
             found |= {place.uprn: place for place in begun}
+        if len(found) < MAX_SUGGESTIONS and _searchable_anywhere(query):
+            found |= {place.uprn: place for place in _anywhere(query)}
     return sorted(found.values(), key=_natural)[:MAX_SUGGESTIONS]
+
+
+def _searchable_anywhere(query: Query) -> bool:
+    """An index can find it: a postcode's beginning, or a word long enough for trigrams."""
+    return bool(query.words) and bool(
+        query.postcode or max(map(len, query.words)) >= ANYWHERE_MIN_WORD
+    )
+
+
+def _anywhere(query: Query) -> list[Place]:
+    """Places with every word typed beginning a word of their address, in any order (under the
+    postcode begun, if one was)."""
+    candidates = Place.objects.order_by()
+    if query.postcode:
+        candidates = candidates.filter(postcode__startswith=query.postcode)
+    for word in query.words:
+        candidates = candidates.filter(search_text__contains=word)
+    return [place for place in candidates[:ANYWHERE_SCAN] if _has_words(place, query.words)]
 
 
 def place_by_uprn(uprn: str) -> Place | None:
@@ -249,6 +289,7 @@ def change_with_places(
         case = set_case_place(
             case=case, place=incident_place, actor=actor, reason=reason, version=version
         )
+        version = case.version
     if victim_place is not NOT_SENT:
         _match_victim_address(case, actor, version, reason, victim_place)
     return case
