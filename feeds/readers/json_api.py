@@ -31,8 +31,8 @@ class JsonRows:
             if sample.startswith(codecs.BOM_UTF8):
                 stream.seek(len(codecs.BOM_UTF8))
             self.source: Any = stream
-        else:  # ijson reads UTF-8 bytes: re-encode as they stream
-            self.source = codecs.EncodedFile(stream, "utf-8", self.encoding)
+        else:
+            self.source = _AsUtf8(stream, self.encoding)
         first = self._first_character(sample)
         if first not in "[{":
             raise FileUnreadable("The file is not JSON (an array of items or one object).")
@@ -62,6 +62,23 @@ class JsonRows:
             raise FileUnreadable(
                 f"The file cannot be read as {self.encoding} text after item {self.row}."
             ) from None
+
+
+class _AsUtf8:
+    """A file in another encoding (UTF-16, Windows-1252) handed to ijson as the UTF-8 bytes it
+    reads, re-encoded as they stream. Only `read`: ijson prefers `readinto` where a stream has one,
+    and that would hand it the raw bytes."""
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder(encoding)()
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            chunk = self.stream.read(size)
+            text = self.decoder.decode(chunk, final=not chunk)
+            if text or not chunk:  # a chunk ending mid-character may decode to nothing yet
+                return text.encode()
 
 
 def flatten(item: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -136,6 +136,16 @@ def test_quoted_cells_keep_their_delimiters_and_line_breaks(tmp_path):
     assert rows[1][0] == 3  # a person counts records, not lines
 
 
+def test_a_quote_that_never_closes_is_refused_at_its_row(tmp_path):
+    path = tmp_path / "unclosed.csv"
+    tail = "Zephyrine Canaryfield said " * 8000  # made-up; past the csv module's field limit
+    path.write_text(f'Crime ID,Month,Context\nC1,2017-06,fine\nC2,2017-06,"{tail}\n')
+    message = refusal(path, {"format": "csv", "columns": CRIME_COLUMNS})
+    assert message == (
+        "The file cannot be read as delimited text (a quote may never close) after row 2."
+    )
+
+
 def test_short_rows_are_padded_and_extra_cells_ignored(tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_text("Crime ID,Month,Location\nR1,2017-06\nR2,2017-06,Here,extra\n")
@@ -516,6 +526,22 @@ def test_api_json_numbers_as_numbers(tmp_path):
     data = records(path, shipped_profile("police-uk-api"))
     assert data[0][1]["latitude"] == "52.5"
     assert data[0][1]["longitude"] == "-1.25"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "cp1252"])
+def test_api_json_in_another_encoding(tmp_path, codec):
+    path = tmp_path / "other-encoding.json"
+    item = {
+        "persistent_id": "E1",
+        "month": "2020-02",
+        "location": {"street": {"name": "Café £ Row"}},
+    }
+    path.write_bytes(json.dumps([item] * 3, ensure_ascii=False).encode(codec))
+    profile = parse_profile(shipped_profile("police-uk-api"))
+    with open_rows(path, profile) as rows:
+        assert rows.encoding == {"utf-16": "utf-16", "cp1252": "cp1252"}[codec]
+        read_rows = [canonical(profile, row) for _, row in rows]
+    assert [r.data["location"] for r in read_rows] == ["Café £ Row"] * 3
 
 
 @pytest.mark.parametrize(
