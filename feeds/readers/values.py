@@ -49,7 +49,7 @@ def header_key(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").replace("_", " ").split()).casefold()
 
 
-def text(field: str, raw: str | None, *, limit: int = MAX_CHARS) -> str:
+def text(field: str, raw: str | None) -> str:
     """Trimmed text with control characters turned into spaces; "" when blank."""
     if not raw:
         return ""
@@ -59,8 +59,8 @@ def text(field: str, raw: str | None, *, limit: int = MAX_CHARS) -> str:
         raise RowInvalid(field, "contains a NUL character")
     else:
         cleaned = _SPACES.sub(" ", _CONTROL.sub(" ", raw)).strip()
-    if len(cleaned) > limit:
-        raise RowInvalid(field, f"is longer than {limit} characters")
+    if len(cleaned) > MAX_CHARS:
+        raise RowInvalid(field, f"is longer than {MAX_CHARS} characters")
     return cleaned
 
 
@@ -72,7 +72,7 @@ def reference(field: str, raw: str) -> str:
 
 def month(field: str, raw: str, extra_formats: tuple[str, ...] = ()) -> str:
     """The month as "YYYY-MM", from 2017-06, 06/2017, Jun 2017, June 2017 or any date."""
-    if not extra_formats and _ISO_MONTH.fullmatch(raw):  # police.uk's own form, most rows
+    if _ISO_MONTH.fullmatch(raw):  # police.uk's own form: most rows, and quick
         return raw
     for fmt in (*extra_formats, *_MONTH_FORMATS):
         try:
@@ -115,7 +115,8 @@ def _datetime(raw: str, extra_formats: tuple[str, ...]) -> datetime:
                 continue
     serial = _number(raw, ".")
     if serial is not None and _EXCEL_SERIALS[0] <= serial <= _EXCEL_SERIALS[1]:
-        return _EXCEL_EPOCH + timedelta(days=float(serial))
+        # to the second: a serial's binary fraction is never exactly the minute it was typed as
+        return _EXCEL_EPOCH + timedelta(seconds=round(serial * 86400))
     raise ValueError(raw)
 
 
@@ -128,13 +129,13 @@ def _number(raw: str, decimal: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def number(field: str, raw: str, *, decimal: str, low: float, high: float) -> str:
+def number(field: str, raw: str, *, decimal: str, low: int, high: int) -> str:
     """A decimal string ("51.518226"), the profile's decimal mark read, within [low, high]."""
     value = _number(raw, decimal)
     if value is None:
         raise RowInvalid(field, "is not a number")
     if not low <= value <= high:
-        raise RowInvalid(field, f"is outside {low:g} to {high:g}")
+        raise RowInvalid(field, f"is outside {low} to {high}")
     return format(value.normalize(), "f")  # "51.4800" and "51.48" are the same place
 
 
@@ -157,7 +158,7 @@ def uprn(field: str, raw: str) -> str:
     """A Unique Property Reference Number: 1 to 12 digits, without leading zeros or a ".0" a
     spreadsheet may have added."""
     digits = raw[:-2] if raw.endswith(".0") else raw
-    if not digits.isdigit() or len(digits) > 12:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
         raise RowInvalid(field, "is not a UPRN (up to 12 digits)")
     return str(int(digits))
 
@@ -165,7 +166,7 @@ def uprn(field: str, raw: str) -> str:
 def postcode(field: str, raw: str) -> str:
     """Upper case with one space before the inward code, as Royal Mail writes it."""
     compact = raw.replace(" ", "").upper()
-    if not compact.isalnum() or not 5 <= len(compact) <= 7:
+    if not (compact.isascii() and compact.isalnum()) or not 5 <= len(compact) <= 7:
         raise RowInvalid(field, "is not a postcode")
     return f"{compact[:-3]} {compact[-3:]}"
 

@@ -337,6 +337,7 @@ def test_months_in_the_forms_forces_write(raw):
         ("01.06.2017 08.15", "2017-06-01T08:15:00+01:00"),
         ("42887", "2017-06-01T00:00:00+01:00"),  # an Excel serial date
         ("42887.5", "2017-06-01T12:00:00+01:00"),
+        ("42887.3333333333", "2017-06-01T08:00:00+01:00"),  # to the second
     ],
 )
 def test_dates_and_times_in_the_forms_forces_write(raw, iso):
@@ -474,6 +475,8 @@ def test_places_rows():
         ("uprn", "", "is missing"),
         ("postcode", "not a postcode", "is not a postcode"),
         ("easting", "-5", "is outside 0 to 800000"),
+        ("northing", "1400001", "is outside 0 to 1400000"),
+        ("uprn", "¹²", "is not a UPRN (up to 12 digits)"),
     ]:
         with pytest.raises(RowInvalid) as refused:
             canonical(profile, {"uprn": "1", field: value})
