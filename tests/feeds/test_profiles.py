@@ -5,6 +5,8 @@ force's file holds becomes one normalised form; a bad value is refused by field,
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.profiles import (
     CRIME_FIELDS,
@@ -436,6 +438,31 @@ def test_a_bad_value_is_refused_by_field_without_its_value(field, value, message
     if value:
         assert value not in str(refused.value)
         assert value not in refused.value.message
+
+
+FIXED_MESSAGES = {message for _, _, message in BAD_VALUES} | {
+    "is missing while latitude is given",
+    "is missing while longitude is given",
+    "is outside -90 to 90",
+    "is outside -180 to 180",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(CRIME_FIELDS + PERSONAL_FIELDS),
+    value=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+)
+def test_any_value_is_accepted_or_refused_in_fixed_words(field, value):
+    """Whatever a cell holds, a refusal is one of the fixed messages: no value is ever woven in."""
+    refused = None
+    try:
+        canonical(full_profile(), row_of(**{field: value}))
+    except RowInvalid as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.message in FIXED_MESSAGES
+        assert str(refused) == f"{refused.field}: {refused.message}"
 
 
 def test_a_coordinate_alone_is_refused():

@@ -6,6 +6,7 @@ without quoting it."""
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 import re
 import tracemalloc
@@ -14,10 +15,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from feeds.profiles import canonical, content_hash, parse_profile
 from feeds.readers import FileUnreadable, open_rows
+from feeds.readers.base import is_blank
 from tests.feeds.conftest import FILES, STREET_ROWS, shipped_profile
 
 CRIME_COLUMNS = {"crime_reference": "Crime ID", "month": "Month"}
@@ -173,6 +177,36 @@ def test_no_location_rows_and_blank_crime_ids():
         (3, "c0ffee0001", "No Location", None),
         (4, None, "On or near Park Lane", "53.8"),
         (5, None, "On or near Park Lane", "53.8"),
+    ]
+
+
+cells = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(cells, cells, cells), max_size=8),
+    delimiter=st.sampled_from(",;|\t"),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+)
+def test_whatever_a_csv_writer_wrote_reads_back(tmp_path, rows, delimiter, encoding):
+    """Any cells (quotes, delimiters, line breaks, accents) written by the csv module in any
+    candidate delimiter and a Unicode encoding come back as they were, the delimiter and the
+    encoding detected, each row numbered as written; blank rows are left out."""
+    path = tmp_path / "written.csv"
+    with path.open("w", encoding=encoding, newline="") as out:
+        writer = csv.writer(out, delimiter=delimiter)
+        writer.writerow(["Crime ID", "Month", "Location"])
+        writer.writerows(rows)
+    _, read_rows = read(path, {"format": "csv", "columns": CRIME_COLUMNS})
+    assert read_rows == [
+        (number, dict(zip(["Crime ID", "Month", "Location"], row, strict=True)))
+        for number, row in enumerate(rows, start=2)
+        if not is_blank(list(row))
     ]
 
 
