@@ -4,6 +4,8 @@ force's file holds becomes one normalised form; a bad value is refused by field,
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +23,7 @@ from feeds.profiles import (
     needs_contact,
     parse_profile,
 )
-from tests.feeds.conftest import shipped_profile
+from tests.feeds.conftest import PROFILES, shipped_profile
 
 COLUMNS = {"crime_reference": "Crime ID", "month": "Month"}
 
@@ -42,11 +44,18 @@ def row_of(**values: str) -> dict[str, str]:
 # Profiles -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["police-uk-street", "police-uk-outcomes", "police-uk-api"])
-def test_shipped_profiles_are_valid(name):
-    profile = parse_profile(shipped_profile(name))
-    assert profile.kind == "crimes"
-    assert {"crime_reference", "month"} <= set(profile.columns)
+@pytest.mark.parametrize("path", sorted(PROFILES.glob("*.json")), ids=lambda path: path.stem)
+def test_every_shipped_profile_is_valid(path):
+    data = json.loads(path.read_text())
+    kind = "places" if "uprn" in data["columns"] else "crimes"
+    profile = parse_profile(data, kind=kind)
+    assert set(profile.required) <= set(profile.columns)
+
+
+def test_the_police_uk_profiles_are_shipped():
+    assert {"police-uk-street", "police-uk-outcomes", "police-uk-api"} <= {
+        path.stem for path in PROFILES.glob("*.json")
+    }
 
 
 def test_a_minimal_profile_takes_the_defaults():
