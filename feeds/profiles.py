@@ -85,6 +85,8 @@ class ProfileError(ValueError):
 # worked out once (canonical() is called for every row of every file).
 @dataclass(frozen=True, eq=False)
 class Profile:
+    """A checked profile (only parse_profile makes one); `raw` is the JSON it was read from."""
+
     format: str
     columns: dict[str, tuple[str, ...]]
     kind: str = "crimes"
