@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -58,8 +59,12 @@ class EventSerializer(serializers.Serializer):
 
 
 def _has_zone(value: Any) -> bool:
-    text = str(value)
-    return text.endswith(("Z", "z")) or (len(text) > 19 and text[-6] in "+-")
+    """DRF reads a time without a zone as local time: a force's clock may not be ours."""
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:
+        return False
+    return parsed is not None and parsed.tzinfo is not None
 
 
 @public
@@ -73,7 +78,7 @@ def partner_events(request: HttpRequest) -> HttpResponse:
     body = request.body
     partner = partners.sender_of(slug, body, request.headers.get("X-Lantern-Signature", ""))
     if partner is None:
-        security_log.warning("partner_signature_invalid")
+        security_log.warning("partner_signature_invalid", extra={"partner": slug[:64]})
         return JsonResponse({"detail": "Forbidden."}, status=403)
     if _over_rate_limit(request, partner.slug):
         logger.warning("partner_events_rate_limited", extra={"partner": partner.slug})

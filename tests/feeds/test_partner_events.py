@@ -339,6 +339,15 @@ def test_a_bad_body_is_400_with_a_clear_message_and_nothing_is_stored(
     assert nothing_stored()
 
 
+@pytest.mark.parametrize(
+    "when", ["2026-11-30T14:05:00Z", "2026-11-30T14:05:00.250+01:00", "2026-11-30 14:05+0100"]
+)
+def test_times_in_any_iso_form_with_a_zone_are_taken(client, partner, case, when):
+    response = post_event(client, event_body(occurred_at=when))
+    assert response.status_code == 202
+    assert PartnerEvent.objects.get().occurred_at.utcoffset() is not None
+
+
 def test_a_retired_type_is_refused(client, partner, case):
     PartnerEventType.objects.filter(code="suspect_charged").update(is_active=False)
     response = post_event(client, event_body())
