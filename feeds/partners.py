@@ -198,8 +198,18 @@ def _case_for(partner: Partner, event: IncomingEvent) -> Case | None:
     if event.case_number:
         found = cases.filter(number=event.case_number).first()
         if found is not None:
-            return found
+            return live_case(found)
     return case_with_reference(cases, value_index(event.crime_reference))
+
+
+def live_case(case: Case) -> Case:
+    """The case itself or, for one merged into another, the case it now lives in (a merged case
+    is read-only; its references may have stayed on it)."""
+    seen = {case.pk}
+    while case.merged_into_id and case.merged_into_id not in seen:
+        case = Case.objects.get(pk=case.merged_into_id)
+        seen.add(case.pk)
+    return case
 
 
 def case_with_reference(cases: QuerySet[Case], index: str) -> Case | None:
@@ -210,8 +220,8 @@ def case_with_reference(cases: QuerySet[Case], index: str) -> Case | None:
     holders = ExternalReference.objects.filter(
         kind__code=CRIME_NUMBER, case__isnull=False, value_index=index
     ).values("case_id")
-    found = list(cases.filter(pk__in=holders)[:2])
-    return found[0] if len(found) == 1 else None
+    live = {case.pk: case for case in map(live_case, cases.filter(pk__in=holders)[:10])}
+    return next(iter(live.values())) if len(live) == 1 else None
 
 
 def _apply(
@@ -263,6 +273,7 @@ def reconcile_event(*, event: PartnerEvent, case_number: str, actor: AbstractBas
         case = cases.filter(number=case_number.strip().upper()).first()
         if case is None:
             raise PartnerError("No case with that number that you can see.")
+        case = live_case(case)
         _apply(locked, case, outcome=PartnerEvent.Outcome.RECONCILED, actor=actor)
     logger.info("partner_event_reconciled", extra={"event": event.pk, "user_id": actor.pk})
     return case

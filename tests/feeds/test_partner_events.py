@@ -9,7 +9,7 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import ExternalEvent
+from cases.models import Case, ExternalEvent
 from cases.timeline import readable
 from feeds import partner_api, webhooks
 from feeds.models import PartnerEvent, PartnerEventType
@@ -259,6 +259,21 @@ def test_a_crime_number_on_two_cases_waits_for_a_person(client, helpline, partne
     assert PartnerEvent.objects.get().outcome == "unmatched"
 
 
+def test_an_event_on_a_merged_case_lands_on_the_case_it_was_merged_into(
+    client, helpline, partner, supervisor
+):
+    merged, kept = case_with_victim(helpline), case_with_victim(helpline)
+    give_crime_number(merged, supervisor)
+    give_crime_number(kept, supervisor)  # both held it: they were the same matter
+    Case.objects.filter(pk=merged.pk).update(status=Case.Status.MERGED, merged_into=kept)
+
+    assert post_event(client, event_body("e1")).json() == {"status": "applied"}
+    by_number = event_body("e2", crime_reference="", case=merged.number)
+    assert post_event(client, by_number).json() == {"status": "applied"}
+    assert set(PartnerEvent.objects.values_list("case", flat=True)) == {kept.pk}
+    assert not ExternalEvent.objects.filter(case=merged).exists()
+
+
 def test_a_case_of_another_helpline_is_never_matched(client, partner):
     elsewhere = OrganisationFactory(slug="elsewhere", name="Elsewhere Line")
     theirs = case_with_victim(elsewhere)
@@ -301,6 +316,27 @@ def test_the_victims_update_goes_through_the_safe_contact_gate(
     updates = Notification.objects.filter(case=case, kind="victim.crime_update")
     assert list(updates.values_list("status", flat=True)) == ([expected] if expected else [])
     assert ExternalEvent.objects.filter(case=case).exists()  # the timeline has it either way
+
+
+def test_outside_the_victims_safe_hours_the_update_is_held_until_they_open(
+    client, helpline, partner, supervisor, django_capture_on_commit_callbacks
+):
+    preferences = {
+        "contact": "allowed", "channels": ["sms"], "updates": True,
+        "safe_from": "03:00", "safe_until": "04:00",
+    }  # fmt: skip
+    case = case_with_victim(helpline, preferences)
+    give_crime_number(case, supervisor)
+    with (
+        time_machine.travel(datetime(2026, 6, 1, 12, 0, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert post_event(client, event_body()).status_code == 202
+
+    update = Notification.objects.get(case=case, kind="victim.crime_update")
+    assert update.status == Notification.Status.PENDING  # not sent at noon
+    assert update.not_before is not None
+    assert timezone.localtime(update.not_before).strftime("%H:%M") == "03:00"
 
 
 def test_a_type_that_sends_no_update_only_reaches_the_timeline(client, partner, case):

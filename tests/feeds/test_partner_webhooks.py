@@ -5,11 +5,14 @@ growing waits; a refusal is given up at once and the helpline's supervisors are 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case
@@ -277,3 +280,31 @@ def test_a_row_the_broker_never_got_is_sent_by_the_sweep(receiver, partner, know
     assert webhooks.sweep() == 1
     assert PartnerDelivery.objects.get().status == S.SENT
     assert len(receiver.received) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_one_webhook_at_once_send_it_once(helpline, settings):
+    settings.DEBUG = True
+    with loopback_receiver() as receiver:
+        partner = make_partner(helpline, url=receiver.url)
+        case = case_with_victim(helpline)
+        # written without its hand-off, as when a sweep and the original task race for it
+        row = PartnerDelivery.objects.create(
+            partner=partner, type="victim.message", case=case, payload={"case": case.number}
+        )
+        workers = 4
+        barrier = threading.Barrier(workers)
+
+        def deliver(_: int) -> bool:
+            barrier.wait()
+            try:
+                return webhooks.deliver(row.pk)
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(deliver, range(workers)))
+
+    assert sorted(results) == [False] * (workers - 1) + [True]
+    assert len(receiver.received) == 1
+    assert PartnerDelivery.objects.get().attempts == 1
