@@ -1,7 +1,8 @@
-"""The gazetteer in the admin (cases.places): every administrator may look places up; superusers
-and helpline administrators (who administer what every helpline shares) may correct one's address,
-postcode or coordinates. Places come from imports (feeds, kind "places"): none is added here, and
-none deleted (a case or an address may point at it; rolling an import back removes what it made)."""
+"""The gazetteer in the admin (cases.places): what every helpline shares, so its page is for
+superusers and helpline administrators (accounts.admin_access), who may look places up and
+correct one's address, postcode or coordinates; to everyone else it is read-only by not being
+there. Places come from imports (feeds, kind "places"): none is added here, and none deleted (a
+case or an address may point at it; rolling an import back removes what it made)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.admin_access import administers_system_wide
-from accounts.models import User
+from accounts.admin_access import SystemWideAdmin
 from cases.models import Place
 from cases.places import normalise, normalise_postcode, place_by_uprn, search_text
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(SystemWideAdmin, admin.ModelAdmin):
     list_display = ["uprn", "address", "postcode", "latitude", "longitude", "updated_at"]
     search_fields = ["uprn"]  # the search itself is get_search_results: index-served look-ups
     search_help_text = "A UPRN, a postcode or the beginning of an address."
@@ -27,18 +27,6 @@ class PlaceAdmin(admin.ModelAdmin):
               "batch_id", "created_at", "updated_at"]  # fmt: skip
     readonly_fields = ["uprn", "batch_id", "created_at", "updated_at"]
     show_full_result_count = False  # the gazetteer has millions of rows: no second count
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user = request.user
-        return user.is_active and (
-            user.is_superuser or getattr(user, "role", None) == User.Role.ADMIN
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return administers_system_wide(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

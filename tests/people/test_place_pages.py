@@ -10,6 +10,7 @@ import logging
 import uuid
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from cases.addresses import current_address, move_address
@@ -17,7 +18,7 @@ from cases.change_forms import ChangeForm, _raw, initial_for
 from cases.models import Case, CasePerson, Place
 from cases.places import search_text
 from cases.policy import changeable_details
-from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, category
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, StaffFactory, category
 
 pytestmark = pytest.mark.django_db
 
@@ -290,9 +291,18 @@ def test_the_person_page_matches_an_address(
 # The admin --------------------------------------------------------------------------------------
 
 
-def test_admins_find_and_correct_places_but_add_none(admin_user, otp_client, wickmere) -> None:
+def test_helpline_admins_find_and_correct_places_but_add_none(
+    admin_user, cso, otp_client, wickmere
+) -> None:
+    # given: the permissions the admin role is to hold for places (accounts.roles)
+    admin_user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="cases", codename__in=["view_place", "change_place"]
+        )
+    )
     client = otp_client(admin_user)
 
+    # when
     listing = client.get("/admin/cases/place/", {"q": "zz92cd"}).content.decode()
     corrected = client.post(
         f"/admin/cases/place/{wickmere.pk}/change/",
@@ -300,9 +310,15 @@ def test_admins_find_and_correct_places_but_add_none(admin_user, otp_client, wic
          "latitude": "", "longitude": "", "easting": "", "northing": ""},
     )  # fmt: skip
 
+    # then
     assert wickmere.uprn in listing
     assert corrected.status_code == 302
     wickmere.refresh_from_db()
     assert wickmere.search_text == "flat 3 14 wickmere court testbury"
     assert wickmere.postcode == "ZZ9 2CD"
     assert client.get("/admin/cases/place/add/").status_code == 403
+    assert client.post(f"/admin/cases/place/{wickmere.pk}/delete/").status_code == 403
+    # a CSO's administrator, even holding the same permissions, does not reach the gazetteer
+    cso_admin = StaffFactory(organisation=cso, role="admin")
+    cso_admin.user_permissions.add(*admin_user.user_permissions.all())
+    assert otp_client(cso_admin).get("/admin/cases/place/").status_code == 403
