@@ -102,17 +102,17 @@ def _pull_folder(source: FeedSource) -> None:
     if not folder.is_dir():
         raise PullError("The watched folder is missing (or is not a folder).")
     try:
-        files = sorted(_ready_files(folder), key=lambda entry: (entry.stat().st_mtime, entry.name))
+        ready = sorted(_ready_files(folder), key=lambda entry: (entry.stat().st_mtime, entry.name))
     except OSError as exc:
         raise PullError("The watched folder cannot be read.") from exc
     problems = []
-    for entry in files:
+    for entry in ready:
         try:
             _import_file(source, Path(entry.path), origin=ImportBatch.Origin.FOLDER)
         except PullError as exc:
             problems.append(str(exc))
     if problems:
-        more = f" (and {len(problems) - 1} other file problems)" if len(problems) > 1 else ""
+        more = f" ({len(problems) - 1} more in other files)" if len(problems) > 1 else ""
         raise PullError(f"{problems[0]}{more}")
 
 
@@ -134,7 +134,8 @@ def _ready_files(folder: Path) -> Iterator[os.DirEntry]:
 def _import_file(source: FeedSource, path: Path, *, origin: str) -> None:
     name = path.name
     try:
-        with path.open("rb") as file:
+        # not through a link put in the file's place since the folder was listed
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
             if os.fstat(file.fileno()).st_size > _max_bytes():
                 raise PullError(f"The file {name} is larger than the {_limit()} limit.")
             checksum = _sha256(file)
@@ -179,6 +180,8 @@ def _download(url: str) -> Iterator[IO[bytes]]:
             raise PullError(f"The address did not answer within {timeout} seconds.") from exc
         except requests.exceptions.RequestException as exc:
             raise PullError("The address cannot be reached.") from exc
+        except OSError as exc:  # after requests' own, which are OSErrors too
+            raise PullError("The fetched file could not be written to the feed files.") from exc
         file.seek(0)
         yield file
 

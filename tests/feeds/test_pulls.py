@@ -230,7 +230,7 @@ def test_one_bad_file_does_not_hold_up_the_others(source, pull, settings, superv
 
     assert batches(source) == [("good.csv", "folder", "done")]
     assert "huge.csv is larger than the 1 MB limit" in failed.last_pull_error
-    assert "(and 1 other file problems)" in failed.last_pull_error
+    assert "(1 more in other files)" in failed.last_pull_error
     assert len(alerts()) == 1
     assert "ref-1" not in alerts()[0].text
 
