@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 from django.db import connections
 
 from accounts.models import User
+from feeds import tasks
 from feeds.models import FeedSource, ImportBatch
 from feeds.pulls import PULL_LOCKS, pull_source
 from feeds.services import rollback_batch
@@ -233,6 +234,13 @@ def test_one_bad_file_does_not_hold_up_the_others(source, pull, settings, superv
     assert "(1 more in other files)" in failed.last_pull_error
     assert len(alerts()) == 1
     assert "ref-1" not in alerts()[0].text
+
+
+def test_the_scheduled_task_pulls(source, django_capture_on_commit_callbacks) -> None:
+    settled(Path(source.watch_folder) / "2017-01.csv", street_rows("ref-1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.pull_source.delay(source.pk)  # what the pull job's beat entry sends
+    assert batches(source) == [("2017-01.csv", "folder", "done")]
 
 
 def test_an_inactive_source_is_not_pulled(source, pull) -> None:
