@@ -7,6 +7,7 @@ Every UPRN, address and postcode here is made up."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
 from django.http import Http404
 from django.test import RequestFactory
 from django.utils import timezone
@@ -297,3 +298,28 @@ def test_an_unknown_uprn_and_a_monitor_get_404(monitor, operator, street) -> Non
         place_record(operator, "not-a-uprn", request=request)
     with pytest.raises(Http404):
         place_record(monitor, street[0].uprn, request=request)
+
+
+# The indexes that keep it fast ------------------------------------------------------------------
+
+
+@pytest.mark.real_services
+def test_postgresql_serves_the_postcode_and_beginning_look_ups_from_indexes(
+    require_postgresql, street
+) -> None:
+    """A million places are read through the postcode and search_text indexes (Django adds a
+    pattern-ops index to each on PostgreSQL), never a scan of the table. Told the planner to avoid
+    a scan where it can: a table of five rows would be scanned anyway."""
+    look_ups = [
+        Place.objects.order_by().filter(postcode="ZZ9 1AA"),
+        Place.objects.order_by().filter(postcode__startswith="ZZ9"),
+        Place.objects.order_by().filter(search_text__startswith="1 quillon"),
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for look_up in look_ups:
+            sql, params = look_up.query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
+            assert "Index" in plan, plan
