@@ -82,7 +82,9 @@ def partner_events(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"detail": "Forbidden."}, status=403)
     if _over_rate_limit(request, partner.slug):
         logger.warning("partner_events_rate_limited", extra={"partner": partner.slug})
-        return JsonResponse({"detail": "Too many events: try again shortly."}, status=429)
+        response = JsonResponse({"detail": "Too many events: try again shortly."}, status=429)
+        response["Retry-After"] = "60"
+        return response
     try:
         data = LimitedJSONParser().parse(io.BytesIO(body))
     except ParseError as exc:

@@ -87,11 +87,12 @@ class Outcome:
     @property
     def retryable(self) -> bool:
         if self.status_code is None:
-            return self.error != BAD_ADDRESS
+            return self.error not in (BAD_ADDRESS, SWITCHED_OFF)
         return self.status_code >= 500 or self.status_code in RETRYABLE_CODES
 
 
 BAD_ADDRESS = "The partner's address must be an https:// address."
+SWITCHED_OFF = "The partner is switched off in Lantern."
 
 
 def deliver(delivery_id: int) -> bool:
@@ -116,6 +117,8 @@ def deliver(delivery_id: int) -> bool:
 def _post(row: PartnerDelivery) -> Outcome:
     partner = row.partner
     started = time.monotonic()
+    if not partner.is_active:  # switched off after the webhook was written: nothing is sent
+        return Outcome(None, SWITCHED_OFF, 0)
     try:
         url = partners.check_url(partner.url)
     except partners.PartnerError:

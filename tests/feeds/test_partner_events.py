@@ -414,6 +414,7 @@ def test_a_partner_over_its_rate_is_429_and_others_are_not(
 
     codes = [post_event(client, event_body(f"e{i}"), slug=busy).status_code for i in range(3)]
     assert codes == [202, 202, 429]
+    assert post_event(client, event_body("e9"), slug=busy)["Retry-After"] == "60"
     assert post_event(client, event_body("q1"), slug=quiet).status_code == 202
     # an unsigned sender cannot use up a partner's allowance
     assert post_event(client, event_body("x"), slug=quiet, secret="wrong").status_code == 403

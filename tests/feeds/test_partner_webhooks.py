@@ -264,6 +264,21 @@ def test_plain_http_is_refused_outside_debug(
     assert receiver.received == []
 
 
+def test_a_partner_switched_off_after_the_webhook_was_written_gets_nothing(
+    receiver, partner, known_case, supervisor, django_capture_on_commit_callbacks
+):
+    victim_writes(known_case)  # written while the partner was on
+    partner.is_active = False
+    partner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.sweep()
+    delivery = PartnerDelivery.objects.get()
+    assert (delivery.status, delivery.last_error) == (S.FAILED, webhooks.SWITCHED_OFF)
+    assert receiver.received == []
+    alerts = Notification.objects.filter(kind="partner.webhook_failed", channel="in_app")
+    assert list(alerts.values_list("recipient", flat=True)) == [supervisor.pk]
+
+
 def test_a_redirect_is_not_followed(
     receiver, partner, known_case, django_capture_on_commit_callbacks
 ):
