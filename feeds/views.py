@@ -180,9 +180,17 @@ def _batch_page(
             "cases": _cases_opened(request, batch)[:CASES_SHOWN],
             "may_roll_back": not batch.dry_run and batch.status in (S.DONE, S.FAILED),
             "may_import": batch.dry_run and batch.status == S.DONE,
+            "file_kept": _file_kept(batch),
             "rollback_form": rollback_form or RollbackForm(),
         }
     return render(request, "feeds/batch.html", context, status=status)
+
+
+def _file_kept(batch: ImportBatch) -> bool:
+    try:
+        return files.path_of(batch.stored_file).is_file()
+    except FileNotFoundError:  # no stored name (the file was discarded)
+        return False
 
 
 @never_cache

@@ -304,6 +304,9 @@ def test_a_dry_run_whose_file_is_gone_asks_for_it_again(
     client = otp_client(supervisor)
     dry = ImportBatch.objects.get(pk=_batch_id(upload(client, source.slug, dry_run=True)))
     files.discard(dry.stored_file)
+    page = client.get(f"/feeds/imports/{dry.pk}/").content.decode()
+    assert "choose it again on the source" in page
+    assert "Import for real</button>" not in page
 
     sent = client.post(f"/feeds/imports/{dry.pk}/import/")
 
