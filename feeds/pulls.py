@@ -162,8 +162,9 @@ def _pull_url(source: FeedSource) -> None:
 @contextmanager
 def _download(url: str) -> Iterator[IO[bytes]]:
     """The file at `url` in a temporary file among the feed files (they may hold personal data),
-    fetched over HTTPS only (redirects too), within FEED_PULL_TIMEOUT seconds in all and at most
-    FEED_MAX_FILE_MB; removed afterwards."""
+    fetched over HTTPS only (redirects too), at most FEED_MAX_FILE_MB; removed afterwards.
+    FEED_PULL_TIMEOUT seconds is the longest wait for any answer, and the download is abandoned
+    once it has run that long (checked between blocks)."""
     timeout = settings.FEED_PULL_TIMEOUT
     deadline = time.monotonic() + timeout
     with (

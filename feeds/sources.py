@@ -89,6 +89,10 @@ def check(spec: SourceSpec) -> dict[str, list[str]]:
         except ProfileError as exc:
             for message in exc.messages:
                 problem("profile", message)
+    imported = FeedSource.objects.filter(slug=spec.slug, batches__isnull=False)
+    if imported.exclude(kind=spec.kind).exists():
+        # its records and batches were written (and roll back) as the old kind's
+        problem("kind", "The kind cannot change once files were imported: add a new source.")
     _check_helpline(spec, problem)
     _check_pulls(spec, problem)
     return errors

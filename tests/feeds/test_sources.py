@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from feeds.models import FeedSource
+from feeds.models import FeedSource, ImportBatch
 from feeds.sources import SourceError, SourceSpec, save_source
 from project.celery import app
 from tests.feeds.conftest import shipped_profile
@@ -283,3 +283,13 @@ def test_an_admin_change_is_attributed(helpline, admin_user) -> None:
     )
     save_source(spec, actor=admin_user)
     assert FeedSource.objects.get().history.get().history_user == admin_user
+
+
+def test_the_kind_stays_once_files_were_imported(helpline, profile_file) -> None:
+    create(profile_file)
+    source = FeedSource.objects.get()
+    ImportBatch.objects.create(source=source, origin="upload", checksum="0" * 64)
+
+    with pytest.raises(CommandError, match="cannot change once files were imported"):
+        create(profile_file, "--kind", "places")
+    assert FeedSource.objects.get().kind == "crimes"
