@@ -14,4 +14,5 @@ urlpatterns = [
     path("imports/<int:batch_id>/import/", views.import_for_real, name="import-for-real"),
     path("<slug:slug>/", views.source_page, name="source"),
     path("<slug:slug>/imports/", views.upload, name="upload"),
+    path("<slug:slug>/template/", views.template_csv, name="template"),
 ]

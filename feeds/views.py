@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -60,6 +60,7 @@ def _source_page(
         "form": form or UploadForm(source=source),
         "batches": batches,
         "columns": _columns(source),
+        "template": str(source.profile.get("format", "")) in TEMPLATE_DELIMITERS,
     }
     return render(request, "feeds/source.html", context, status=status)
 
@@ -79,6 +80,28 @@ def _columns(source: FeedSource) -> list[tuple[str, str]]:
 @require_GET
 def source_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _source_page(request, policy.source_of(request.user, slug))
+
+
+# Formats whose template is a header row a spreadsheet can save (the others come from systems).
+TEMPLATE_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+@never_cache
+@require_GET
+def template_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The header row this source's profile reads (the first name given for each column), for a
+    partner starting an export (UX 37). No rows: a template never holds data."""
+    source = policy.source_of(request.user, slug)
+    fmt = str(source.profile.get("format", ""))
+    if fmt not in TEMPLATE_DELIMITERS:
+        raise Http404("This source's files are not a text table.")
+    delimiter = str(source.profile.get("delimiter") or TEMPLATE_DELIMITERS[fmt])
+    columns = source.profile.get("columns") or {}
+    names = [names[0] if isinstance(names, list) else str(names) for names in columns.values()]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{source.slug}-template.{fmt}"'
+    csv.writer(response, delimiter=delimiter, lineterminator="\r\n").writerow(names)
+    return response
 
 
 @never_cache

@@ -119,6 +119,28 @@ def test_a_source_page_has_the_upload_form_with_dry_run_ticked(
     assert "Crime ID" in html  # the columns it reads
 
 
+def test_the_template_is_the_header_row_the_profile_reads(supervisor, otp_client, helpline) -> None:  # type: ignore[no-untyped-def]
+    profile = {"format": "csv", "delimiter": ";",
+               "columns": {"crime_reference": ["Crime Ref", "Crime ID"], "month": "Month"}}  # fmt: skip
+    source = make_source(helpline, slug="semicolons")
+    FeedSource.objects.filter(pk=source.pk).update(profile=profile)
+    client = otp_client(supervisor)
+
+    download = client.get("/feeds/semicolons/template/")
+
+    assert download.status_code == 200
+    assert "attachment" in download["Content-Disposition"]
+    assert download.content == b"Crime Ref;Month\r\n"
+    assert b"/feeds/semicolons/template/" in client.get("/feeds/semicolons/").content
+
+
+def test_a_source_of_workbooks_has_no_template(supervisor, otp_client, helpline) -> None:  # type: ignore[no-untyped-def]
+    source = make_source(helpline, slug="workbooks")
+    FeedSource.objects.filter(pk=source.pk).update(profile={**PROFILE, "format": "xlsx"})
+
+    assert otp_client(supervisor).get("/feeds/workbooks/template/").status_code == 404
+
+
 @pytest.mark.parametrize("who", ["operator", "cso_rep", "monitor", "other_supervisor"])
 def test_someone_elses_source_and_import_are_404(
     who, request, otp_client, supervisor, source, upload
@@ -132,6 +154,7 @@ def test_someone_elses_source_and_import_are_404(
         f"/feeds/imports/{batch.pk}/",
         f"/feeds/imports/{batch.pk}/progress/",
         f"/feeds/imports/{batch.pk}/errors.csv",
+        f"/feeds/{source.slug}/template/",
     ):
         assert client.get(url).status_code == 404, url
     assert upload(client, source.slug).status_code == 404
