@@ -6,17 +6,33 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.policy import visible_cases
 from feeds import partners, webhooks
-from feeds.models import DeliveryAttempt, PartnerEvent, PartnerEventType
+from feeds.models import DeliveryAttempt, PartnerDelivery, PartnerEvent, PartnerEventType
+from feeds.policy import can_manage_feeds
 
 PAGE_SIZE = 50
+
+
+@never_cache
+@require_GET
+def partner_list(request: HttpRequest) -> HttpResponse:
+    unmatched = Count("events", filter=Q(events__outcome=PartnerEvent.Outcome.UNMATCHED))
+    failed = Count("deliveries", filter=Q(deliveries__status=PartnerDelivery.Status.FAILED))
+    # counted apart: one query joining both would multiply each count by the other
+    rows = partners.visible_partners(request.user)
+    waiting = dict(rows.annotate(n=unmatched).values_list("pk", "n"))
+    given_up = dict(rows.annotate(n=failed).values_list("pk", "n"))
+    listed = [(partner, waiting[partner.pk], given_up[partner.pk]) for partner in rows]
+    if not listed and not can_manage_feeds(request.user):
+        raise Http404
+    return render(request, "feeds/partners/list.html", {"partners": listed})
 
 
 @never_cache

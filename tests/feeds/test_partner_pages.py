@@ -213,3 +213,24 @@ def test_pages_change_nothing_on_get(otp_client, supervisor, partner, events):
     waiting = events[1]
     client = otp_client(supervisor)
     assert client.get(f"/partners/{partner.slug}/events/{waiting.pk}/match/").status_code == 405
+
+
+def test_the_list_shows_my_helplines_partners_with_what_waits(
+    otp_client, supervisor, partner, events, helpline
+):
+    make_partner(OrganisationFactory(slug="elsewhere"), slug="county-police")
+    PartnerDelivery.objects.create(
+        partner=partner, type="victim.message", payload={}, status="failed"
+    )
+    response = otp_client(supervisor).get("/partners/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "City Police crime system" in page
+    assert "county-police" not in page
+    assert "1 unmatched" in page
+    assert "1 given up" in page
+
+
+@pytest.mark.parametrize("who", ["operator", "cso_rep", "monitor"])
+def test_the_list_is_404_to_those_who_manage_no_feeds(otp_client, partner, who, request):
+    assert otp_client(request.getfixturevalue(who)).get("/partners/").status_code == 404
