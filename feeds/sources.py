@@ -26,6 +26,7 @@ from feeds.profiles import ProfileError, parse_profile
 from project.history import attribute_change
 
 PULL_TASK = "feeds.tasks.pull_source"
+LONGEST_INTERVAL = 7 * 24 * 60  # minutes
 
 Problem = Callable[[str, str], None]  # (field, message)
 
@@ -81,6 +82,16 @@ def check(spec: SourceSpec) -> dict[str, list[str]]:
         problem("slug", "The slug may hold only letters, digits, hyphens and underscores.")
     if not spec.name.strip():
         problem("name", "Give the source a name.")
+    lengths = {
+        "slug": spec.slug,
+        "name": spec.name.strip(),
+        "watch_folder": spec.watch_folder,
+        "pull_url": spec.pull_url,
+    }
+    for name, value in lengths.items():
+        longest = FeedSource._meta.get_field(name).max_length
+        if len(value) > longest:
+            problem(name, f"At most {longest} characters.")
     if spec.kind not in FeedSource.Kind.values:
         problem("kind", f"The kind must be one of: {', '.join(FeedSource.Kind.values)}.")
     else:
@@ -126,8 +137,11 @@ def _check_pulls(spec: SourceSpec, problem: Problem) -> None:
                 URLValidator(schemes=["https"])(url)
             except ValidationError:
                 problem("pull_url", "The address is not a valid https:// address.")
-    if every is not None and every < 1:
-        problem("pull_every_minutes", "Pull at least every minute: give a whole number from 1.")
+    if every is not None and not 1 <= every <= LONGEST_INTERVAL:
+        problem(
+            "pull_every_minutes",
+            f"Pull every 1 to {LONGEST_INTERVAL} minutes (a week at most).",
+        )
     if (folder or url) and every is None:
         problem("pull_every_minutes", "Say how often to pull, in minutes.")
     if every is not None and not (folder or url):

@@ -137,7 +137,9 @@ def test_a_bad_profile_leaves_the_source_as_it_was(helpline, profile_file) -> No
         (["--watch-folder", "relative/folder", "--every", "5"], "full path"),
         (["--watch-folder", "/srv/feeds"], "how often"),
         (["--every", "5"], "folder to watch or an https:// address"),
-        (["--watch-folder", "/srv/feeds", "--every", "0"], "at least every minute"),
+        (["--watch-folder", "/srv/feeds", "--every", "0"], "every 1 to 10080 minutes"),
+        (["--watch-folder", "/srv/feeds", "--every", "99999999999"], "a week at most"),
+        (["--watch-folder", "/srv/" + "f" * 500, "--every", "5"], "At most 500 characters"),
         (
             [
                 "--watch-folder",
