@@ -109,11 +109,15 @@ def _claim(batch_id: int) -> ImportBatch | None:
 def _import(batch: ImportBatch) -> ImportBatch:
     """Every chunk from the checkpoint on; returns the batch as its last chunk left it."""
     source = batch.source
-    if batch.rows_done and batch.profile_version != source.profile_version:
-        raise Unusable(
-            "The source's profile changed while this file was being imported; roll back what "
-            "was imported and import the file again."
-        )
+    if batch.profile_version != source.profile_version:
+        if batch.rows_done:
+            raise Unusable(
+                "The source's profile changed while this file was being imported; roll back what "
+                "was imported and import the file again."
+            )
+        # changed while the file waited: it is read with the profile of now, and says so
+        batch.profile_version = source.profile_version
+        ImportBatch.objects.filter(pk=batch.pk).update(profile_version=source.profile_version)
     profile = parsed_profile(source)
     target = target_for(source, profile)
     done = batch.rows_done

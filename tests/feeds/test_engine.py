@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from accounts.models import Organisation
 from cases.models import Case, CasePerson, ExternalReference, Person, Report, RoutingRule, Team
-from feeds import engine, records
+from feeds import records
 from feeds.engine import run_batch
-from feeds.models import FeedRecord, FeedRecordVersion, FeedSource, ImportBatch, RowError
-from feeds.services import ImportRefused, start_import
+from feeds.models import FeedRecord, FeedRecordVersion, FeedSource, ImportBatch
+from feeds.services import start_import
 from tests.factories import category
 from tests.feeds.conftest import FILES, STREET_ROWS, shipped_profile
 
@@ -390,67 +388,47 @@ def test_an_unexpected_error_fails_the_batch_and_logs_no_row(monkeypatch, caplog
     assert "Wilhelmina" not in caplog.text
 
 
-# Starting an import ---------------------------------------------------------------------------------
-
-
-def test_the_file_is_kept_privately_until_the_batch_ends(
-    feeds_dir: Path, django_capture_on_commit_callbacks
-) -> None:
+def test_a_profile_changed_while_the_file_waited_reads_it_with_the_new_one() -> None:
     source = make_source()
     batch = start_import(
-        source=source, upload=STREET.open("rb"), file_name="../../etc/street.csv", actor=None,
+        source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
         origin=ImportBatch.Origin.UPLOAD, queue=False,
     )  # fmt: skip
-    [kept] = list(feeds_dir.iterdir())
-    assert kept.name == batch.stored_file
-    assert "street" not in kept.name
-    assert os.stat(kept).st_mode & 0o777 == 0o600
-    assert batch.file_name == "street.csv"
-    assert batch.status == S.QUEUED
-
-    with django_capture_on_commit_callbacks(execute=True):
-        run_batch(batch.pk)
-    assert list(feeds_dir.iterdir()) == []  # deleted once the batch is done
-
-
-def test_a_file_over_the_limit_is_refused_and_nothing_kept(settings, feeds_dir: Path) -> None:
-    settings.FEED_MAX_FILE_MB = 1
-    source = make_source()
-
-    with pytest.raises(ImportRefused, match="larger than 1 MB"):
-        start_import(
-            source=source, upload=io.BytesIO(b"x" * (1024 * 1024 + 1)), file_name="big.csv",
-            actor=None, origin=ImportBatch.Origin.UPLOAD,
-        )  # fmt: skip
-
-    assert not ImportBatch.objects.exists()
-    assert list(feeds_dir.iterdir()) == []
-
-
-def test_a_switched_off_source_takes_no_import() -> None:
-    source = make_source()
-    source.is_active = False
+    source.profile_version = 2
     source.save()
 
-    with pytest.raises(ImportRefused, match="switched off"):
-        start_import(
-            source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
-            origin=ImportBatch.Origin.UPLOAD,
-        )  # fmt: skip
-    assert not ImportBatch.objects.exists()
+    run_batch(batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.profile_version) == (S.DONE, 2)
 
 
-def test_the_import_is_queued_after_commit(django_capture_on_commit_callbacks, monkeypatch) -> None:
-    ran = []
-    monkeypatch.setattr(engine, "run_batch", ran.append)
+def test_a_profile_changed_mid_import_stops_the_resumed_batch_in_words(
+    settings, monkeypatch
+) -> None:
+    settings.FEED_CHUNK_ROWS = 100
     source = make_source()
+    batch = start_import(
+        source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
+        origin=ImportBatch.Origin.UPLOAD, queue=False,
+    )  # fmt: skip
+    write = records.CrimesTarget.write
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        batch = start_import(
-            source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
-            origin=ImportBatch.Origin.API,
-        )  # fmt: skip
+    def dies_in_the_second(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.calls == 1:
+            raise Killed
+        self.calls += 1
+        return write(self, *args, **kwargs)
 
-    assert len(callbacks) == 1
-    assert ran == [batch.pk]  # Celery is eager here: the task ran the engine
-    assert RowError.objects.count() == 0
+    monkeypatch.setattr(records.CrimesTarget, "calls", 0, raising=False)
+    monkeypatch.setattr(records.CrimesTarget, "write", dies_in_the_second)
+    with pytest.raises(Killed):
+        run_batch(batch.pk)
+    source.profile_version = 2
+    source.save()
+
+    run_batch(batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_done) == (S.FAILED, 100)
+    assert "profile changed" in batch.failure

@@ -1,18 +1,27 @@
-"""`manage.py import_feed SLUG FILE [--dry-run]` (CONTRACT "Police and partner feeds"): the same
-service as the page and the API, run here and now; one line of counts on stdout, rejected rows on
-stderr by row and field (never their values), exit 1 (CommandError) when it cannot import."""
+"""Starting an import: `manage.py import_feed SLUG FILE [--dry-run]` (CONTRACT "Police and partner
+feeds") runs the service the page and the API share (feeds.services.start_import) here and now;
+one line of counts on stdout, rejected rows on stderr by row and field (never their values), exit
+1 (CommandError) when it cannot import. The service keeps the file privately until its batch ends,
+refuses a file over the limit or a switched-off source with nothing kept, and queues the import
+after commit."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from feeds.models import FeedRecord, ImportBatch
+from feeds import engine
+from feeds.engine import run_batch
+from feeds.models import FeedRecord, ImportBatch, RowError
+from feeds.services import ImportRefused, start_import
 from tests.feeds.conftest import STREET_ROWS
 from tests.feeds.test_engine import CONTACT_PROFILE, STREET, contact_file, make_source
+
+S = ImportBatch.Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("feeds_dir")]
 
@@ -99,3 +108,69 @@ def test_a_refused_import_is_an_error(settings, tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match="larger than 0 MB"):
         run("city-of-london", str(STREET))
+
+
+# Starting an import ---------------------------------------------------------------------------------
+
+
+def test_the_file_is_kept_privately_until_the_batch_ends(
+    feeds_dir: Path, django_capture_on_commit_callbacks
+) -> None:
+    source = make_source()
+    batch = start_import(
+        source=source, upload=STREET.open("rb"), file_name="../../etc/street.csv", actor=None,
+        origin=ImportBatch.Origin.UPLOAD, queue=False,
+    )  # fmt: skip
+    [kept] = list(feeds_dir.iterdir())
+    assert kept.name == batch.stored_file
+    assert "street" not in kept.name
+    assert os.stat(kept).st_mode & 0o777 == 0o600
+    assert batch.file_name == "street.csv"
+    assert batch.status == S.QUEUED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_batch(batch.pk)
+    assert list(feeds_dir.iterdir()) == []  # deleted once the batch is done
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_kept(settings, feeds_dir: Path) -> None:
+    settings.FEED_MAX_FILE_MB = 1
+    source = make_source()
+
+    with pytest.raises(ImportRefused, match="larger than 1 MB"):
+        start_import(
+            source=source, upload=io.BytesIO(b"x" * (1024 * 1024 + 1)), file_name="big.csv",
+            actor=None, origin=ImportBatch.Origin.UPLOAD,
+        )  # fmt: skip
+
+    assert not ImportBatch.objects.exists()
+    assert list(feeds_dir.iterdir()) == []
+
+
+def test_a_switched_off_source_takes_no_import() -> None:
+    source = make_source()
+    source.is_active = False
+    source.save()
+
+    with pytest.raises(ImportRefused, match="switched off"):
+        start_import(
+            source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
+            origin=ImportBatch.Origin.UPLOAD,
+        )  # fmt: skip
+    assert not ImportBatch.objects.exists()
+
+
+def test_the_import_is_queued_after_commit(django_capture_on_commit_callbacks, monkeypatch) -> None:
+    ran = []
+    monkeypatch.setattr(engine, "run_batch", ran.append)
+    source = make_source()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        batch = start_import(
+            source=source, upload=STREET.open("rb"), file_name="s.csv", actor=None,
+            origin=ImportBatch.Origin.API,
+        )  # fmt: skip
+
+    assert len(callbacks) == 1
+    assert ran == [batch.pk]  # Celery is eager here: the task ran the engine
+    assert RowError.objects.count() == 0
