@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from urllib3.exceptions import ReadTimeoutError
 
 from accounts.models import Organisation, User
 from accounts.selectors import staff_with
@@ -213,13 +214,19 @@ def _save(answer: requests.Response, file: IO[bytes], deadline: float) -> None:
     if declared.isdigit() and int(declared) > _max_bytes():
         raise PullError(f"The file at the address is larger than the {_limit()} limit.")
     size = 0
-    for block in answer.iter_content(BLOCK):
-        size += len(block)
-        if size > _max_bytes():
-            raise PullError(f"The file at the address is larger than the {_limit()} limit.")
-        if time.monotonic() > deadline:
-            raise requests.exceptions.Timeout
-        file.write(block)
+    try:
+        for block in answer.iter_content(BLOCK):
+            size += len(block)
+            if size > _max_bytes():
+                raise PullError(f"The file at the address is larger than the {_limit()} limit.")
+            if time.monotonic() > deadline:
+                raise requests.exceptions.Timeout
+            file.write(block)
+    except requests.exceptions.ConnectionError as exc:
+        # requests reports a body that stops coming as a lost connection
+        if isinstance(exc.args[0] if exc.args else None, ReadTimeoutError):
+            raise requests.exceptions.Timeout from exc
+        raise
 
 
 def _file_name(source: FeedSource) -> str:

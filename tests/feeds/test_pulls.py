@@ -334,7 +334,8 @@ class Route:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     length: bool = True  # send Content-Length (else the body ends when the connection closes)
-    delay: float = 0
+    delay: float = 0  # before answering
+    stall: float = 0  # after the first half of the body
 
 
 @dataclass
@@ -362,7 +363,11 @@ def force(certificates, settings) -> Iterator[Force]:
             if route.length:
                 self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
-            self.wfile.write(route.body)
+            half = len(route.body) // 2
+            self.wfile.write(route.body[:half])
+            self.wfile.flush()
+            time.sleep(route.stall)
+            self.wfile.write(route.body[half:])
 
         def log_message(self, *args: object) -> None:
             pass
@@ -449,9 +454,10 @@ def test_an_error_answer_is_a_failure_told_once(
     assert batches(url_source) == []
 
 
-def test_a_slow_address_is_given_up(url_source, force, pull, settings) -> None:
+@pytest.mark.parametrize("slow", [{"delay": 2}, {"stall": 2}])
+def test_a_slow_address_is_given_up(url_source, force, pull, settings, slow) -> None:
     settings.FEED_PULL_TIMEOUT = 1
-    force.routes["/exports/2017-01%20street.csv"] = Route(body=street_rows("ref-1"), delay=2)
+    force.routes["/exports/2017-01%20street.csv"] = Route(body=street_rows("ref-1"), **slow)
     failed = pull()
     assert failed.last_pull_error == "The address did not answer within 1 seconds."
     assert batches(url_source) == []
