@@ -225,6 +225,12 @@ def place_record(user: AbstractBaseUser, uprn: str, *, request: HttpRequest) -> 
 # Matching -------------------------------------------------------------------------------------
 
 
+def _why(place: Place | None, reason: str) -> str:
+    # Never the UPRN: a history's reasons are read by those who may not see where (monitors),
+    # and a UPRN is an address.
+    return f"{'Matched to a place' if place else 'Place match taken off'}: {reason}"
+
+
 def set_case_place(
     *, case: Case, place: Place | None, actor: AbstractBaseUser, reason: str,
     version: int | None = None,
@@ -242,8 +248,7 @@ def set_case_place(
         if locked.place_id == (place.pk if place else None):
             return locked
         locked.place = place
-        words = f"Matched to UPRN {place.uprn}" if place else "Place match taken off"
-        bump_version(locked, actor, f"{words}: {reason}", fields=["place"])
+        bump_version(locked, actor, _why(place, reason), fields=["place"])
     return locked
 
 
@@ -266,8 +271,7 @@ def set_contact_place(
         if locked.place_id == (place.pk if place else None):
             return locked
         locked.place = place
-        words = f"Matched to UPRN {place.uprn}" if place else "Place match taken off"
-        attribute_change(locked, actor=actor, reason=f"{words}: {reason}")
+        attribute_change(locked, actor=actor, reason=_why(place, reason))
         locked.save(update_fields=["place"])
     return locked
 

@@ -135,7 +135,7 @@ def test_matching_the_incident_keeps_history_and_raises_the_version(case, operat
     assert case.version == 2
     latest = case.history.latest()
     assert latest.history_user == operator
-    assert latest.history_change_reason == "Matched to UPRN 910000000001: Caller said"
+    assert latest.history_change_reason == "Matched to a place: Caller said"
     assert latest.prev_record.place_id is None
     assert changed.version == 2
 
@@ -208,7 +208,7 @@ def test_matching_an_address_keeps_history(case, operator, street) -> None:
     assert address.place == street[3]
     latest = address.history.latest()
     assert latest.history_user == operator
-    assert latest.history_change_reason == "Matched to UPRN 910000000011: Checked"
+    assert latest.history_change_reason == "Matched to a place: Checked"
 
 
 def test_only_an_address_is_matched_and_only_by_who_may_change_the_person(

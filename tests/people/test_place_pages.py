@@ -276,9 +276,7 @@ def test_the_person_page_matches_an_address(
     assert matched.status_code == 302
     address.refresh_from_db()
     assert address.place == wickmere
-    assert address.history.latest().history_change_reason == (
-        f"Matched to UPRN {wickmere.uprn}: Checked"
-    )
+    assert address.history.latest().history_change_reason == ("Matched to a place: Checked")
     page = client.get(f"/people/{link.person.pk}/").content.decode()
     assert f"/places/{wickmere.uprn}/" in page
     # someone who cannot see the person cannot match their address either
