@@ -28,7 +28,3 @@ def later_writing_batch(batch: ImportBatch) -> ImportBatch | None:
         .order_by("pk")
         .first()
     )
-
-
-def kept_errors(batch: ImportBatch) -> int:
-    return batch.row_errors.count()

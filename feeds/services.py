@@ -85,10 +85,13 @@ def rollback_batch(*, batch: ImportBatch, actor: AbstractBaseUser, reason: str) 
         source = FeedSource.objects.select_for_update().get(pk=batch.source_id)
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         _check_rollback(batch)
-        from feeds.engine import parsed_profile
+        from feeds.engine import Unusable, parsed_profile
         from feeds.targets import target_for
 
-        target = target_for(source, parsed_profile(source))
+        try:
+            target = target_for(source, parsed_profile(source))
+        except Unusable as exc:
+            raise ImportRefused(f"{exc} Fix the profile first.") from None
         cases_kept = target.rollback(batch)
         batch.status = S.ROLLED_BACK
         batch.rolled_back_at = timezone.now()

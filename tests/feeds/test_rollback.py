@@ -140,3 +140,16 @@ def test_a_failed_import_that_wrote_some_chunks_can_be_rolled_back(
     rollback_batch(batch=batch, actor=supervisor, reason="Half a file")
 
     assert not FeedRecord.objects.exists()
+
+
+def test_a_source_whose_profile_is_now_broken_refuses_in_words(supervisor) -> None:
+    source = make_source(profile=CONTACT_PROFILE)
+    batch = import_bytes(source, contact_file())
+    source.profile = {"format": "parchment"}
+    source.save()
+
+    with pytest.raises(ImportRefused, match="profile is not valid"):
+        rollback_batch(batch=batch, actor=supervisor, reason="Wrong file")
+
+    batch.refresh_from_db()
+    assert batch.status == S.DONE
