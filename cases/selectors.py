@@ -231,12 +231,20 @@ def earlier_cases_from_same_number(user: AbstractBaseUser, case: Case) -> list[C
 
 def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
     """The case's timeline, oldest first, from the history tables: every change to the case and
-    to the records hanging off it (reports, people, referrals, services, follow-ups, notes), with
+    to the records hanging off it (reports, people, referrals, services, follow-ups, notes, crime-system updates), with
     who, when and why. Notes and follow-ups the user may not read are left out altogether; the
     values of encrypted fields are never shown (that they changed, not what to)."""
     records: list[Any] = list(case.history.select_related("history_user"))
-    # flags and further categories too: what they were, who set them and why (cases.flags)
-    for related in ("reports", "people", "referrals", "services", *CHANGE_RECORDS):
+    # flags and further categories too: what they were, who set them and why (cases.flags); and
+    # what a force's crime system told us (feeds.partners)
+    for related in (
+        "reports",
+        "people",
+        "referrals",
+        "services",
+        "external_events",
+        *CHANGE_RECORDS,
+    ):
         model = Case._meta.get_field(related).related_model
         records += list(model.history.filter(case_id=case.pk).select_related("history_user"))
     notes = CaseNote.objects.filter(notes_visible(user), case=case).values("pk")

@@ -21,6 +21,9 @@ PUBLIC = {
     "password_reset_complete",
     "schema",
     "api-docs",
+    # a partner system's events: public, each checks the partner's HMAC signature
+    # (tests/feeds/test_partner_events.py)
+    "partner-events",
     # Twilio's webhooks: public, each checks Twilio's signature (tests/intake)
     "intake:sms",
     "intake:sms-status",
