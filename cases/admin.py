@@ -120,6 +120,9 @@ class HelplineConfigAdmin(HistoryAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["helpline"] if _own_helpline_only(request) else []
 
+    def get_list_filter(self, request: HttpRequest) -> list[str]:
+        return ["is_active"] if _own_helpline_only(request) else ["helpline", "is_active"]
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if _own_helpline_only(request):
             obj.helpline = request.user.organisation
@@ -155,7 +158,6 @@ class TeamForm(forms.ModelForm):
 class TeamAdmin(HelplineConfigAdmin):
     form = TeamForm
     list_display = ["name", "helpline", "is_active"]
-    list_filter = ["is_active"]
     search_fields = ["name"]
     filter_horizontal = ["areas", "languages", "specialisms", "members"]
 
@@ -212,7 +214,6 @@ class RoutingRuleAdmin(HelplineConfigAdmin):
                     "is_active", "helpline"]  # fmt: skip
     list_display_links = ["team"]
     list_editable = ["position", "is_active"]
-    list_filter = ["is_active"]
     ordering = ["helpline", "position", "pk"]
 
     def get_form(self, request: HttpRequest, obj: RoutingRule | None = None, **kwargs: Any) -> type:
