@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from cases.models import Case, Place
 from cases.places import suggest
@@ -210,3 +211,24 @@ def test_a_rollback_removes_only_unlinked_places_the_batch_made(operator) -> Non
     assert rolled_later.status == S.ROLLED_BACK
     assert sorted(Place.objects.values_list("uprn", flat=True)) == ["900000000001", "900000000004"]
     assert Place.objects.get(uprn="900000000001").latitude == Decimal("51.510101")
+
+
+def test_the_commands_set_up_a_gazetteer_and_import_it(tmp_path: Path) -> None:
+    # given: the way an administrator sets one up (CONTRACT "Police and partner feeds")
+    csv = tmp_path / "osopenuprn.csv"
+    csv.write_text(OS_OPEN_UPRN)
+    call_command(
+        "feed_source", "gazetteer", "--name", "OS Open UPRN", "--kind", "places",
+        "--profile", str(PROFILES / "os-open-uprn.json"), stdout=io.StringIO(),
+    )  # fmt: skip
+
+    # when
+    first, again = io.StringIO(), io.StringIO()
+    call_command("import_feed", "gazetteer", str(csv), stdout=first)
+    call_command("import_feed", "gazetteer", str(csv), stdout=again)
+
+    # then
+    assert FeedSource.objects.get(slug="gazetteer").kind == FeedSource.Kind.PLACES
+    assert "new=3 updated=0 unchanged=0 rejected=0" in first.getvalue()
+    assert "new=0 updated=0 unchanged=3 rejected=0" in again.getvalue()
+    assert Place.objects.count() == 3
