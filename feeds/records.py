@@ -55,7 +55,6 @@ class _State:
     pk: int | None
     digest: str
     case_id: int | None
-    last_batch_id: int | None = None
     canonical: Canonical | None = None  # set when this chunk writes the key
 
 
@@ -98,27 +97,14 @@ class CrimesTarget:
 
     def _stored(self, keys: set[str]) -> dict[str, _State]:
         found = FeedRecord.objects.filter(source=self.source, key__in=keys).values_list(
-            "key", "pk", "content_hash", "case_id", "last_batch_id"
+            "key", "pk", "content_hash", "case_id"
         )
-        return {key: _State(pk, digest, case, last) for key, pk, digest, case, last in found}
+        return {key: _State(pk, digest, case) for key, pk, digest, case in found}
 
     def _save(self, batch: ImportBatch, changing: dict[str, _State]) -> None:
         if not changing:
             return
-        # what the changed records held before, each as the batch that wrote it (rollback's source)
-        before = FeedRecord.objects.filter(
-            pk__in=[state.pk for state in changing.values() if state.pk is not None]
-        ).only("pk", "content_hash", "data", "personal", "last_batch_id")
-        FeedRecordVersion.objects.bulk_create(
-            FeedRecordVersion(
-                record_id=old.pk,
-                batch_id=old.last_batch_id,
-                content_hash=old.content_hash,
-                data=old.data,
-                personal=old.personal,
-            )
-            for old in before
-        )
+        keep_versions([state.pk for state in changing.values() if state.pk is not None])
         now = timezone.now()
         rows = {
             # in STAGED's order
@@ -246,6 +232,22 @@ class CrimesTarget:
         )
         FeedRecordVersion.objects.filter(pk__in=used).delete()
         return kept
+
+
+def keep_versions(pks: list[int]) -> None:
+    """Before records change, keep what they hold as versions, each with the batch that wrote it
+    (what a rollback restores). Copied inside the database: nothing is decrypted on the way."""
+    if not pks:
+        return
+    version, record = FeedRecordVersion._meta.db_table, FeedRecord._meta.db_table
+    marks = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {version} (record_id, batch_id, content_hash, data, personal, created_at) "  # noqa: S608 - table names and placeholders only
+            f"SELECT id, last_batch_id, content_hash, data, personal, %s FROM {record} "
+            f"WHERE id IN ({marks})",
+            [timezone.now(), *pks],
+        )
 
 
 def save_records(*, new: list[tuple], changed: list[tuple]) -> None:

@@ -247,6 +247,9 @@ def test_rows_with_victim_contact_open_one_case_each_in_the_helplines_queue(help
     assert import_bytes(source, contact_file(changed)).cases_opened == 0
     assert Case.objects.count() == 2
     assert Report.objects.filter(channel=Case.Channel.FEED).count() == 2
+    [version] = FeedRecordVersion.objects.filter(record__key="CR-1")  # what it held before
+    assert version.data["location"] == "On or near Elm Row"
+    assert version.personal["victim_name"] == "Wilhelmina Quarrender"
 
 
 def test_a_source_without_a_helpline_keeps_records_and_opens_no_case() -> None:
