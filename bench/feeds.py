@@ -14,6 +14,7 @@ bare psycopg COPY of the same rows, and whether the operators' queue page notice
    the same size (new rows) runs in its own process, for as long as it runs. Goal: busy p95 <=
    1.5x idle p95. `wrk` is used when installed; otherwise (the bench installs nothing) a small
    threaded client with keep-alive connections.
+`parse_rps` is reading, checking and hashing alone (no database), the ceiling of the Python side.
 Every row must be stored (`lost=` counts the ones that were not). Uses the `lantern_bench_feeds`
 database (created here; its feed tables are emptied at each run) and REDIS_URL (default db 2).
 The RESULT line ends with the 1-minute load average: on a shared machine every figure is slower."""
@@ -192,6 +193,26 @@ def latest_batch(source: object) -> object:
     return ImportBatch.objects.filter(source=source).order_by("-pk").first()
 
 
+def parse_rps(source: object, path: Path) -> float:
+    """Rows/s of reading, checking and hashing the file with the source's profile, no database:
+    where the engine's time goes before it writes anything."""
+    from feeds.engine import parsed_profile
+    from feeds.profiles import RowInvalid, canonical, content_hash
+    from feeds.readers import open_rows
+
+    profile = parsed_profile(source)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    count = 0
+    with open_rows(path, profile) as rows:
+        for _, row in rows:
+            count += 1
+            try:
+                content_hash(canonical(profile, row))
+            except RowInvalid:
+                continue
+    return count / (time.perf_counter() - start)
+
+
 def import_rps(batch: object) -> float:
     seconds = (batch.finished_at - batch.started_at).total_seconds()  # type: ignore[attr-defined]
     return batch.rows / seconds  # type: ignore[attr-defined]
@@ -296,6 +317,8 @@ def main() -> None:
     first = latest_batch(first_source)
     rps = import_rps(first)
     print(f"import   {rps:9.0f} rows/s  ({counts}, {rps / copy_rps:.0%} of COPY)")
+    parsing = parse_rps(first_source, first_file)
+    print(f"read, check and hash only, no database: {parsing:9.0f} rows/s")
 
     from tests.servers import Daphne, running
 
@@ -339,7 +362,7 @@ def main() -> None:
         f"ratio={rps / copy_rps:.2f} queue_p95_idle_ms={idle_p95:.1f} "
         f"queue_p95_busy_ms={busy_p95:.1f} queue_ratio={busy_p95 / idle_p95:.2f} lost={lost} "
         f"goal_met={rps / copy_rps >= 0.25 and busy_p95 <= 1.5 * idle_p95 and lost == 0} "
-        f"load1={load:.1f}"
+        f"parse_rps={parsing:.0f} load1={load:.1f}"
     )
 
 
