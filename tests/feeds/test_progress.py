@@ -259,3 +259,4 @@ async def test_the_next_event_is_not_sent_once_the_right_is_lost(supervisor, coo
     await database_sync_to_async(progress.publish)(batch)
 
     assert await closed_with(socket) == FORBIDDEN
+    await socket.disconnect()
