@@ -14,7 +14,8 @@ bare psycopg COPY of the same rows, and whether the operators' queue page notice
    the same size (new rows) runs in its own process, for as long as it runs. Goal: busy p95 <=
    1.5x idle p95. `wrk` is used when installed; otherwise (the bench installs nothing) a small
    threaded client with keep-alive connections.
-`parse_rps` is reading, checking and hashing alone (no database), the ceiling of the Python side.
+`--nice N` runs the import of step 3 at that CPU niceness, as a feeds worker started under `nice`
+would run (the RESULT line says which). `parse_rps` is reading, checking and hashing alone (no database), the ceiling of the Python side.
 Every row must be stored (`lost=` counts the ones that were not). Uses the `lantern_bench_feeds`
 database (created here; its feed tables are emptied at each run) and REDIS_URL (default db 2).
 The RESULT line ends with the 1-minute load average: on a shared machine every figure is slower."""
@@ -170,9 +171,11 @@ def copy_baseline(path: Path) -> float:
     return rows / elapsed
 
 
-def start_import(source: object, path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", "import_feed", source.slug, str(path)],  # type: ignore[attr-defined]
+def start_import(source: object, path: Path, nice: int = 0) -> subprocess.Popen[bytes]:
+    slug = source.slug  # type: ignore[attr-defined]
+    command = ["nice", "-n", str(nice), sys.executable, "manage.py", "import_feed", slug, str(path)]
+    return subprocess.Popen(  # noqa: S603 - nice, our own interpreter and manage.py
+        command,
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.base"},
         stdout=subprocess.PIPE,
@@ -302,6 +305,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100, help="idle requests")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the busy import at this niceness (a feeds worker "
+        "started under `nice`); the database's own work is not niced",
+    )
     args = parser.parse_args()
     setup()
     first_source, second_source, cookie = prepare()
@@ -334,7 +344,7 @@ def main() -> None:
             raise
         idle = hammer(url, cookie, args.requests, args.concurrency)
         print(f"queue idle  p95 {p95(idle):7.1f} ms  ({len(idle)} requests)")
-        second = start_import(second_source, second_file)
+        second = start_import(second_source, second_file, args.nice)
         while (batch := latest_batch(second_source)) is None or batch.rows_done == 0:  # type: ignore[attr-defined]
             if second.poll() is not None:
                 break
@@ -362,7 +372,7 @@ def main() -> None:
         f"ratio={rps / copy_rps:.2f} queue_p95_idle_ms={idle_p95:.1f} "
         f"queue_p95_busy_ms={busy_p95:.1f} queue_ratio={busy_p95 / idle_p95:.2f} lost={lost} "
         f"goal_met={rps / copy_rps >= 0.25 and busy_p95 <= 1.5 * idle_p95 and lost == 0} "
-        f"parse_rps={parsing:.0f} load1={load:.1f}"
+        f"parse_rps={parsing:.0f} nice={args.nice} load1={load:.1f}"
     )
 
 
