@@ -30,6 +30,13 @@ _CONFIGURATION = [
             ("risk", "question"),
             ("notifications", "messagetemplate"),
             ("notifications", "alertdefault"),
+            # teams and routing rules: their own helpline's only (cases.admin)
+            ("cases", "team"),
+            ("cases", "routingrule"),
+            # police and partner feeds, the gazetteer and crime-system event types (feeds.admin)
+            ("feeds", "feedsource"),
+            ("feeds", "partnereventtype"),
+            ("cases", "place"),
         ]
         for action in ("view", "add", "change")
     ),
@@ -39,6 +46,10 @@ _CONFIGURATION = [
     # their own staff's API tokens, to revoke them; tokens are issued by manage.py issue_token
     "accounts.view_apitoken",
     "accounts.change_apitoken",
+    # imports and partners are read in the admin; they are made by their pages and commands
+    "feeds.view_importbatch",
+    "feeds.view_rowerror",
+    "feeds.view_partner",
     # deadlines by priority (cases.targets); periodic jobs: whether and when they run, and their
     # timings (project.schedules.ScheduleAdmin: what a job runs stays a superuser's)
     "cases.view_prioritytarget",

@@ -40,6 +40,8 @@ ROLE_ALERT_DEFAULTS: dict[str, dict[str, Ways]] = {
     "supervisor": {
         "queue.sla_breach": Ways(email=True, only_on_duty=False),
         "outbox.failed": Ways(email=True, only_on_duty=False),
+        "feed.pull_failed": Ways(email=True, only_on_duty=False),
+        "partner.webhook_failed": Ways(email=True, only_on_duty=False),
     },
 }
 

@@ -37,6 +37,8 @@ ALERT_KINDS: dict[str, str] = {
     "follow_ups.digest": "The morning list of follow-ups due",
     "outbox.failed": "A message could not be sent (supervisors)",
     "export.ready": "An export you asked for is ready to download",
+    "feed.pull_failed": "A scheduled pull of a feed source failed (supervisors)",
+    "partner.webhook_failed": "A crime system could not be sent an update (supervisors)",
 }
 
 

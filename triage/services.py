@@ -29,8 +29,10 @@ from cases.models import (
     Relationship,
 )
 from cases.policy import can_work_case
+from cases.routing import assign_team
 from cases.services import IncidentDetails, VictimDetails, case_summary, move_case, require
 from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.queue and helpline.team read it)
+from cases.teams import queue_scope
 from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
 from notifications import realtime
 from notifications.services import notify_staff, victim_milestone
@@ -173,8 +175,10 @@ PRIORITY_RANK = Cases(
 def take_next(*, actor: User) -> Case | None:
     """Claim the most urgent, oldest unclaimed case of the actor's helpline, or None. Rows another
     operator is claiming right now are skipped, not waited for, so no case is given twice."""
+    # from the queue the actor works: their teams' and the shared queue (cases.teams)
     candidate = (
-        Case.objects.select_for_update(skip_locked=True)
+        queue_scope(actor)
+        .apply(Case.objects.select_for_update(skip_locked=True))
         .filter(helpline_id=actor.organisation_id, status=Case.Status.NEW)
         .order_by(PRIORITY_RANK.asc(), "created_at")
         .first()
@@ -218,6 +222,8 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
             relationship=perpetrator.relationship,
         )
     alert_known_perpetrators(case=locked, people=_perpetrators(locked), actor=actor)
+    # the details now known (category, area, the victim's language) may route it to a team
+    assign_team(locked, actor=actor)
     verified = move_case(
         case=locked,
         to=Case.Status.VERIFIED,

@@ -90,7 +90,12 @@ def batches(source: FeedSource) -> list[tuple[str, str, str]]:
 
 
 def alerts() -> list[Notification]:
-    return list(Notification.objects.filter(kind="feed.pull_failed").order_by("pk"))
+    """The in-app alerts (supervisors are also emailed by default: notifications.preferences)."""
+    return list(
+        Notification.objects.filter(
+            kind="feed.pull_failed", channel=Notification.Channel.IN_APP
+        ).order_by("pk")
+    )
 
 
 # The folder -------------------------------------------------------------------------------------
@@ -173,7 +178,9 @@ def test_a_missing_folder_tells_the_supervisors_once_per_streak(
     assert failed.last_pull_error == "The watched folder is missing (or is not a folder)."
     assert failed.last_pulled_at is None
     told = alerts()
-    assert [alert.recipient for alert in told] == [supervisor]  # once, in the app
+    assert [alert.recipient for alert in told] == [supervisor]  # once
+    emailed = Notification.objects.filter(kind="feed.pull_failed", channel="email")
+    assert [alert.recipient for alert in emailed] == [supervisor]  # and by email, by default
     assert told[0].text == (
         "Pulling new files for the feed source Made-up Police failed: "
         "The watched folder is missing (or is not a folder)."
