@@ -20,6 +20,7 @@ from cases.models import (
     CasePerson,
     Person,
     PersonContact,
+    Place,
     Report,
 )
 from cases.policy import can_see_identities, notes_visible, own_records, visible_cases
@@ -273,6 +274,8 @@ def case_history(user: AbstractBaseUser, case: Case) -> list[dict[str, Any]]:
 
 
 IDENTIFYING_RECORDS = (Person, CasePerson, Report, PersonContact)
+# a field pointing at a place says where someone lives or was harmed, like an address does
+IDENTIFYING_TARGETS = (Place,)
 CHANGE_RECORDS = ("flag_links", "other_categories")
 
 
@@ -284,7 +287,8 @@ def _history_entry(
     if prev is not None:
         for change in record.diff_against(prev).changes:
             field = model._meta.get_field(change.field)
-            if is_encrypted(field) or model in hidden:
+            identifying = field.is_relation and field.related_model in IDENTIFYING_TARGETS
+            if is_encrypted(field) or model in hidden or (hidden and identifying):
                 changes.append({"field": change.field})  # that it changed, never what to
             else:
                 changes.append(

@@ -140,6 +140,21 @@ def test_matching_the_incident_keeps_history_and_raises_the_version(case, operat
     assert changed.version == 2
 
 
+def test_a_monitor_reads_that_the_place_changed_never_which_it_is(
+    case, operator, monitor, street
+) -> None:
+    from cases.selectors import case_history
+
+    set_case_place(case=case, place=street[0], actor=operator, reason="Caller said")
+
+    def place_changes(user):  # type: ignore[no-untyped-def]
+        return [c for e in case_history(user, case) for c in e["changes"] if c["field"] == "place"]
+
+    assert place_changes(monitor) == [{"field": "place"}]
+    [seen] = place_changes(operator)
+    assert seen["to"] == str(street[0])
+
+
 def test_the_same_place_again_changes_nothing(case, operator, street) -> None:
     set_case_place(case=case, place=street[0], actor=operator, reason="Caller said")
 
@@ -304,7 +319,7 @@ def test_an_unknown_uprn_and_a_monitor_get_404(monitor, operator, street) -> Non
 
 
 @pytest.mark.real_services
-def test_postgresql_serves_the_postcode_and_beginning_look_ups_from_indexes(
+def test_postgresql_serves_the_postcode_beginning_and_words_look_ups_from_indexes(
     require_postgresql, street
 ) -> None:
     """A million places are read through the postcode and search_text indexes (Django adds a
@@ -314,6 +329,8 @@ def test_postgresql_serves_the_postcode_and_beginning_look_ups_from_indexes(
         Place.objects.order_by().filter(postcode="ZZ9 1AA"),
         Place.objects.order_by().filter(postcode__startswith="ZZ9"),
         Place.objects.order_by().filter(search_text__startswith="1 quillon"),
+        # a typed word anywhere in the address: the trigram index (cases migration 0020)
+        Place.objects.order_by().filter(search_text__contains="wickmere"),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
