@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 security_log = logging.getLogger("lantern.security")
 
 RATE_GROUP = "feeds.partner_events"
-# Per partner: well above a force's busiest hour, low enough that a runaway sender cannot crowd
-# the helpline's own work.
-RATE = "600/m"
+# Per partner (settings.PARTNER_EVENT_RATE): well above a force's busiest hour, low enough that a
+# runaway sender cannot crowd the helpline's own work.
+RATE = settings.PARTNER_EVENT_RATE
 
 
 class EventSerializer(serializers.Serializer):

@@ -197,7 +197,7 @@ def _follow(session: requests.Session, url: str, timeout: int) -> requests.Respo
             stream=True,
             timeout=timeout,
             allow_redirects=False,
-            verify=getattr(settings, "FEED_PULL_CA_BUNDLE", None) or True,
+            verify=settings.FEED_PULL_CA_BUNDLE or True,
         )
         if not answer.is_redirect:
             if answer.status_code != 200:

@@ -18,7 +18,7 @@ from cases.models import Place
 
 # As-you-type look-ups, per person: a box asks a few times a second at most while someone types
 # (places.js waits for a pause); many more is a script walking the gazetteer.
-SUGGEST_RATE = getattr(settings, "PLACE_SUGGEST_RATE", "120/m")
+SUGGEST_RATE = settings.PLACE_SUGGEST_RATE
 
 
 def over_suggest_rate(request: HttpRequest) -> bool:

@@ -29,3 +29,9 @@ PARTNER_WEBHOOK_TIMEOUT = env.int("PARTNER_WEBHOOK_TIMEOUT", default=10)
 PARTNER_SECRET_OVERLAP_HOURS = env.int("PARTNER_SECRET_OVERLAP_HOURS", default=72)
 # The largest partner event body accepted.
 PARTNER_EVENT_MAX_BYTES = env.int("PARTNER_EVENT_MAX_BYTES", default=65536)
+# Partner events accepted per partner (django-ratelimit's "N/period"); more get 429 and Retry-After.
+PARTNER_EVENT_RATE = env.str("PARTNER_EVENT_RATE", default="600/m")
+# A CA bundle for HTTPS pulls from a force's own certificate authority; unset: the system's.
+FEED_PULL_CA_BUNDLE = env.str("FEED_PULL_CA_BUNDLE", default="") or None
+# Gazetteer suggestions per person as they type (the page and the API share it).
+PLACE_SUGGEST_RATE = env.str("PLACE_SUGGEST_RATE", default="120/m")
