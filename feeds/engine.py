@@ -9,7 +9,8 @@ half-imported or written twice. Each chunk takes the source's row lock, so one b
 writes at a time (and a rollback waits for the chunk in hand).
 
 A dry run does all of the same inside one transaction that is rolled back, then keeps only the
-counts. Progress goes to the batch's page after each committed chunk (feeds.progress)."""
+counts. Progress goes to the batch's page after each committed chunk (feeds.progress), and after
+each chunk of a dry run."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from feeds.profiles import (
 )
 from feeds.readers import FileUnreadable, open_rows
 from feeds.targets import Counts, Target, row_key, target_for
+from notifications import realtime
 
 logger = logging.getLogger(__name__)
 S = ImportBatch.Status
@@ -201,7 +203,13 @@ def _write_chunk(
         current.cases_opened += counts.cases_opened
         current.encoding = encoding[:32]
         current.save(update_fields=[*COUNTERS, "encoding"])
-        progress.publish(current)
+        if current.dry_run:
+            # nothing of a dry run commits, so its page hears of each chunk now (counts only)
+            realtime.broadcast(
+                [progress.import_group(current.pk)], progress.progress_event(current)
+            )
+        else:
+            progress.publish(current)
     return current
 
 

@@ -299,6 +299,19 @@ def test_a_dry_run_counts_the_same_and_writes_nothing(helpline) -> None:
     assert (*counts(real), real.cases_opened) == (*counts(dry), dry.cases_opened)
 
 
+def test_a_dry_runs_page_hears_of_each_chunk_with_counts_only(
+    settings, captured_broadcasts, helpline
+) -> None:
+    settings.FEED_CHUNK_ROWS = 2
+    source = make_source(helpline, profile=CONTACT_PROFILE)
+
+    dry = import_bytes(source, contact_file(), dry_run=True)
+
+    assert [groups for groups, _ in captured_broadcasts] == [[f"feeds.import.{dry.pk}"]] * 2
+    assert [event["rows_done"] for _, event in captured_broadcasts] == [2, 3]
+    assert "Wilhelmina" not in str(captured_broadcasts)
+
+
 # Resuming after a kill ------------------------------------------------------------------------------
 
 
