@@ -22,6 +22,7 @@ from cases.policy import visible_cases
 from feeds import files, policy
 from feeds.forms import RollbackForm, UploadForm
 from feeds.models import FeedSource, ImportBatch
+from feeds.profiles import KINDS
 from feeds.progress import ImportProgress, progress_event
 from feeds.serializers import clean_file_name
 from feeds.services import ImportRefused, rollback_batch, start_import
@@ -65,15 +66,23 @@ def _source_page(
     return render(request, "feeds/source.html", context, status=status)
 
 
-def _columns(source: FeedSource) -> list[tuple[str, str]]:
-    """What the profile reads: each canonical field and the source's column(s) for it."""
+def _mapped(source: FeedSource) -> list[tuple[str, list[str]]]:
+    """Each canonical field the profile reads and the source's names for its column, in the
+    canonical fields' order (PostgreSQL keeps no order of a JSON object's keys)."""
     columns = source.profile.get("columns") or {}
     if not isinstance(columns, dict):
         return []
-    return [
-        (field, " or ".join(names) if isinstance(names, list) else str(names))
-        for field, names in columns.items()
-    ]
+    order = {field: n for n, field in enumerate(KINDS.get(source.kind, ()))}
+    fields = sorted(columns, key=lambda field: (order.get(field, len(order)), field))
+    mapped = []
+    for field in fields:
+        names = columns[field] if isinstance(columns[field], list) else [columns[field]]
+        mapped.append((field, [str(name) for name in names]))
+    return mapped
+
+
+def _columns(source: FeedSource) -> list[tuple[str, str]]:
+    return [(field, " or ".join(names)) for field, names in _mapped(source)]
 
 
 @never_cache
@@ -96,8 +105,7 @@ def template_csv(request: HttpRequest, slug: str) -> HttpResponse:
     if fmt not in TEMPLATE_DELIMITERS:
         raise Http404("This source's files are not a text table.")
     delimiter = str(source.profile.get("delimiter") or TEMPLATE_DELIMITERS[fmt])
-    columns = source.profile.get("columns") or {}
-    names = [names[0] if isinstance(names, list) else str(names) for names in columns.values()]
+    names = [names[0] for _, names in _mapped(source) if names]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{source.slug}-template.{fmt}"'
     csv.writer(response, delimiter=delimiter, lineterminator="\r\n").writerow(names)

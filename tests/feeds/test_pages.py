@@ -121,7 +121,7 @@ def test_a_source_page_has_the_upload_form_with_dry_run_ticked(
 
 def test_the_template_is_the_header_row_the_profile_reads(supervisor, otp_client, helpline) -> None:  # type: ignore[no-untyped-def]
     profile = {"format": "csv", "delimiter": ";",
-               "columns": {"crime_reference": ["Crime Ref", "Crime ID"], "month": "Month"}}  # fmt: skip
+               "columns": {"month": "Month", "crime_reference": ["Crime Ref", "Crime ID"]}}  # fmt: skip
     source = make_source(helpline, slug="semicolons")
     FeedSource.objects.filter(pk=source.pk).update(profile=profile)
     client = otp_client(supervisor)
