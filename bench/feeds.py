@@ -49,6 +49,7 @@ HEADER = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
     "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
 ]  # fmt: skip
+TEMPORARY: list[str] = []  # folders this run made, removed at its end
 CRIME_TYPES = ["Other theft", "Burglary", "Criminal damage and arson", "Shoplifting", "Drugs"]
 
 
@@ -63,6 +64,7 @@ def setup() -> None:
         LOG_LEVEL="WARNING",
         FEED_FILES_DIR=tempfile.mkdtemp(prefix="bench-feeds-"),
     )
+    TEMPORARY.append(os.environ["FEED_FILES_DIR"])
     import django
     import psycopg
 
@@ -301,6 +303,14 @@ def p95(latencies: list[float]) -> float:
 
 
 def main() -> None:
+    try:
+        run()
+    finally:  # the made-up files and the feed files' folder go with the run
+        for folder in TEMPORARY:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100, help="idle requests")
@@ -316,6 +326,7 @@ def main() -> None:
     setup()
     first_source, second_source, cookie = prepare()
     folder = Path(tempfile.mkdtemp(prefix="bench-feeds-files-"))
+    TEMPORARY.append(str(folder))
     first_file, second_file = folder / "first.csv", folder / "second.csv"
     street_file(first_file, args.rows, seed=1)
     street_file(second_file, args.rows, seed=2)
