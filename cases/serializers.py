@@ -168,7 +168,14 @@ class CaseListSerializer(serializers.ModelSerializer):
         return RiskSerializer(case).data if case.risk_assessed_at else None
 
 
+class TeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class CaseDetailSerializer(CaseListSerializer):
+    # whose queue it is in (cases.routing); null: the helpline's shared queue
+    team = TeamSerializer(allow_null=True, read_only=True)
     incident = serializers.SerializerMethodField()
     other_categories = serializers.SerializerMethodField()
     merged_into = serializers.CharField(source="merged_into.number", default=None)
@@ -184,6 +191,7 @@ class CaseDetailSerializer(CaseListSerializer):
         fields = [
             *CaseListSerializer.Meta.fields,
             "closed_at",
+            "team",
             "other_categories",
             "merged_into",
             "incident",
@@ -204,6 +212,8 @@ class CaseDetailSerializer(CaseListSerializer):
             "occurred_at": case.incident_occurred_at,
             "location": case.incident_location if identities else None,
             "description": case.incident_description if identities else None,
+            # the gazetteer entry it was matched to (cases.places): an address, so identities only
+            "place": case.place.uprn if identities and case.place_id else None,
         }
 
 

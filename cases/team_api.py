@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from cases.models import Case
 from cases.payloads import StrictCharField
 from cases.selectors import get_case_to_act_on
+from cases.serializers import TeamSerializer
 from cases.teams import helpline_teams, move_case_to_team
 
 NO_SUCH_TEAM = "Choose one of this helpline's active teams, or null for the shared queue."
@@ -24,11 +25,6 @@ class MoveTeamSerializer(serializers.Serializer):
         help_text="The id of one of the case's helpline's active teams; null: the shared queue.",
     )  # fmt: skip
     reason = StrictCharField(max_length=2000, help_text="Why; kept in the case's history.")
-
-
-class TeamSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class CaseTeamSerializer(serializers.Serializer):

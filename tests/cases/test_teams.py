@@ -169,9 +169,13 @@ def test_api_moves_and_answers_with_the_team(supervisor, helpline, north) -> Non
 
     assert answer.status_code == 200
     assert answer.json() == {"number": case.number, "team": {"id": north.pk, "name": "North team"}}
+    # the case itself says so too
+    detail = api_for(supervisor).get(f"/api/v1/cases/{case.number}/").json()
+    assert detail["team"] == {"id": north.pk, "name": "North team"}
     back = api_for(supervisor).post(url, {"team": None, "reason": "Made-up"}, format="json")
     assert back.status_code == 200
     assert back.json()["team"] is None
+    assert api_for(supervisor).get(f"/api/v1/cases/{case.number}/").json()["team"] is None
     case.refresh_from_db()
     assert case.team is None
 
