@@ -37,9 +37,11 @@ from feeds.profiles import (
 from feeds.readers import FileUnreadable, open_rows
 from feeds.targets import Counts, Target, row_key, target_for
 from notifications import realtime
+from notifications.staff_alerts import notify_staff
 
 logger = logging.getLogger(__name__)
 S = ImportBatch.Status
+DONE_KIND = "feed.import_done"
 COUNTERS = ["rows", "rows_done", "new", "updated", "unchanged", "rejected", "cases_opened"]
 
 
@@ -240,8 +242,10 @@ def _finish(reached: ImportBatch, dry_run_errors: list[dict] | None = None) -> N
             # the dry run's row errors went with its transaction: kept again for its report
             RowError.objects.bulk_create(RowError(batch=batch, **error) for error in dry_run_errors)
         progress.publish(batch)
-        stored = batch.stored_file
-        transaction.on_commit(lambda: files.discard(stored))
+        _tell_starter(batch)
+        if not batch.dry_run:  # a dry run's file waits to be imported for real (files.sweep)
+            stored = batch.stored_file
+            transaction.on_commit(lambda: files.discard(stored))
 
 
 def _fail(batch_id: int, message: str) -> None:
@@ -254,5 +258,22 @@ def _fail(batch_id: int, message: str) -> None:
         batch.finished_at = timezone.now()
         batch.save(update_fields=["status", "failure", "finished_at"])
         progress.publish(batch)
+        _tell_starter(batch)
         stored = batch.stored_file
         transaction.on_commit(lambda: files.discard(stored))
+
+
+def _tell_starter(batch: ImportBatch) -> None:
+    """The person who started an import hears when it ends (they may have left its page): counts
+    only, never the file's name or a row (a name someone typed may say who the file is about)."""
+    if batch.started_by is None:
+        return
+    what = "dry run" if batch.dry_run else "import"
+    if batch.status == S.FAILED:
+        text = f"The {what} {batch.pk} into {batch.source.name} failed: {batch.failure}"
+    else:
+        text = (
+            f"The {what} {batch.pk} into {batch.source.name} is done: {batch.new} new, "
+            f"{batch.updated} updated, {batch.unchanged} unchanged, {batch.rejected} rejected."
+        )
+    notify_staff(users=[batch.started_by], kind=DONE_KIND, case_number="", text=text)

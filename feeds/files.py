@@ -1,7 +1,8 @@
 """Where feed files wait for their import: under settings.FEED_FILES_DIR, each under a random name
 (never the name it came with), readable only by Lantern (they may hold victims' contact details).
 A file is kept until its batch finishes, so a worker that restarts mid-import can read it again,
-and deleted then."""
+and deleted then; a dry run's file is kept FEED_DRY_RUN_KEEP_HOURS for "Import for real", then
+swept."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,3 +69,20 @@ def path_of(name: str) -> Path:
 def discard(name: str) -> None:
     if name:
         path_of(name).unlink(missing_ok=True)
+
+
+def sweep() -> int:
+    """Delete the files of dry runs older than FEED_DRY_RUN_KEEP_HOURS (the feeds' hourly job);
+    returns how many went."""
+    from django.utils import timezone
+
+    from feeds.models import ImportBatch
+
+    since = timezone.now() - timedelta(hours=settings.FEED_DRY_RUN_KEEP_HOURS)
+    stale = ImportBatch.objects.filter(dry_run=True, finished_at__lt=since).exclude(stored_file="")
+    gone = 0
+    for batch in stale.only("pk", "stored_file"):
+        discard(batch.stored_file)
+        ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
+        gone += 1
+    return gone

@@ -35,3 +35,10 @@ def sweep_webhooks() -> None:
     from feeds.webhooks import sweep
 
     sweep()
+
+
+@shared_task
+def sweep_files() -> None:
+    from feeds.files import sweep
+
+    sweep()

@@ -38,6 +38,7 @@ ALERT_KINDS: dict[str, str] = {
     "outbox.failed": "A message could not be sent (supervisors)",
     "export.ready": "An export you asked for is ready to download",
     "feed.pull_failed": "A scheduled pull of a feed source failed (supervisors)",
+    "feed.import_done": "A feed import you started has finished",
     "partner.webhook_failed": "A crime system could not be sent an update (supervisors)",
 }
 

@@ -47,6 +47,8 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Delete expired exports": ("dashboards.tasks.delete_expired_exports", 3600),
     # Re-queues partner webhooks that are due again (backoff) or whose publish was lost.
     "Sweep partner webhooks": ("feeds.tasks.sweep_webhooks", 30),
+    # A dry run's file waits FEED_DRY_RUN_KEEP_HOURS to be imported for real, then is deleted.
+    "Delete checked feed files": ("feeds.tasks.sweep_files", 3600),
 }
 
 

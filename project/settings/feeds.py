@@ -13,6 +13,8 @@ _BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Where uploaded and pulled feed files wait for (and during) their import: on a volume of their own
 # in production, readable only by Lantern (they may hold victims' contact details).
 FEED_FILES_DIR = Path(env.str("FEED_FILES_DIR", default=str(_BASE_DIR / "var" / "feeds")))
+# Hours a dry run's file is kept for "Import for real" (it may hold victims' contact details).
+FEED_DRY_RUN_KEEP_HOURS = env.int("FEED_DRY_RUN_KEEP_HOURS", default=24)
 # Rows written per transaction: a killed worker loses at most one chunk's work, never half of it.
 FEED_CHUNK_ROWS = env.int("FEED_CHUNK_ROWS", default=2000)
 # The largest file accepted from an upload, the API or a pull.

@@ -396,3 +396,61 @@ def test_only_the_newest_import_can_be_rolled_back(supervisor, otp_client, sourc
 
     assert answer.status_code == 409
     assert ImportBatch.objects.get(pk=first).status == S.DONE
+
+
+def test_a_dry_run_uploaded_is_imported_for_real_from_the_file_it_checked(
+    supervisor, otp_client, source, upload, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    client = otp_client(supervisor)
+    dry = ImportBatch.objects.get(pk=_batch_id(upload(client, source.slug, dry_run=True)))
+    assert (dry.status, dry.new, dry.rejected) == (S.DONE, 2, 1)
+    assert not FeedRecord.objects.exists()
+    assert "Import for real</button>" in client.get(f"/feeds/imports/{dry.pk}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/feeds/imports/{dry.pk}/import/")
+
+    real = ImportBatch.objects.exclude(pk=dry.pk).get()
+    assert (real.status, real.new, real.rejected) == (S.DONE, 2, 1)
+    assert FeedRecord.objects.count() == 2
+    assert not files.path_of(real.stored_file).exists()  # an import's own file goes when done
+
+
+def test_whoever_started_an_import_hears_when_it_ends_in_counts_only(
+    supervisor, otp_client, source, upload
+) -> None:  # type: ignore[no-untyped-def]
+    from notifications.models import Notification
+
+    batch_id = _batch_id(upload(otp_client(supervisor), source.slug))
+
+    [told] = Notification.objects.filter(kind="feed.import_done", channel="in_app")
+    assert told.recipient == supervisor
+    assert told.text == (
+        f"The import {batch_id} into Made-up Police made-up-police is done: "
+        "2 new, 0 updated, 0 unchanged, 1 rejected."
+    )
+    assert "october" not in told.text and VICTIM not in told.text
+
+
+def test_a_dry_runs_file_is_deleted_once_it_has_waited_long_enough(
+    supervisor, otp_client, source, upload, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    dry = ImportBatch.objects.get(
+        pk=_batch_id(upload(otp_client(supervisor), source.slug, dry_run=True))
+    )
+    kept = files.path_of(dry.stored_file)
+    assert kept.exists()
+    assert files.sweep() == 0  # not yet
+
+    later = timezone.now() + timedelta(hours=settings.FEED_DRY_RUN_KEEP_HOURS + 1)
+    with time_machine.travel(later):
+        assert files.sweep() == 1
+
+    assert not kept.exists()
+    dry.refresh_from_db()
+    assert dry.stored_file == ""
