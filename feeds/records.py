@@ -55,6 +55,7 @@ class _State:
     pk: int | None
     digest: str
     case_id: int | None
+    last_batch_id: int | None = None  # as stored: the batch that last wrote it
     canonical: Canonical | None = None  # set when this chunk writes the key
 
 
@@ -79,10 +80,16 @@ class CrimesTarget:
             digest = content_hash(canonical)
             keyed.append((canonical, row_key(canonical, seen, digest), digest))
         stored = self._stored({key for _, key, _ in keyed})
+        same_file = self._written_by_the_same_file(batch, stored)
         changing: dict[str, _State] = {}
+        # contents a key had earlier in this chunk, each kept as a version of this batch, so the
+        # same file again knows them (_written_by_the_same_file) and a rollback drops them
+        passed: list[tuple[str, _State]] = []
         for canonical, key, digest in keyed:
             now = changing.get(key) or stored.get(key)
-            if now is not None and now.digest == digest:
+            if now is not None and (
+                now.digest == digest or (key not in changing and digest in same_file.get(key, ()))
+            ):
                 counts.unchanged += 1
                 continue
             if now is None:
@@ -90,10 +97,33 @@ class CrimesTarget:
                 changing[key] = _State(None, digest, None, canonical=canonical)
             else:
                 counts.updated += 1
+                if key in changing:
+                    passed.append((key, changing[key]))
                 changing[key] = _State(now.pk, digest, now.case_id, canonical=canonical)
         counts.cases_opened = self._cases(batch, changing)
         self._save(batch, changing)
+        self._keep_passed(batch, passed)
         return counts
+
+    def _keep_passed(self, batch: ImportBatch, passed: list[tuple[str, _State]]) -> None:
+        if not passed:
+            return  # the usual file: each key once
+        pks = dict(
+            FeedRecord.objects.filter(
+                source=self.source, key__in={key for key, _ in passed}
+            ).values_list("key", "pk")
+        )
+        FeedRecordVersion.objects.bulk_create(
+            FeedRecordVersion(
+                record_id=pks[key],
+                batch=batch,
+                content_hash=state.digest,
+                data=state.canonical.data,
+                personal=state.canonical.personal,
+            )
+            for key, state in passed
+            if state.canonical is not None
+        )
 
     def _stored(self, keys: set[str]) -> dict[str, _State]:
         joined = "\n".join(keys)
@@ -103,16 +133,39 @@ class CrimesTarget:
             # line breaks into spaces, so the count above holds but for a key made elsewhere)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT key, id, content_hash, case_id FROM feeds_feedrecord "
+                    "SELECT key, id, content_hash, case_id, last_batch_id FROM feeds_feedrecord "
                     "WHERE source_id = %s AND key = ANY(string_to_array(%s, E'\\n'))",
                     [self.source.pk, joined],
                 )
                 found = cursor.fetchall()
         else:
             found = FeedRecord.objects.filter(source=self.source, key__in=keys).values_list(
-                "key", "pk", "content_hash", "case_id"
+                "key", "pk", "content_hash", "case_id", "last_batch_id"
             )
-        return {key: _State(pk, digest, case) for key, pk, digest, case in found}
+        return {key: _State(pk, digest, case, last) for key, pk, digest, case, last in found}
+
+    def _written_by_the_same_file(
+        self, batch: ImportBatch, stored: dict[str, _State]
+    ) -> dict[str, set[str]]:
+        """Per key, every content an earlier import of these very bytes wrote to it. A file may
+        hold one crime reference several times with different content (an outcomes file: one row
+        per outcome); its first import keeps the last, so without this the same file again would
+        find the earlier rows "updated" each time. Only for the same file: a new file whose row
+        goes back to an earlier content is a real change."""
+        earlier = {state.last_batch_id for state in stored.values()} - {batch.pk, None}
+        same = set(
+            ImportBatch.objects.filter(pk__in=earlier, checksum=batch.checksum).values_list(
+                "pk", flat=True
+            )
+        )
+        if not same:
+            return {}
+        key_of = {state.pk: key for key, state in stored.items() if state.last_batch_id in same}
+        written: dict[str, set[str]] = {key: {stored[key].digest} for key in key_of.values()}
+        versions = FeedRecordVersion.objects.filter(record_id__in=key_of, batch_id__in=same)
+        for record_id, digest in versions.values_list("record_id", "content_hash"):
+            written[key_of[record_id]].add(digest)
+        return written
 
     def _save(self, batch: ImportBatch, changing: dict[str, _State]) -> None:
         if not changing:

@@ -172,6 +172,25 @@ def test_the_same_reference_changed_twice_in_one_file_ends_as_the_last_row_says(
     assert FeedRecord.objects.get(source=source).data["location"] == "On or near C"
 
 
+def test_an_outcomes_file_naming_one_crime_on_several_rows_is_all_unchanged_again() -> None:
+    """police.uk outcomes files give one crime a row per outcome: the same file again changes
+    nothing, while a new file going back to an earlier outcome is a change."""
+    source = make_source(profile=CONTACT_PROFILE)
+    rows = [f"CR-7,2026-10,Made-up Police,Burglary,On or near {where},,," for where in "ABC"]
+    first = import_bytes(source, contact_file(rows))
+    assert counts(first) == (3, 1, 2, 0, 0)
+    versions = FeedRecordVersion.objects.count()
+
+    again = import_bytes(source, contact_file(rows))
+
+    assert counts(again) == (3, 0, 0, 3, 0)
+    assert FeedRecordVersion.objects.count() == versions
+    assert FeedRecord.objects.get(source=source).data["location"] == "On or near C"
+    back = import_bytes(source, contact_file(rows[:1]))
+    assert counts(back) == (1, 0, 1, 0, 0)
+    assert FeedRecord.objects.get(source=source).data["location"] == "On or near A"
+
+
 # Rejected rows ----------------------------------------------------------------------------------
 
 
