@@ -11,9 +11,10 @@ from rest_framework import serializers
 
 from feeds.models import ImportBatch, RowError
 
-# "true"/"false" as the contract spells them, and "1"/"0" as scripts often send them; anything
-# else is a 400 rather than a guess (a typo must never start a real import meant as a dry run).
-DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
+# "true"/"false" as the contract spells them, in any case (Python's requests sends "True"), "1"/"0"
+# as scripts often send them, and "on" as a checkbox does; anything else is a 400 rather than a
+# guess (a typo must never start a real import meant as a dry run).
+DRY_RUN_VALUES = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
 
 
 def megabytes(size: int) -> str:
@@ -35,12 +36,17 @@ class ImportUploadSerializer(serializers.Serializer):
         use_url=False,
         help_text="The source's file, in the format its profile says.",
     )
-    dry_run = serializers.ChoiceField(
-        choices=sorted(DRY_RUN_VALUES),
+    dry_run = serializers.CharField(
         required=False,
         default="false",
-        help_text="Check and count every row without writing anything.",
+        max_length=8,
+        help_text="Check and count every row without writing anything: true or false (or 1/0).",
     )
+
+    def validate_dry_run(self, value: str) -> str:
+        if value.strip().lower() not in DRY_RUN_VALUES:
+            raise serializers.ValidationError("Send true or false (or 1 or 0).")
+        return value.strip().lower()
 
     def validate_file(self, upload: UploadedFile) -> UploadedFile:
         limit = settings.FEED_MAX_FILE_MB * 1024 * 1024

@@ -116,7 +116,16 @@ def test_the_same_file_again_is_all_unchanged(send, supervisor) -> None:  # type
 
 
 @pytest.mark.parametrize(
-    ("value", "dry"), [("true", True), ("1", True), ("false", False), ("0", False)]
+    ("value", "dry"),
+    [
+        ("true", True),
+        ("1", True),
+        ("True", True),
+        ("on", True),
+        ("false", False),
+        ("0", False),
+        ("False", False),
+    ],
 )
 def test_dry_run_counts_and_writes_nothing(send, value: str, dry: bool, supervisor) -> None:  # type: ignore[no-untyped-def]
     source = make_source(supervisor.organisation)
