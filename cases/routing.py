@@ -13,7 +13,7 @@ from functools import cache
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from cases.models import Case, CaseCategory, CasePerson, RoutingRule, Team
+from cases.models import Case, CaseCategory, CasePerson, ExternalReference, RoutingRule, Team
 from cases.moves import case_summary
 from notifications import realtime
 from project.history import attribute_change
@@ -21,6 +21,8 @@ from project.history import attribute_change
 # A move by hand (cases.teams) writes its history reason with this prefix; routing looks for it to
 # know that a person has decided and it must not change the team again.
 MOVED_BY_HAND = "Moved to "
+# the reference type whose issuer is a force (cases migration 0016 seeds it)
+CRIME_NUMBER = "crime_number"
 
 
 def routed_reason(team: Team, rule: RoutingRule) -> str:
@@ -72,9 +74,11 @@ def first_match(rules: list[RoutingRule], case: Case, *, force: str = "") -> Rou
     from the database beyond the case row is read once, and only if some rule asks for it."""
     categories = cache(lambda: _categories(case))
     languages = cache(lambda: _victim_languages(case))
-    wanted_force = force.strip().casefold()
+    # a feed row's force when it opens the case; routed again later (verification), the force
+    # that issued its crime number, so a feed case keeps its force's team
+    forces = cache(lambda: {force.strip().casefold()} if force.strip() else _issuing_forces(case))
     for rule in rules:
-        if rule.force and rule.force.strip().casefold() != wanted_force:
+        if rule.force and rule.force.strip().casefold() not in forces():
             continue
         if rule.area_id and rule.area_id != case.area_id:
             continue
@@ -94,6 +98,13 @@ def _categories(case: Case) -> set[int]:
     if case.category_id:
         found.add(case.category_id)
     return found
+
+
+def _issuing_forces(case: Case) -> set[str]:
+    issued = ExternalReference.objects.filter(case_id=case.pk, kind__code=CRIME_NUMBER).values_list(
+        "issued_by", flat=True
+    )
+    return {force.strip().casefold() for force in issued if force.strip()}
 
 
 def _victim_languages(case: Case) -> set[int]:

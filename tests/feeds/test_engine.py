@@ -271,6 +271,32 @@ def test_rows_with_victim_contact_open_one_case_each_in_the_helplines_queue(help
     assert version.personal["victim_name"] == "Wilhelmina Quarrender"
 
 
+def test_a_feed_case_keeps_its_forces_team_when_it_is_verified(helpline, operator) -> None:
+    from cases.services import IncidentDetails
+    from triage.services import Verification, claim_case, verify_case
+
+    team = Team.objects.create(helpline=helpline, name="City team")
+    RoutingRule.objects.create(helpline=helpline, position=1, team=team, force="Made-up Police")
+    import_bytes(make_source(helpline, profile=CONTACT_PROFILE), contact_file(CONTACT_ROWS[:1]))
+    case = Case.objects.get(channel=Case.Channel.FEED)
+    assert case.team == team
+    team.members.add(operator)
+    claim_case(case=case, actor=operator)
+
+    verify_case(
+        case=case,
+        actor=operator,
+        verification=Verification(
+            category=category("physical"),
+            priority=Case.Priority.STANDARD,
+            incident=IncidentDetails(),
+        ),
+    )
+
+    case.refresh_from_db()
+    assert case.team == team  # routed again without a force given: the crime number's issuer
+
+
 def test_a_source_without_a_helpline_keeps_records_and_opens_no_case() -> None:
     source = make_source(profile=CONTACT_PROFILE)
 
