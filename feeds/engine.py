@@ -267,6 +267,13 @@ def _tell_starter(batch: ImportBatch) -> None:
     """The person who started an import hears when it ends (they may have left its page): counts
     only, never the file's name or a row (a name someone typed may say who the file is about)."""
     if batch.started_by is None:
+        if batch.status == S.FAILED and batch.origin in (
+            ImportBatch.Origin.FOLDER,
+            ImportBatch.Origin.URL,
+        ):
+            from feeds.pulls import import_failed  # pulls starts imports: imported when needed
+
+            import_failed(batch)
         return
     what = "dry run" if batch.dry_run else "import"
     if batch.status == S.FAILED:

@@ -138,14 +138,14 @@ def _import_file(source: FeedSource, path: Path, *, origin: str) -> None:
         # not through a link put in the file's place since the folder was listed
         with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
             if os.fstat(file.fileno()).st_size > _max_bytes():
-                raise PullError(f"The file {name} is larger than the {_limit()} limit.")
+                raise PullError(f"A file in the folder is larger than the {_limit()} limit.")
             checksum = _sha256(file)
             if _taken(source, checksum):
                 return
             file.seek(0)
             _start(source, file, file_name=name, origin=origin)
     except OSError as exc:
-        raise PullError(f"The file {name} cannot be read.") from exc
+        raise PullError("A file in the folder cannot be read.") from exc
 
 
 # The address ----------------------------------------------------------------------------------
@@ -254,9 +254,9 @@ def _start(source: FeedSource, file: IO[bytes], *, file_name: str, origin: str) 
     try:
         start_import(source=source, upload=file, file_name=file_name, actor=None, origin=origin)
     except ImportRefused as exc:
-        raise PullError(f"The import of {file_name} was refused: {exc}") from exc
+        raise PullError(f"A pulled file's import was refused: {exc}") from exc
     except OSError as exc:
-        raise PullError(f"The file {file_name} could not be stored for its import.") from exc
+        raise PullError("A pulled file could not be stored for its import.") from exc
 
 
 def _sha256(file: IO[bytes]) -> str:
@@ -302,6 +302,13 @@ def _failed(source: FeedSource, reason: str) -> None:
             case_number="",
             text=f"Pulling new files for the feed source {source.name} failed: {reason}",
         )
+
+
+def import_failed(batch: ImportBatch) -> None:
+    """A pulled file's import failed in the feeds worker (a bad header, the wrong encoding): nobody
+    started it to be told, and its bytes are never pulled again, so the source's supervisors are
+    told as for any failed pull (feeds.engine calls this)."""
+    _failed(batch.source, f"The import {batch.pk} of a pulled file failed: {batch.failure}")
 
 
 def _looking_after(source: FeedSource) -> list[User]:

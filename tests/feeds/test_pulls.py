@@ -122,6 +122,21 @@ def test_each_file_in_the_folder_is_imported_once(source, pull) -> None:
     assert len(batches(source)) == 2  # nothing new: nothing imported again
 
 
+def test_a_pulled_file_whose_import_fails_tells_the_supervisors(source, pull, supervisor) -> None:
+    folder = Path(source.watch_folder)
+    settled(folder / "wrong.csv", b"Nothing,Like,The,Profile\n1,2,3,4\n")
+
+    pulled = pull()
+
+    [(name, origin, status)] = batches(source)
+    assert (origin, status) == ("folder", "failed")
+    assert pulled.last_pull_error.startswith("The import ")
+    assert "wrong" not in pulled.last_pull_error
+    [told] = alerts()
+    assert told.recipient == supervisor
+    assert "failed" in told.text
+
+
 def test_a_changed_file_is_imported_again(source, pull) -> None:
     path = settled(Path(source.watch_folder) / "latest.csv", street_rows("ref-1"))
     pull()
@@ -228,7 +243,8 @@ def test_one_bad_file_does_not_hold_up_the_others(source, pull, settings, superv
     failed = pull()
 
     assert batches(source) == [("good.csv", "folder", "done")]
-    assert "huge.csv is larger than the 1 MB limit" in failed.last_pull_error
+    assert failed.last_pull_error.startswith("A file in the folder is larger than the 1 MB limit.")
+    assert "huge" not in failed.last_pull_error  # a file name may say who it is about
     assert "(1 more in other files)" in failed.last_pull_error
     assert len(alerts()) == 1
     assert "ref-1" not in alerts()[0].text
