@@ -102,15 +102,18 @@ def check_url(url: str) -> str:
 
 @transaction.atomic
 def create_partner(
-    *, slug: str, name: str, url: str, helpline: Organisation | None = None
+    *, slug: str, name: str, url: str, helpline: Organisation | None
 ) -> tuple[Partner, str]:
     """A new partner and its secret (returned once, to be given to the partner)."""
     if Partner.objects.filter(slug=slug).exists():
         raise PartnerError(f"A partner {slug} exists already: nothing was changed.")
-    if helpline is not None and helpline.kind != Organisation.Kind.HELPLINE:
-        raise PartnerError("A partner's cases belong to a helpline.")
+    checked_url = check_url(url) if url else ""
+    # One helpline's, always: its unmatched events (crime references, what happened) and its
+    # deliveries are read by that helpline's supervisors only, and it matches only its cases.
+    if helpline is None or helpline.kind != Organisation.Kind.HELPLINE:
+        raise PartnerError("A partner works with one helpline: name it (--helpline SLUG).")
     secret = new_secret()
-    partner = Partner(slug=slug, name=name.strip(), url=check_url(url) if url else "")
+    partner = Partner(slug=slug, name=name.strip(), url=checked_url)
     partner.helpline, partner.secret = helpline, secret
     partner.full_clean()
     attribute_change(partner, actor=None, reason="Partner created")

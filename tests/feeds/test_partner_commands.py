@@ -46,7 +46,7 @@ def test_create_partner_prints_a_secret_that_signs_events(client, helpline):
     assert post_event(client, event_body(), secret=secret).status_code == 202
 
 
-def test_each_partner_gets_its_own_secret():
+def test_each_partner_gets_its_own_secret(helpline):
     first = printed_secret(run("create_partner", "a", "--name", "A", "--url", "https://a.invalid/"))
     second = printed_secret(
         run("create_partner", "b", "--name", "B", "--url", "https://b.invalid/")
@@ -75,6 +75,18 @@ def test_creating_an_existing_slug_changes_nothing(helpline):
 def test_a_bad_address_or_helpline_is_refused(args, message):
     with pytest.raises(CommandError, match=message):
         run("create_partner", "city-police", "--name", "City", *args)
+    assert not Partner.objects.exists()
+
+
+def test_without_helpline_the_default_one_is_taken(helpline):
+    run("create_partner", "city-police", "--name", "City", "--url", "https://a.invalid/")
+    assert Partner.objects.get().helpline == helpline
+
+
+def test_with_several_helplines_one_must_be_named(helpline, other_helpline, settings):
+    settings.INTAKE_DEFAULT_HELPLINE = ""
+    with pytest.raises(CommandError, match="works with one helpline"):
+        run("create_partner", "city-police", "--name", "City", "--url", "https://a.invalid/")
     assert not Partner.objects.exists()
 
 
