@@ -236,14 +236,17 @@ class CrimesTarget:
         )
         if not created:  # opened from this row before (a record rolled back and imported again)
             return case, False
-        if personal.get("victim_email"):
+        for field, code, words in (
+            ("victim_email", "email", "Victim's email from the police feed"),
+            ("victim_address", "address", "Victim's address from the police feed"),
+        ):
+            if not personal.get(field):
+                continue
             victim = case.people.get(role="victim").person
             contact = PersonContact(
-                person=victim,
-                kind=ContactType.objects.get(code="email"),
-                value=personal["victim_email"],
+                person=victim, kind=ContactType.objects.get(code=code), value=personal[field]
             )
-            attribute_change(contact, actor=None, reason="Victim's email from the police feed")
+            attribute_change(contact, actor=None, reason=words)
             contact.save()
         if canonical.reference:
             reference = ExternalReference(

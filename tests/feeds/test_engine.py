@@ -297,6 +297,23 @@ def test_a_feed_case_keeps_its_forces_team_when_it_is_verified(helpline, operato
     assert case.team == team  # routed again without a force given: the crime number's issuer
 
 
+def test_a_victims_address_in_the_feed_is_on_the_case_as_their_address(helpline) -> None:
+    profile = {
+        **CONTACT_PROFILE,
+        "columns": {**CONTACT_PROFILE["columns"], "victim_address": "Addr"},
+    }
+    header = CONTACT_HEADER + ",Addr"
+    row = CONTACT_ROWS[0] + ',"4 Made-up Mews, Testbury"'
+    source = make_source(helpline, profile=profile)
+
+    import_bytes(source, ("\n".join([header, row]) + "\n").encode())
+
+    victim = Case.objects.get().people.get(role=CasePerson.Role.VICTIM).person
+    address = victim.contacts.get(kind__code="address")
+    assert address.value == "4 Made-up Mews, Testbury"
+    assert address.valid_to is None  # their current address
+
+
 def test_a_source_without_a_helpline_keeps_records_and_opens_no_case() -> None:
     source = make_source(profile=CONTACT_PROFILE)
 
