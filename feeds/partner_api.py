@@ -91,6 +91,11 @@ def partner_events(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"detail": str(exc.detail)}, status=400)
     if not isinstance(data, dict):
         return JsonResponse({"detail": "The body must be a JSON object."}, status=400)
+    # A replay is answered before the body is judged again: an event kept once stays kept even if
+    # its type was retired since (the contract: the same event_id again is 200, nothing new).
+    replayed = partners.kept_event(partner, data.get("event_id"))
+    if replayed is not None:
+        return JsonResponse({"status": _outcome(replayed)}, status=200)
     checked = EventSerializer(data=data)
     if not checked.is_valid():
         return JsonResponse(checked.errors, status=400)
@@ -106,10 +111,12 @@ def partner_events(request: HttpRequest) -> HttpResponse:
             data=values["data"],
         ),
     )
-    outcome = (
-        "unmatched" if event.outcome == PartnerEvent.Outcome.UNMATCHED else "applied"
-    )  # a reconciled event was applied, later
-    return JsonResponse({"status": outcome}, status=202 if stored else 200)
+    return JsonResponse({"status": _outcome(event)}, status=202 if stored else 200)
+
+
+def _outcome(event: PartnerEvent) -> str:
+    # a reconciled event was applied, later
+    return "unmatched" if event.outcome == PartnerEvent.Outcome.UNMATCHED else "applied"
 
 
 def _too_large(request: HttpRequest) -> bool:

@@ -151,11 +151,18 @@ class IncomingEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def kept_event(partner: Partner, event_id: object) -> PartnerEvent | None:
+    """The event this partner already sent under `event_id`, if any (a replay)."""
+    if not isinstance(event_id, str) or not event_id or len(event_id) > 128:
+        return None
+    return PartnerEvent.objects.filter(partner=partner, event_id=event_id).first()
+
+
 def receive_event(*, partner: Partner, event: IncomingEvent) -> tuple[PartnerEvent, bool]:
     """Keep the event and apply it to its case, or keep it unmatched for reconciliation. Returns
     (event, stored now); a replay of an event_id already kept returns the first, changing nothing.
     Two deliveries at once: the unique (partner, event_id) decides, the loser rolls back whole."""
-    kept = PartnerEvent.objects.filter(partner=partner, event_id=event.event_id).first()
+    kept = kept_event(partner, event.event_id)
     if kept is not None:
         return kept, False
     try:

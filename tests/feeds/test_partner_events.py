@@ -381,6 +381,17 @@ def test_a_retired_type_is_refused(client, partner, case):
     assert "type" in response.json()
 
 
+def test_a_replay_after_its_type_was_retired_is_still_200_and_nothing_new(client, partner, case):
+    assert post_event(client, event_body()).status_code == 202
+    PartnerEventType.objects.filter(code="suspect_charged").update(is_active=False)
+
+    again = post_event(client, event_body())
+
+    assert again.status_code == 200
+    assert again.json() == {"status": "applied"}
+    assert PartnerEvent.objects.count() == 1
+
+
 def test_a_body_over_the_limit_is_413(client, partner, case, settings):
     settings.PARTNER_EVENT_MAX_BYTES = 512
     response = post_event(client, event_body(data={"padding": "x" * 600}))
