@@ -34,6 +34,7 @@ from feeds.profiles import (
     content_hash,
     parse_profile,
 )
+from feeds.pull_alerts import import_failed
 from feeds.readers import FileUnreadable, open_rows
 from feeds.targets import Counts, Target, row_key, target_for
 from notifications import realtime
@@ -271,8 +272,6 @@ def _tell_starter(batch: ImportBatch) -> None:
             ImportBatch.Origin.FOLDER,
             ImportBatch.Origin.URL,
         ):
-            from feeds.pulls import import_failed  # pulls starts imports: imported when needed
-
             import_failed(batch)
         return
     what = "dry run" if batch.dry_run else "import"

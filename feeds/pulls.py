@@ -26,18 +26,16 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from urllib3.exceptions import ReadTimeoutError
 
-from accounts.models import Organisation, User
-from accounts.selectors import staff_with
 from feeds import files
 from feeds.models import FeedSource, ImportBatch
+from feeds.pull_alerts import pull_failed
 from feeds.selectors import already_imported
 from feeds.services import ImportRefused, start_import
-from notifications.staff_alerts import notify_staff
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ def pull_source(source_id: int) -> None:
             else:
                 _pull_url(source)
         except PullError as exc:
-            _failed(source, str(exc))
+            pull_failed(source, str(exc))
         else:
             _succeeded(source)
 
@@ -283,42 +281,3 @@ def _succeeded(source: FeedSource) -> None:
     FeedSource.objects.filter(pk=source.pk).update(
         last_pulled_at=timezone.now(), last_pull_error=""
     )
-
-
-def _failed(source: FeedSource, reason: str) -> None:
-    reason = reason[:300]
-    log.warning("Pull of feed source %s failed: %s", source.slug, reason)
-    with transaction.atomic():
-        # Only the pull that ends a good run (no error recorded yet) tells anyone.
-        first = FeedSource.objects.filter(pk=source.pk, last_pull_error="").update(
-            last_pull_error=reason
-        )
-        if not first:
-            FeedSource.objects.filter(pk=source.pk).update(last_pull_error=reason)
-            return
-        notify_staff(
-            users=_looking_after(source),
-            kind="feed.pull_failed",
-            case_number="",
-            text=f"Pulling new files for the feed source {source.name} failed: {reason}",
-        )
-
-
-def import_failed(batch: ImportBatch) -> None:
-    """A pulled file's import failed in the feeds worker (a bad header, the wrong encoding): nobody
-    started it to be told, and its bytes are never pulled again, so the source's supervisors are
-    told as for any failed pull (feeds.engine calls this)."""
-    _failed(batch.source, f"The import {batch.pk} of a pulled file failed: {batch.failure}")
-
-
-def _looking_after(source: FeedSource) -> list[User]:
-    """The supervisors of the source's helpline; of every helpline for a places source (all of
-    them match addresses against it, feeds.policy)."""
-    if source.helpline_id:
-        return list(staff_with(source.helpline_id, "cases.supervise_case"))
-    helplines = Organisation.objects.filter(kind=Organisation.Kind.HELPLINE, is_active=True)
-    return [
-        user
-        for helpline_id in helplines.values_list("pk", flat=True)
-        for user in staff_with(helpline_id, "cases.supervise_case")
-    ]
