@@ -272,23 +272,32 @@ def hammer(url: str, cookie: str, requests: int, concurrency: int, *, seconds: f
     return latencies
 
 
+# wrk prints p50/75/90/99 only: this script prints its exact p50 and p95 (in microseconds) at the end
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format("P50_US %d\\n", latency:percentile(50)))
+  io.write(string.format("P95_US %d\\n", latency:percentile(95)))
+end
+"""
+
+
 def wrk(url: str, cookie: str, seconds: float, concurrency: int) -> list[float]:
     """wrk's own percentiles, as a list whose p95 is wrk's p95 (it reports no raw latencies)."""
-    done = subprocess.run(  # noqa: S603
-        [shutil.which("wrk") or "wrk", f"-c{concurrency}", f"-t{concurrency}", f"-d{max(1, int(seconds))}s",
-         "--latency", "-H", f"Cookie: {cookie}", url],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    p95 = p50 = None
-    for line in done.stdout.splitlines():
-        parts = line.split()
-        if parts[:1] == ["95%"]:
-            p95 = _ms(parts[1])
-        if parts[:1] == ["50%"]:
-            p50 = _ms(parts[1])
-    if p95 is None or p50 is None:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        done = subprocess.run(  # noqa: S603
+            [shutil.which("wrk") or "wrk", f"-c{concurrency}", f"-t{concurrency}",
+             f"-d{max(1, int(seconds))}s", "-s", script.name, "-H", f"Cookie: {cookie}", url],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    found = dict(line.split() for line in done.stdout.splitlines() if line.startswith("P"))
+    if "P50_US" not in found or "P95_US" not in found:
         raise SystemExit("wrk printed no latency distribution:\n" + done.stdout)
-    return [p50] * 50 + [p95] * 50
+    p50, p95_ms = int(found["P50_US"]) / 1000, int(found["P95_US"]) / 1000
+    return [p50] * 50 + [p95_ms] * 50
 
 
 def _ms(text: str) -> float:
