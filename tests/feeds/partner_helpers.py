@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import threading
 from collections.abc import Iterator
@@ -49,6 +50,23 @@ def case_with_victim(helpline: Any, preferences: dict[str, Any] | None = None) -
     )
     CasePersonFactory(case=case, person=victim)
     return case
+
+
+# What migrations seed and these tests read: the crime-number reference type, the default event
+# types and the crime_update templates. A transactional test runs after others have flushed the
+# database (pytest-django runs those last), so it seeds them again itself.
+SEEDS = (
+    "cases.migrations.0016_seed_record_lookups",
+    "feeds.migrations.0002_default_partner_event_types",
+    "notifications.migrations.0006_crime_update_template",
+)
+
+
+def seed_again() -> None:
+    from django.apps import apps
+
+    for migration in SEEDS:
+        importlib.import_module(migration).seed(apps, None)
 
 
 def give_crime_number(case: Case, actor: Any, value: str = CRIME_REFERENCE) -> None:

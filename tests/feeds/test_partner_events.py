@@ -34,6 +34,7 @@ from tests.feeds.partner_helpers import (
     give_crime_number,
     make_partner,
     post_event,
+    seed_again,
     signature,
 )
 
@@ -189,6 +190,7 @@ def test_the_same_event_id_from_another_partner_is_its_own(client, helpline, par
 @pytest.mark.real_services
 @pytest.mark.django_db(transaction=True)
 def test_two_deliveries_of_one_event_at_once_make_one_row(require_postgresql, helpline, supervisor):
+    seed_again()
     make_partner(helpline)
     give_crime_number(case_with_victim(helpline), supervisor)
     workers = 6
