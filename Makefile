@@ -40,5 +40,11 @@ fmt: $(DEV_STAMP)
 migrations-check: $(DEV_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint migrations-check
+# axe-core for the accessibility checks, from the npm registry at the version the lock file pins
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	npm ci --prefix tests/e2e/axe --no-audit --no-fund --silent
+	touch $@
+
+test: lint migrations-check $(AXE)
 	$(VENV)/bin/pytest

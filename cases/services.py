@@ -206,6 +206,20 @@ def _add_report(*, case: Case, report: IncomingReport) -> Report:
     return stored
 
 
+def add_report(*, case: Case, report: IncomingReport) -> tuple[Report, bool]:
+    """A message from the victim on their known case (they wrote in the portal): stored on it,
+    and its holder and live referrals told, as a text joining an open case is. Idempotent on the
+    report's source id: a retry returns the stored report and False."""
+    try:
+        with transaction.atomic():
+            return _add_report(case=case, report=report), True
+    except IntegrityError:
+        stored = Report.objects.filter(channel=report.channel, source_id=report.source_id).first()
+        if stored is None or stored.case_id != case.pk:
+            raise
+        return stored, False
+
+
 @dataclass(frozen=True)
 class Recording:
     call_sid: str

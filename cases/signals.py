@@ -9,3 +9,9 @@ from django.dispatch import Signal
 
 # A report from the victim (an SMS, or any other) joined an open case. Arguments: case, report.
 report_added = Signal()
+
+# Something happened on a case that the victim may be told of (cases.events names them): the
+# portal turns it into the updates admins defined for it. Arguments: case, event (a code from
+# cases.events, or a partner event type's code), source ("case" | "partner"), when (the moment
+# the update is about, e.g. an appointment; or None), actor (who did it; None for Lantern).
+case_event = Signal()

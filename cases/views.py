@@ -15,6 +15,7 @@ from cases import searches, selectors
 from cases.case_search import case_match_reasons
 from cases.filters import CaseFilter
 from cases.models import Case, Category, ServiceType
+from cases.panels import panels_for
 from cases.policy import can_change_case, can_merge, can_see_identities
 from cases.timeline import readable
 from notifications.forms import MessageForm
@@ -141,5 +142,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
             "contact_answers": contact_answers(case) if writes else [],
             "may_override": offers.override_consent,
             "may_merge": can_merge(user, case),  # move a report (cases.merge_views)
+            # sections the apps above cases add (cases.panels), e.g. the victim portal's
+            "panels": panels_for(request, case),
         },
     )

@@ -23,6 +23,8 @@ class Notification(models.Model):
         IN_APP = "in_app", "In the app"
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
+        # a message the victim reads when signed in to the portal: nothing leaves Lantern
+        PORTAL = "portal", "Portal"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -54,11 +54,13 @@ def message_victim(
     names_organisation: bool = False,
     override: Override | None = None,
     subject: str = "",
+    now_only: bool = False,
 ) -> Notification:
     """Queue a message to the victim of a case, or keep it as suppressed with the reason, as the
     safe-contact function decides. Must run inside the transaction of the change it is about.
     Whether it is an automatic update and whether it names an organisation are stored on the row,
-    so the check when it is sent asks the same question as the one now."""
+    so the check when it is sent asks the same question as the one now. `now_only`: a message
+    that is no use later (a sign-in code) is kept as not sent rather than held for safe hours."""
     person = victim_of(case)
     named = names_organisation or _names_an_organisation(case, f"{text} {subject}")
     decision, destination = decide(
@@ -78,7 +80,9 @@ def message_victim(
         automated=automated,
         names_organisation=named,
     )
-    if decision.allowed:
+    if decision.allowed and now_only and decision.not_before is not None:
+        row.status, row.reason = S.SUPPRESSED, HELD_USELESS
+    elif decision.allowed:
         row.not_before = decision.not_before
     elif override is not None:
         _apply_override(row, case, decision, override)
@@ -108,6 +112,7 @@ def _apply_override(
 
 
 NEUTRAL_SUBJECT = "Update"
+HELD_USELESS = "Outside the victim's safe hours, and of no use later: not sent."
 NAMES_ORG_REASON = "The message names an organisation, and the victim asked us not to."
 
 

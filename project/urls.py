@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     # the console's page, under /cases/ where the case it opens will be (before cases/<number>/)
     path("cases/new/", new_case.new_case, name="new-case"),
+    path("cases/<str:number>/portal/", include("portal.staff_urls")),
     path("cases/", include("cases.urls")),
     path("people/", include("people.urls")),
     path("places/", include("people.place_urls")),
@@ -67,6 +68,9 @@ urlpatterns = [
     path("report/", intake_web.report, name="report"),
     path("report/thanks/", intake_web.thanks, name="report-thanks"),
     path("report/safety/", intake_web.safety, name="report-safety"),
+    # The victim portal and the public library: no case reference or personal data in any URL.
+    path("portal/", include("portal.urls")),
+    path("help/", include("portal.help_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("project.api_urls")),
     # The schema describes the API, never its data: public so integrators can read it.

@@ -39,6 +39,8 @@ class Referral(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reason = EncryptedTextField(blank=True, default="")
     consent = models.BooleanField(default=False)
+    # Staff chose to show the victim, in the portal, that this organisation is helping them.
+    shared_with_victim = models.BooleanField(default=False)
     # without consent, a supervisor's override (their reason is a shared CaseNote)
     consent_overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -127,6 +129,9 @@ class FollowUp(models.Model):
     kind = models.ForeignKey(FollowUpKind, on_delete=models.PROTECT)
     due_at = models.DateTimeField()
     notes = EncryptedTextField(blank=True, default="")
+    # Meant for the victim (an appointment, a call they expect): shown in the portal, kind and
+    # time only, never the notes.
+    for_victim = models.BooleanField(default=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
     )

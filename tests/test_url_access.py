@@ -34,6 +34,9 @@ PUBLIC = {
     "report",
     "report-thanks",
     "report-safety",
+    # The victim portal (tests/portal): signing in, and pages for a signed-in victim, which check
+    # the portal session themselves; the public library of articles.
+    "portal:leave",
 }
 PASSWORD_STEP = {"two_factor:setup", "two_factor:qr", "logout"}
 SAMPLE_VALUES = ["1", "accounts", "LNT-2026-000001", "x"]

@@ -126,6 +126,8 @@ class Case(models.Model):
         PARTNER = "partner", "Partner"
         EMAIL = "email", "Email"
         OTHER = "other", "Other"
+        # a message the victim wrote in the portal (a report on their case; no case opens by it)
+        PORTAL = "portal", "Victim portal"
 
     class Priority(models.TextChoices):
         STANDARD = "standard", "Standard"

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "people",
     "risk",
     "feeds",
+    "portal",
     "helpline",
     "dashboards",
     "notifications",
@@ -521,3 +522,4 @@ OUTBOX_UNKNOWN_AFTER_SECONDS = env.int("OUTBOX_UNKNOWN_AFTER_SECONDS", default=6
 SAFE_CONTACT_REPLY_HOURS = env.int("SAFE_CONTACT_REPLY_HOURS", default=24)
 
 from project.settings.feeds import *  # noqa: E402, F403  (the feeds app's settings)
+from project.settings.portal import *  # noqa: E402, F403  (the victim portal's settings)

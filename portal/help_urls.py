@@ -1,0 +1,4 @@
+"""/help/: the public library of articles (no sign-in)."""
+
+app_name = "help"
+urlpatterns: list = []

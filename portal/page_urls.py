@@ -1,0 +1,3 @@
+"""Filled in by the portal work (see /work/notes)."""
+
+urlpatterns: list = []
