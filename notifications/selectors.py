@@ -280,8 +280,19 @@ def _outbound(row: Notification, now: datetime, *, identities: bool) -> MessageE
         status=status,
         override=override,
         by=row.sent_by.get_username() if row.sent_by else "",
-        text=row.text if identities else "",
+        text=_readable(row) if identities else "",
     )
+
+
+# A sign-in code for the victim portal is the victim's alone: staff who could read it could sign
+# in as them.
+SECRET_KINDS = {
+    "victim.sign_in_code": "A sign-in code for the portal (hidden: only the victim may read it)."
+}
+
+
+def _readable(row: Notification) -> str:
+    return SECRET_KINDS.get(row.kind, row.text)
 
 
 @dataclass(frozen=True)

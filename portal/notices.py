@@ -17,7 +17,7 @@ from portal.models import UpdateText, UpdateType
 
 NOTICE_CHANNELS = ("sms", "email")
 # What a notice may leave for Lantern to fill in; anything else stays as typed.
-PLACEHOLDERS = ("link", "reference", "code")
+PLACEHOLDERS = ("link", "reference", "code", "minutes")
 
 
 def portal_link() -> str:

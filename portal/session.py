@@ -80,6 +80,11 @@ def portal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         if visitor is None:
             return redirect("portal:sign-in")
         request.portal = visitor  # type: ignore[attr-defined]
+        if visitor.decoy:
+            # Signed in with the duress code: whatever page was asked for, the harmless one.
+            from portal import decoy
+
+            return decoy.page(request)
         return view(request, *args, **kwargs)
 
     return wrapped
