@@ -27,7 +27,7 @@ SYSTEM = [
 ]
 
 
-def add(apps, schema_editor):
+def seed(apps, schema_editor):
     UpdateType = apps.get_model("portal", "UpdateType")
     UpdateText = apps.get_model("portal", "UpdateText")
     for position, (code, name, subject, notice) in enumerate(SYSTEM, start=1):
@@ -47,4 +47,4 @@ def add(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [("portal", "0001_initial")]
-    operations = [migrations.RunPython(add, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

@@ -131,6 +131,7 @@ SEEDS = (
     "cases.migrations.0008_seed_areas",
     "cases.migrations.0016_seed_record_lookups",
     "risk.migrations.0002_seed_questionnaire",
+    "portal.migrations.0002_system_messages",
 )
 
 
