@@ -11,6 +11,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cases import events
 from cases.models import Case, CaseNote
 from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import can_change_case, can_work_case
@@ -58,6 +59,7 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
         case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed", action="close"
     )
     victim_milestone(case=closed, milestone="case_closed")
+    events.case_event(case=closed, event=events.CASE_CLOSED, actor=actor)
     return closed
 
 

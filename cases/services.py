@@ -15,7 +15,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from cases import routing, signals
+from cases import events, routing, signals
 from cases.casework import (
     VictimCheck,
     add_note,
@@ -350,6 +350,7 @@ def open_reported_case(
         link.save()
         assign_team(case)  # its category is known now
         victim_milestone(case=case, milestone="report_received")
+        events.case_event(case=case, event=events.REPORT_RECEIVED)
     return case, True
 
 

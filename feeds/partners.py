@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Organisation
+from cases import events
 from cases.models import Case, ExternalEvent, ExternalReference
 from cases.models.people import value_index
 from cases.moves import case_summary
@@ -263,6 +264,7 @@ def _apply(
     if kind is None or kind.sends_update:
         # Neutral words only; nothing at all for a victim who did not ask for updates.
         victim_milestone(case=case, milestone=UPDATE_MILESTONE)
+    events.partner_event(case=case, event=event.type, actor=actor)
     realtime.broadcast_case_event(
         case.helpline_id, realtime.CaseEvent(type="case.updated", case=case_summary(case))
     )

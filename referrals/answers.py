@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.selectors import staff_with
+from cases import events
 from cases.models import Case, CaseNote
 from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import (
@@ -165,6 +166,7 @@ def accept_referral(*, referral: Referral, actor: User) -> Referral:
     if case.status == S.REFERRED:
         taken = move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why, action="accept")
         victim_milestone(case=taken, milestone="referral_accepted")
+        events.case_event(case=taken, event=events.REFERRAL_ACCEPTED, actor=actor)
     tell([locked.referred_by], kind="referral.accepted", case=case, text=f"{why}: {case.number}")
     return locked
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cases import events
 from cases.models import Case, FollowUpKind, ServiceType
 from cases.moves import lock_case, organisation_of, require
 from cases.policy import can_change_case
@@ -97,6 +98,7 @@ def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
     follow_up.save()
     if entry.kind.code == APPOINTMENT:
         victim_milestone(case=locked, milestone="appointment", when=entry.due_at)
+        events.case_event(case=locked, event=events.APPOINTMENT, when=entry.due_at, actor=actor)
     return follow_up
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import staff_with
-from cases import targets
+from cases import events, targets
 from cases.addresses import move_address
 from cases.flags import apply_categories, apply_flags, bump_version
 from cases.known_people import alert_known_perpetrators
@@ -232,6 +232,7 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
         action="verify",
     )
     victim_milestone(case=verified, milestone="case_taken_on")
+    events.case_event(case=verified, event=events.CASE_TAKEN_ON, actor=actor)
     return verified
 
 
