@@ -1,0 +1,108 @@
+"""The duress code (SECURITY AUTH-09): a code the victim chooses that, typed at sign-in instead of
+the code we send, opens a harmless page (portal.decoy) and silently tells the case's supervisors
+that someone may be making them sign in. Kept only as a password hash, like a password; it is
+compared the way codes are typed (case, spaces and hyphens do not matter)."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+
+from accounts.selectors import staff_with
+from notifications.services import notify_staff
+from portal.models import PortalAccess
+from project.history import attribute_change
+
+security_log = logging.getLogger("lantern.security")
+
+SHORTEST = 4
+LONGEST = 12
+ALERT_KIND = "portal.duress"
+
+
+class DuressCodeError(ValueError):
+    """A duress code that cannot be used; the message is for the victim."""
+
+
+def normalise(typed: str) -> str:
+    # The same shape as portal.codes.normalise, so a duress code is compared as it is typed at
+    # the sign-in step (without importing codes, which imports this module).
+    return "".join(
+        ch for ch in typed if not ch.isspace() and ch not in "-\u2010\u2011\u2012\u2013\u2014\u2015"
+    ).upper()
+
+
+def check_new_code(typed: str) -> str:
+    """The duress code as it will be kept, or DuressCodeError in plain words."""
+    code = normalise(typed)
+    if not SHORTEST <= len(code) <= LONGEST:
+        raise DuressCodeError(
+            f"Your safety code must be {SHORTEST} to {LONGEST} letters or numbers long."
+        )
+    if len(set(code)) == 1:
+        raise DuressCodeError("Your safety code must not be the same letter or number every time.")
+    return code
+
+
+@transaction.atomic
+def set_duress_code(*, access: PortalAccess, typed: str) -> None:
+    """Set or change the victim's duress code. Raises DuressCodeError."""
+    code = check_new_code(typed)
+    locked = PortalAccess.objects.select_for_update().get(pk=access.pk)
+    locked.duress_hash = make_password(code)
+    attribute_change(locked, actor=None, reason="The victim set a duress code in the portal")
+    locked.save(update_fields=["duress_hash"])
+    security_log.info("portal_duress_code_set", extra={"access_id": access.pk})
+
+
+@transaction.atomic
+def remove_duress_code(*, access: PortalAccess) -> None:
+    locked = PortalAccess.objects.select_for_update().get(pk=access.pk)
+    if not locked.duress_hash:
+        return
+    locked.duress_hash = ""
+    attribute_change(
+        locked, actor=None, reason="The victim removed their duress code in the portal"
+    )
+    locked.save(update_fields=["duress_hash"])
+    security_log.info("portal_duress_code_removed", extra={"access_id": access.pk})
+
+
+@cache
+def _stand_in_hash() -> str:
+    return make_password("not a duress code")
+
+
+def matches(access: PortalAccess, typed: str) -> bool:
+    """Whether `typed` is this access's duress code. Without one, a hash is still checked, so the
+    time the answer takes does not tell someone at the sign-in page whether the victim set one."""
+    code = normalise(typed)
+    if not access.duress_hash:
+        check_password(code, _stand_in_hash())
+        return False
+    if not SHORTEST <= len(code) <= LONGEST:
+        check_password(code, _stand_in_hash())
+        return False
+    return check_password(code, access.duress_hash)
+
+
+def raise_alarm(access: PortalAccess) -> None:
+    """Tell the active supervisors of the case's helpline, silently (the victim's screen shows only
+    the decoy). Must run inside the sign-in's transaction. The alert names the case number only."""
+    case = access.case
+    supervisors = staff_with(case.helpline_id, "cases.supervise_case")
+    notify_staff(
+        users=supervisors,
+        kind=ALERT_KIND,
+        case_number=case.number,
+        text=(
+            f"Duress code used on the portal for case {case.number}: contact the victim only in "
+            "the way they said is safe."
+        ),
+    )
+    security_log.warning(
+        "portal_duress_code_used", extra={"access_id": access.pk, "case_id": case.pk}
+    )
