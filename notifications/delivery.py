@@ -63,7 +63,8 @@ def deliver(*, notification_id: int) -> bool:
                 row.status, row.reason = S.SUPPRESSED, decision.reason
             row.save(update_fields=["status", "reason", "not_before", "attempts", "last_error"])
             return False
-        row.destination = destination
+        # A portal message goes to no address: the victim reads it signed in.
+        row.destination = "" if row.channel == Notification.Channel.PORTAL else destination
     try:
         row.provider_id = transports.send(row)
     except transports.TransientError as exc:
@@ -79,10 +80,15 @@ def deliver(*, notification_id: int) -> bool:
         row.save(update_fields=["last_error", "attempts", "destination"])
         return False
     row.save(update_fields=["provider_id", "attempts", "destination"])
+    now = timezone.now()
+    if row.channel == Notification.Channel.PORTAL:
+        # Stored in the portal is delivered: no provider will ever report on it.
+        Notification.objects.filter(pk=row.pk, status=S.SENDING).update(
+            status=S.DELIVERED, sent_at=now, delivered_at=now
+        )
+        return True
     # Conditional: a delivery report can overtake the provider's answer, and must not be undone.
-    Notification.objects.filter(pk=row.pk, status=S.SENDING).update(
-        status=S.SENT, sent_at=timezone.now()
-    )
+    Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.SENT, sent_at=now)
     return True
 
 

@@ -21,6 +21,10 @@ from django.utils import timezone
 
 SMS, EMAIL, PHONE = "sms", "email", "phone"
 CHANNELS = (SMS, EMAIL, PHONE)
+# A message the victim reads in the portal, signed in: nothing leaves Lantern, so nothing can be
+# seen on a shared phone. Its neutral "new message" notice is a separate sms/email message that
+# meets every rule below.
+PORTAL = "portal"
 NONE, ONLY_IF_FIRST, ALLOWED = "none", "only_if_i_contact_first", "allowed"
 
 
@@ -51,7 +55,11 @@ def decide(
     automated: bool = False,
 ) -> Decision:
     """May a message go to this victim by `channel` now? `victim_wrote_at` is when they last wrote
-    to us (for "only if I contact you first"); `automated` is for updates nobody typed."""
+    to us (for "only if I contact you first"); `automated` is for updates nobody typed.
+    A portal message is always allowed, at any hour, even to a victim who asked for no contact:
+    it waits in the portal until they sign in themselves."""
+    if channel == PORTAL:
+        return Decision(allowed=True)
     if channel not in CHANNELS:
         return _deny("channel", "Lantern cannot contact anyone that way.", overridable=False)
     if not has_address:

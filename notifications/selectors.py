@@ -24,7 +24,12 @@ from notifications.preferences import all_ways
 from notifications.services import ALERT_KINDS, contact_check
 
 S = Notification.Status
-CHANNEL_WORDS = {"sms": "Text message", "email": "Email", "in_app": "In the app"}
+CHANNEL_WORDS = {
+    "sms": "Text message",
+    "email": "Email",
+    "in_app": "In the app",
+    "portal": "Portal",
+}
 # How a message to a victim stands, for its icon and card: one word per state.
 _STATES = {
     S.PENDING: "queued",
@@ -207,6 +212,8 @@ def _clock(moment: datetime, now: datetime) -> str:
 
 
 def status_in_words(row: Notification, now: datetime) -> str:
+    if row.channel == Notification.Channel.PORTAL and row.status == S.DELIVERED:
+        return "Read in the portal" if row.read_at else "In the portal, not read yet"
     if row.status == S.SUPPRESSED:
         return f"Not sent: {row.reason}" if row.reason else "Not sent"
     if row.status == S.FAILED:
@@ -234,13 +241,24 @@ class MessageEntry:
 
 
 def victim_messages(user: AbstractBaseUser, case: Case) -> list[MessageEntry]:
-    """What the victim texted in and what was sent (or not) to them, oldest first. The texts only
-    for those who may see identities. Reads the reports and people access_case prefetched."""
+    """What the victim texted in or wrote in the portal, and what was sent (or not) to them,
+    oldest first. The texts only for those who may see identities. Reads the reports and people
+    access_case prefetched."""
     identities = can_see_identities(user)
     victim = next(
         (link.person for link in case.people.all() if link.role == CasePerson.Role.VICTIM), None
     )
-    entries = []
+    entries = [
+        MessageEntry(
+            at=report.received_at,
+            inbound=True,
+            channel=CHANNEL_WORDS["portal"],
+            state="received",
+            text=report.body if identities else "",
+        )
+        for report in case.reports.all()
+        if report.channel == Case.Channel.PORTAL
+    ]
     if victim is not None and victim.phone_index:
         entries += [
             MessageEntry(

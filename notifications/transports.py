@@ -1,6 +1,7 @@
 """How a message leaves Lantern: email through Django's mail (SMTP from EMAIL_URL), SMS through
 Twilio's REST client, in-app through the staff member's live pages. The only module that talks to
-a provider; notifications.services decides what is sent and records what happened.
+a provider; a portal message (read by the victim when signed in) goes to none.
+notifications.services decides what is sent and records what happened.
 
 A transport raises TransientError when trying again later may work (provider down, rate limited),
 PermanentError when it will not (no such number), and OutcomeUnknownError when the provider may
@@ -83,6 +84,9 @@ def send(notification: Notification) -> str:
     if notification.channel == Notification.Channel.IN_APP:
         # Stored is delivered: the list in the app reads the row. The push is a courtesy.
         realtime.notify_user(notification.recipient_id, notification.pk)
+        return ""
+    if notification.channel == Notification.Channel.PORTAL:
+        # Read by the victim in the portal, signed in: stored is delivered, nothing leaves.
         return ""
     if notification.channel == Notification.Channel.EMAIL:
         return _email(notification)

@@ -1,5 +1,5 @@
 """Follow-ups that must not be lost when the people holding them move on: the victim writes (a
-follow-up to reply for the case's holder), a CSO resolves (its open follow-ups done or handed to
+follow-up to reply for the case's holder and its referrals' named people), a CSO resolves (its open follow-ups done or handed to
 the helpline). Called by referrals.services and referrals.receivers, inside their transactions."""
 
 from __future__ import annotations
@@ -17,29 +17,48 @@ from cases.policy import can_change_case, can_work_case
 from cases.workflow import CaseError
 from notifications.services import notify_staff
 from project.history import attribute_change
-from referrals.models import FollowUp
+from referrals.models import FollowUp, Referral
 
 # The follow-up a victim's message sets (cases.signals.report_added, in referrals.receivers).
 REPLY = "reply"
 
 
-def follow_up_to_reply(*, case: Case) -> FollowUp | None:
-    """The victim wrote on an open case: its holder gets a follow-up to reply, due soon. One open
-    at a time (more messages do not pile up tasks); none without a holder (the message shows in
-    the queue) or when an admin switched the kind off. Runs in the message's own transaction."""
-    holder = case.claimed_by
+def follow_up_to_reply(*, case: Case) -> list[FollowUp]:
+    """The victim wrote on an open case: its holder, and the named person of each live referral,
+    get a follow-up to reply, due soon. A live referral with nobody named adds none (its
+    organisation already has the alert, notifications.staff_alerts.victim_wrote). One open at a
+    time per person (more messages do not pile up tasks); none for someone who can no longer work
+    on the case, or when an admin switched the kind off. Runs in the message's own transaction.
+    Returns the follow-ups it set."""
     kind = FollowUpKind.objects.filter(code=REPLY, is_active=True).first()
-    if holder is None or kind is None or not holder.is_active or not can_change_case(holder, case):
+    if kind is None:
+        return []
+    people = [case.claimed_by] if case.claimed_by_id else []
+    live = (
+        case.referrals.filter(status__in=Referral.GRANTS_ACCESS, assignee__isnull=False)
+        .select_related("assignee")
+        .order_by("created_at", "pk")
+    )
+    people += [referral.assignee for referral in live]
+    made = []
+    for person in dict.fromkeys(people):  # once each, even if they hold the case and a referral
+        follow_up = _reply_follow_up(case, kind, person)
+        if follow_up is not None:
+            made.append(follow_up)
+    return made
+
+
+def _reply_follow_up(case: Case, kind: FollowUpKind, person: User) -> FollowUp | None:
+    if not person.is_active or not can_change_case(person, case):
         return None
-    waiting = FollowUp.objects.filter(case=case, kind=kind, assignee=holder, done_at=None)
-    if waiting.exists():
+    if FollowUp.objects.filter(case=case, kind=kind, assignee=person, done_at=None).exists():
         return None
     follow_up = FollowUp(
         case=case,
-        organisation_id=holder.organisation_id,
+        organisation_id=person.organisation_id,
         kind=kind,
         due_at=timezone.now() + timedelta(minutes=settings.VICTIM_REPLY_DUE_MINUTES),
-        assignee=holder,
+        assignee=person,
         created_by=None,
     )
     attribute_change(follow_up, actor=None, reason="The victim wrote: reply to their message")

@@ -1,0 +1,89 @@
+"""The signed-in victim's pages: their report's progress (home) and their messages. Thin: the
+case is always the portal session's (portal.session), read through portal.progress and
+portal.messages. A decoy session never gets here (portal.session.portal_page shows the decoy)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods
+
+from portal import messages as portal_messages
+from portal.message_forms import MessageForm
+from portal.notices import victim_language
+from portal.progress import count_unread_messages, mark_updates_read, progress
+from portal.session import portal_page
+
+# The menu of a signed-in victim, in order. A page another part of the portal has not added yet
+# is left out rather than linked to nothing.
+NAV = (
+    ("portal:home", "Your report"),
+    ("portal:messages", "Messages"),
+    ("help:library", "Help and advice"),
+    ("portal:safety", "Safety settings"),
+)
+# "Sent", shown once on the page the victim is sent back to (never in the address).
+SENT = "portal_sent"
+
+
+def portal_nav(current: str, unread: int = 0) -> list[dict[str, object]]:
+    """The menu for `portal/base.html`; the decoy draws the same one (with no count)."""
+    items = []
+    for name, label in NAV:
+        try:
+            href = reverse(name)
+        except NoReverseMatch:
+            continue
+        if name == "portal:messages" and unread:
+            label = f"{label} ({unread} new)"
+        items.append({"href": href, "label": label, "current": name == current})
+    return items
+
+
+@portal_page
+@require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    case = request.portal.case  # type: ignore[attr-defined]
+    shown = progress(case, language=victim_language(case))
+    mark_updates_read(case, shown.updates)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "progress": shown,
+            "portal_nav": portal_nav("portal:home", shown.unread_messages),
+        },
+    )
+
+
+@portal_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def messages(request: HttpRequest) -> HttpResponse:
+    visitor = request.portal  # type: ignore[attr-defined]
+    case = visitor.case
+    writable = portal_messages.can_write(visitor.access)
+    form = MessageForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and writable and form.is_valid():
+        try:
+            portal_messages.victim_writes(
+                visitor, form.cleaned_data["text"], token=form.cleaned_data["token"]
+            )
+        except portal_messages.MessageRefusedError as exc:
+            form.add_error("text", str(exc))
+        else:
+            request.session[SENT] = True
+            return redirect("portal:messages")
+    entries = portal_messages.thread(case)
+    portal_messages.mark_replies_read(case)
+    return render(
+        request,
+        "portal/messages.html",
+        {
+            "entries": entries,
+            "form": form if writable else None,
+            "sent": request.session.pop(SENT, False),
+            "portal_nav": portal_nav("portal:messages", count_unread_messages(case)),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
