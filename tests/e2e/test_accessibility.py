@@ -1,0 +1,209 @@
+"""axe-core on every public and portal page, at a desktop width and on a 320 px phone (UX.md 51,
+issue 14 point 7): WCAG 2.0/2.1 A and AA and 2.2 AA rules, zero violations allowed, and at 320 px
+nothing may scroll sideways (WCAG 1.4.10 reflow).
+
+axe-core is the npm package tests/e2e/axe pins (`npm ci --prefix tests/e2e/axe`; `make test` runs
+it). It is injected into the page as served, CSP and all, so the browser's view is what is judged:
+the strict CSP refuses an inline script, so the tab fetches axe from a same-origin path that
+Playwright answers with the file (the server never serves it).
+Each test visits every state of one group of pages (a form empty and with its errors, a thread
+empty and full) and fails once, listing every violation with its rule, help text and elements, so
+one run shows everything there is to fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.models import Organisation
+from portal.articles import save_text
+from portal.models import Article, ArticleTag, ArticleText
+from tests.e2e.canaries import ABUSER, PLACE
+from tests.factories import OrganisationFactory
+
+AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+WIDTHS = (1280, 320)
+HEIGHT = 800
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+SCROLL_WIDTH = "document.documentElement.scrollWidth"
+AXE_PATH = "/__axe-core__/axe.min.js"  # answered by the test's route, never by Lantern
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    """The axe-core script; missing is a failure with the fix, never a skip (CI must run it)."""
+    if not AXE_JS.exists():
+        pytest.fail(
+            f"{AXE_JS} is missing: install axe-core with `npm ci --prefix tests/e2e/axe` "
+            "(`make test` does it)",
+            pytrace=False,
+        )
+    return AXE_JS
+
+
+class Audit:
+    """What axe and the reflow check found on the pages one test visited, page by page."""
+
+    def __init__(self, page: Page, axe_js: Path, width: int) -> None:
+        self.page = page
+        self.axe_js = axe_js
+        self.width = width
+        self.problems: list[str] = []
+        self.pages: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        """Judge the page the tab shows now, under `name` in the report."""
+        self.page.wait_for_load_state("load")
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(url=AXE_PATH)
+        where = f"{name} at {self.width}px ({self.page.url})"
+        self.pages.append(where)
+        for violation in self.page.evaluate(RUN_AXE, WCAG_TAGS):
+            targets = "; ".join(violation["targets"][:8])
+            self.problems.append(
+                f"{where}: {violation['id']} ({violation['impact']}): {violation['help']}"
+                f" -> {targets}"
+            )
+        if self.width <= 320:
+            scroll = self.page.evaluate(SCROLL_WIDTH)
+            if scroll > self.width:
+                self.problems.append(f"{where}: scrolls sideways ({scroll}px wide)")
+
+    def assert_clean(self) -> None:
+        assert self.pages, "no page was audited"
+        assert not self.problems, "accessibility problems:\n" + "\n".join(self.problems)
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda width: f"{width}px")
+def audit(request: pytest.FixtureRequest, page: Page, axe_js: Path) -> Audit:
+    width = request.param
+    page.route(
+        f"**{AXE_PATH}", lambda route: route.fulfill(path=axe_js, content_type="text/javascript")
+    )
+    page.set_viewport_size({"width": width, "height": HEIGHT})
+    return Audit(page, axe_js, width)
+
+
+def _helpline() -> Organisation:
+    return OrganisationFactory(slug="north-helpline", name="North Helpline", kind="helpline")
+
+
+def test_the_public_report_pages(page: Page, audit: Audit) -> None:
+    _helpline()
+    page.goto("/report/")
+    audit("the report form")
+
+    page.get_by_label("Where did it happen? (optional)").fill(f"By the {PLACE}")
+    page.get_by_role("button", name="Send").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit("the report form with errors")
+
+    page.get_by_label("What happened?").fill(f"Made-up report for the axe check: {ABUSER} shouted.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".public-reference")).to_be_visible()
+    audit("thanks, with the reference")
+    page.goto("/report/thanks/")
+    audit("thanks, without a reference")
+
+    page.goto("/report/safety/")
+    audit("staying safe online")
+    audit.assert_clean()
+
+
+def _article(slug: str, topic: ArticleTag, texts: dict[str, tuple[str, str]]) -> Article:
+    """A published article with a text per language: (title, Markdown body)."""
+    article = Article.objects.create(slug=slug)
+    article.tags.add(topic)
+    for language, (title, body) in texts.items():
+        text = ArticleText(
+            article=article, language=language, title=title, summary=title, body=body
+        )
+        save_text(text=text, actor=None)
+    return article
+
+
+def _library() -> None:
+    court = ArticleTag.objects.create(kind="topic", code="court", label="Going to court")
+    online = ArticleTag.objects.create(kind="topic", code="online", label="Staying safe online")
+    _article(
+        "going-to-court",
+        court,
+        {
+            "en": ("Going to court as a witness", COURT_BODY),
+            "cy": ("Mynd i'r llys fel tyst", "Gallwch gael help cyn y diwrnod.\n\n- Ymweld"),
+        },
+    )
+    _article("your-phone", online, {"en": ("Keeping your phone safe", PHONE_BODY)})
+
+
+COURT_BODY = """You may be asked to go to court to say what happened.
+
+## Before the day
+
+- You can visit the court first.
+- You can ask for a screen, so you do not see the other person.
+
+## On the day
+
+| What | When |
+| --- | --- |
+| Arrive | 9:30am |
+
+Read about [staying safe online](/help/your-phone/). Questions? Call [0800 000 000](tel:0800000000).
+"""
+PHONE_BODY = """Someone may be able to see where you are from your phone.
+
+1. Check which apps share your location.
+2. Turn off sharing you did not set up.
+
+> If you think someone is watching your phone, use another phone to get help.
+"""
+
+
+def test_the_help_library(page: Page, audit: Audit) -> None:
+    _library()
+    page.goto("/help/")
+    audit("the library")
+    page.get_by_role("link", name=re.compile("^Going to court")).first.click()
+    expect(page).to_have_url(re.compile(r"/help/\?topic=court"))
+    audit("a topic")
+    page.goto("/help/?q=court")
+    audit("a search that finds")
+    page.goto("/help/?q=zzyzx")
+    audit("a search that finds nothing")
+    page.goto("/help/going-to-court/")
+    audit("an article")
+    page.goto("/help/going-to-court/?lang=cy")
+    audit("an article in Welsh")
+    page.goto("/help/your-phone/?lang=cy")
+    audit("an article with no Welsh text (English, with a note)")
+    audit.assert_clean()
+
+
+def test_the_audit_finds_what_it_is_there_for(page: Page, audit: Audit) -> None:
+    """The check itself: an image without words and a box wider than a phone are reported."""
+    page.goto("/report/safety/")
+    page.evaluate(
+        """() => {
+          const img = document.createElement("img");
+          img.src = "/static/img/favicon.svg";
+          const wide = document.createElement("div");
+          wide.style.width = "600px";
+          wide.textContent = "wide";
+          document.querySelector("main").append(img, wide);
+        }"""
+    )
+    audit("a page spoiled on purpose")
+    assert any(": image-alt " in problem for problem in audit.problems), audit.problems
+    reflow = [problem for problem in audit.problems if "scrolls sideways" in problem]
+    assert bool(reflow) == (audit.width <= 320), audit.problems
