@@ -28,7 +28,9 @@ _CONFIGURATION = [
             ("cases", "referencetype"),
             ("risk", "questionnaire"),
             ("risk", "question"),
-            ("notifications", "messagetemplate"),
+            # update message types and their words (portal.admin_updates)
+            ("portal", "updatetype"),
+            ("portal", "updatetext"),
             ("notifications", "alertdefault"),
             # teams and routing rules: their own helpline's only (cases.admin)
             ("cases", "team"),
@@ -37,6 +39,11 @@ _CONFIGURATION = [
             ("feeds", "feedsource"),
             ("feeds", "partnereventtype"),
             ("cases", "place"),
+            # the help library's articles, their texts and tags (portal.admin_articles); articles
+            # are unpublished, never deleted
+            ("portal", "article"),
+            ("portal", "articletext"),
+            ("portal", "articletag"),
         ]
         for action in ("view", "add", "change")
     ),

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 def _seed_periodic_tasks(sender: AppConfig, **kwargs: object) -> None:
@@ -14,21 +14,9 @@ def _seed_periodic_tasks(sender: AppConfig, **kwargs: object) -> None:
     ensure_periodic_tasks()
 
 
-def _mark_templates(sender: type, **kwargs: object) -> None:
-    # A new or renamed organisation may now be named by a template saved before it existed.
-    from notifications.services import mark_templates
-
-    mark_templates()
-
-
 class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         post_migrate.connect(_seed_periodic_tasks, dispatch_uid="notifications.seed_periodic_tasks")
-        post_save.connect(
-            _mark_templates,
-            sender="accounts.Organisation",
-            dispatch_uid="notifications.mark_templates",
-        )

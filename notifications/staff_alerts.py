@@ -40,6 +40,7 @@ ALERT_KINDS: dict[str, str] = {
     "feed.pull_failed": "A scheduled pull of a feed source failed (supervisors)",
     "feed.import_done": "A feed import you started has finished",
     "partner.webhook_failed": "A crime system could not be sent an update (supervisors)",
+    "portal.duress": "A victim signed in to the portal with their duress code (supervisors)",
 }
 
 

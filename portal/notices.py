@@ -61,14 +61,7 @@ def send_notice(
     if person is None or text is None or not channels:
         return None
     filled = fill(text.notice, {"link": portal_link(), **(values or {})})
-    chosen = next(
-        (
-            channel
-            for channel in channels
-            if _allowed_now(case, person, channel, automated=automated, text=filled)
-        ),
-        channels[0],
-    )
+    chosen = choose_channel(case, person, channels, automated=automated, text=filled)
     return message_victim(
         case=case,
         channel=chosen,
@@ -78,6 +71,17 @@ def send_notice(
         automated=automated,
         subject=text.subject,
         now_only=now_only,
+    )
+
+
+def choose_channel(
+    case: Any, person: Any, channels: list[str], *, automated: bool, text: str
+) -> str:
+    """The first of `channels` the safe-contact function allows now, else the first (the message
+    is then kept as not sent, with the reason)."""
+    return next(
+        (c for c in channels if _allowed_now(case, person, c, automated=automated, text=text)),
+        channels[0],
     )
 
 

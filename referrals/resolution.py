@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.selectors import staff_with
+from cases import events
 from cases.models import Case, CaseNote
 from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import can_serve_case, can_work_case
@@ -60,6 +61,7 @@ def resolve_case(*, case: Case, actor: User, remark: str, follow_ups: str = "") 
             case=locked,
             text=f"Case {locked.number} is resolved: check with the victim and close it",
         )
+        events.case_event(case=settled, event=events.CASE_RESOLVED, actor=actor)
     return settled
 
 

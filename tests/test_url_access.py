@@ -37,6 +37,15 @@ PUBLIC = {
     # The victim portal (tests/portal): signing in, and pages for a signed-in victim, which check
     # the portal session themselves; the public library of articles.
     "portal:leave",
+    "portal:sign-in",
+    "portal:sign-in-code",
+    "portal:sign-out",
+    "portal:signed-out",
+    "portal:safety",
+    "portal:home",
+    "portal:messages",
+    "help:library",
+    "help:article",
 }
 PASSWORD_STEP = {"two_factor:setup", "two_factor:qr", "logout"}
 SAMPLE_VALUES = ["1", "accounts", "LNT-2026-000001", "x"]
