@@ -46,7 +46,7 @@ class CodeForm(ErrorLinksMixin, forms.Form):
         label="Enter the code we sent you",
         help_text="You can paste it. Capital letters, small letters, spaces and dashes are all fine.",
         max_length=60,
-        error_messages={"required": "Enter the code we sent you"},
+        error_messages={"required": "Enter the code from our message"},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
