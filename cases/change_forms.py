@@ -24,7 +24,7 @@ from cases.places import place_by_uprn
 from project.phones import to_e164
 
 CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates",
-                  "safe_from", "safe_until", "contact_language", "safe_times", "email")  # fmt: skip
+                  "portal", "safe_from", "safe_until", "contact_language", "safe_times", "email")  # fmt: skip
 PERSON_FIELDS = ("name", "phone", "age", "ethnicity", "address", "moved_on", "date_of_birth",
                  "language", "relationship")  # fmt: skip
 
@@ -187,6 +187,10 @@ class ChangeForm(forms.Form):
             "no_text": forms.BooleanField(label="Do not send text messages", required=False),
             "no_org_name": forms.BooleanField(label="Do not name the organisation", required=False),
             "updates": forms.BooleanField(label="They want automatic updates", required=False),
+            "portal": forms.BooleanField(
+                label="They want to follow their report online (the victim portal)",
+                required=False,
+            ),
             "safe_from": forms.TimeField(label="Safe to contact from", required=False,
                                          widget=forms.TimeInput(attrs={"type": "time"})),
             "safe_until": forms.TimeField(label="Safe until", required=False,

@@ -47,6 +47,7 @@ class ContactAnswersSerializer(serializers.Serializer):
     no_text = serializers.BooleanField(required=False)
     no_org_name = serializers.BooleanField(required=False)
     updates = serializers.BooleanField(required=False)
+    portal = serializers.BooleanField(required=False)
     safe_times = serializers.CharField(required=False, allow_blank=True, max_length=200)
     safe_from = serializers.TimeField(required=False, allow_null=True)
     safe_until = serializers.TimeField(required=False, allow_null=True)

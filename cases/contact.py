@@ -74,6 +74,14 @@ def contact_lines(prefs: Mapping[str, Any] | None) -> list[ContactLine]:
             "Updates", "Wants automatic updates" if prefs.get("updates") else "No automatic updates"
         )
     )
+    lines.append(
+        ContactLine(
+            "Portal",
+            "Wants to follow their report online"
+            if prefs.get("portal")
+            else "Not using the portal",
+        )
+    )
     lines.append(ContactLine("Language", _language(str(prefs.get("language") or "en"))))
     return lines
 
@@ -142,6 +150,10 @@ def preferences(data: dict[str, Any], contact: str) -> dict[str, Any]:
         "no_org_name": bool(data.get("no_org_name")),
         # automatic updates only for someone who said we may contact them
         "updates": bool(data.get("updates")) and allowed,
+        # The victim portal (portal.invitations): kept whatever the contact answer, so a "yes"
+        # with "do not contact me" still opens their access; the safe-contact function then
+        # keeps the invitation and every sign-in code as not sent, with the reason.
+        "portal": bool(data.get("portal")),
         "safe_times": data.get("safe_times", ""),
         "safe_from": _hhmm(data.get("safe_from")),
         "safe_until": _hhmm(data.get("safe_until")),

@@ -185,6 +185,12 @@ class VerifyForm(ConsoleForm):
         label="They want automatic updates (a short neutral message at each step)",
         required=False,
     )
+    portal = forms.BooleanField(
+        label="They want to follow their report online (the victim portal)",
+        help_text="They get a code by a safe way of contact each time they sign in. Only if "
+        "they said yes.",
+        required=False,
+    )
     safe_from = safe_hour_field("Safe to contact from", "Messages are held until then.")
     safe_until = safe_hour_field("Safe until")
     language = forms.ChoiceField(
@@ -203,7 +209,7 @@ class VerifyForm(ConsoleForm):
     VICTIM_FIELDS = ("victim_name", "victim_age", "victim_ethnicity", "victim_phone")
     VICTIM_FIELDS += ("victim_address", "victim_language")
     CONTACT_FIELDS = ("contact", "channels", "no_voicemail", "no_text", "no_org_name", "updates")
-    CONTACT_FIELDS += ("safe_from", "safe_until", "language", "safe_times", "email")
+    CONTACT_FIELDS += ("portal", "safe_from", "safe_until", "language", "safe_times", "email")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -309,6 +315,7 @@ def initial_for(case: Case) -> dict[str, Any]:
         "no_text": preferences.get("no_text", False),
         "no_org_name": preferences.get("no_org_name", False),
         "updates": preferences.get("updates", False),
+        "portal": preferences.get("portal", False),
         "safe_from": preferences.get("safe_from", ""),
         "safe_until": preferences.get("safe_until", ""),
         "language": preferences.get("language", "en"),

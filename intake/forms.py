@@ -165,6 +165,12 @@ class ReportForm(forms.Form):
         help_text="It only says you have an update, never what happened or who we are.",
         required=False,
     )
+    portal = forms.BooleanField(
+        label="Let me follow my report online",
+        help_text="We send a code to a safe way of contact each time you sign in. Nothing is "
+        "sent unless you say yes.",
+        required=False,
+    )
     safe_from = safe_hour_field(
         "Safe to contact me from (optional)", "We will only send messages between these times."
     )

@@ -22,6 +22,7 @@ FULL = {
     "no_text": False,
     "no_org_name": True,
     "updates": True,
+    "portal": True,
     "safe_times": "After the school run",
     "safe_from": "10:00",
     "safe_until": "14:00",
@@ -35,6 +36,7 @@ EXPECTED = [
     ("Voicemail", "Do not leave voicemail"),
     ("Organisation", "Do not name the organisation"),
     ("Updates", "Wants automatic updates"),
+    ("Portal", "Wants to follow their report online"),
     ("Language", "Welsh"),
 ]
 
@@ -52,6 +54,7 @@ def test_nothing_given_reads_as_do_not_contact() -> None:
     assert lines["Contact"] == "Not known: do not contact"
     assert lines["Ways"] == "None given"
     assert lines["Updates"] == "No automatic updates"
+    assert lines["Portal"] == "Not using the portal"
     no_text = {line.label: line.words for line in contact_lines({**FULL, "no_text": True})}
     assert no_text["Texts"] == "Do not text"
 

@@ -372,6 +372,7 @@ def test_verify_records_the_case_the_victim_and_the_perpetrator(operator, otp_cl
         "no_text": False,
         "no_org_name": False,
         "updates": False,
+        "portal": False,
         "safe_from": "",
         "safe_until": "",
         "language": "en",
