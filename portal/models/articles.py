@@ -66,3 +66,14 @@ class ArticleText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Whatever saves it (the admin, the seed, a shell), the HTML and the search words are made
+        # from the Markdown here: never typed, never stale.
+        from portal.articles import prepare
+
+        prepare(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "body_html", "search_text"}
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
