@@ -231,6 +231,12 @@ class FollowUpForm(ConsoleForm):
     notes = _optional_text(
         "Notes (optional)", help_text="Only your organisation's staff can read these."
     )
+    for_victim = forms.BooleanField(
+        label="Meant for the victim: show it in the portal",
+        required=False,
+        help_text="They see what it is and when, never the notes. Tick it for an appointment "
+        "or a call they expect.",
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("due_date", timezone.localdate())
@@ -245,6 +251,7 @@ class FollowUpForm(ConsoleForm):
             due_at=timezone.make_aware(due_at),
             notes=data["notes"],
             assignee=data["assignee"],
+            for_victim=data["for_victim"],
         )
 
 

@@ -16,7 +16,7 @@ from cases.models import Case, FollowUpKind, ServiceType
 from cases.moves import lock_case, organisation_of, require
 from cases.policy import can_change_case
 from cases.workflow import check_work
-from notifications.services import notify_staff, victim_milestone
+from notifications.services import notify_staff
 from project.history import attribute_change
 from referrals.casework import ReferralError, tell
 from referrals.models import FollowUp, ServiceRecord
@@ -74,6 +74,8 @@ class FollowUpEntry:
     due_at: datetime
     notes: str = ""
     assignee: User | None = None
+    # Meant for the victim: its kind and time show in the portal (never its notes).
+    for_victim: bool = False
 
 
 @transaction.atomic
@@ -93,11 +95,12 @@ def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
         notes=entry.notes.strip(),
         assignee=assignee,
         created_by=actor,
+        for_victim=entry.for_victim,
     )
-    attribute_change(follow_up, actor=actor, reason=f"Follow-up set: {entry.kind.label}")
+    shown = " (shown to the victim in the portal)" if entry.for_victim else ""
+    attribute_change(follow_up, actor=actor, reason=f"Follow-up set: {entry.kind.label}{shown}")
     follow_up.save()
     if entry.kind.code == APPOINTMENT:
-        victim_milestone(case=locked, milestone="appointment", when=entry.due_at)
         events.case_event(case=locked, event=events.APPOINTMENT, when=entry.due_at, actor=actor)
     return follow_up
 

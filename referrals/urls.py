@@ -23,5 +23,10 @@ urlpatterns = [
     path("referrals/<int:referral_id>/accept/", views.accept, name="accept"),
     path("referrals/<int:referral_id>/decline/", views.decline, name="decline"),
     path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="withdraw"),
+    path(
+        "referrals/<int:referral_id>/shown-to-victim/",
+        views.show_to_victim,
+        name="show-to-victim",
+    ),
     path("follow-ups/<int:follow_up_id>/done/", views.follow_up_done, name="follow-up-done"),
 ]

@@ -38,7 +38,7 @@ from cases.policy import (
 from cases.refusals import attempt
 from cases.selectors import access_case, get_case_to_act_on
 from cases.workflow import CaseError, NotAllowedError
-from referrals import follow_ups, selectors, services
+from referrals import follow_ups, selectors, services, sharing
 from referrals.forms import (
     CloseForm,
     DeclineForm,
@@ -200,6 +200,28 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
             back=_case_page(case),
         )
     return render(request, "referrals/withdraw_confirm.html", {"referral": referral})
+
+
+@never_cache
+@require_POST
+def show_to_victim(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """The referral row's toggle: show (or stop showing) the victim, in the portal, that the
+    organisation is helping them."""
+    referral = selectors.get_referral_to_act_on(request.user, referral_id)
+    shown = request.POST.get("shown") == "yes"
+    name = referral.organisation.name
+    return _one_click(
+        request,
+        lambda: sharing.share_referral_with_victim(
+            referral=referral, actor=request.user, shown=shown
+        ),
+        message=(
+            f"The victim now sees that {name} is helping (case {referral.case.number})."
+            if shown
+            else f"The victim no longer sees {name} (case {referral.case.number})."
+        ),
+        back=f"{_case_page(referral.case)}#referral-{referral.pk}",
+    )
 
 
 # Services, follow-ups, notes ---------------------------------------------------------------------
