@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from portal.articles import published_texts
-from portal.models import ArticleTag, ArticleText
+from portal.models import Article, ArticleTag, ArticleText
 
 # Each language by its own name, as a switcher shows it; a language not here shows its code.
 LANGUAGE_NAMES = {
@@ -63,28 +63,48 @@ def search_words(query: str) -> list[str]:
 
 def list_library_texts(*, language: str, query: str = "", topic: str = "") -> QuerySet[ArticleText]:
     """Published articles in `language` (English where there is no text in it), each with every
-    word of `query` in its title, summary or body, or of one topic; grouped by their topic (the
-    first by name, in `topic_label`), then by position."""
+    word of `query` in its title, summary or body, or of one topic; grouped by their topic (in
+    `topic_label`), then by position."""
     texts = published_texts(language).select_related("article")
     for word in search_words(query):
         texts = texts.filter(search_text__icontains=word)
     if topic:
         texts = texts.filter(article__tags__kind=ArticleTag.Kind.TOPIC, article__tags__code=topic)
-    first_topic = ArticleTag.objects.filter(
-        kind=ArticleTag.Kind.TOPIC, articles=OuterRef("article")
-    ).order_by("label")
+    # An article's topic is its first one in the library's order: topics come in the order of
+    # their first article's position (admins order topics by ordering articles).
+    first_topic = (
+        ArticleTag.objects.filter(kind=ArticleTag.Kind.TOPIC, articles=OuterRef("article"))
+        .annotate(rank=Subquery(_topic_rank()))
+        .order_by("rank", "label")
+    )
     return texts.annotate(
         topic_label=Subquery(first_topic.values("label")[:1]),
-        topic_code=Subquery(first_topic.values("code")[:1]),
-    ).order_by(F("topic_label").asc(nulls_last=True), "article__position", "article__slug", "pk")
+        topic_rank=Subquery(first_topic.values("rank")[:1]),
+    ).order_by(
+        F("topic_rank").asc(nulls_last=True),
+        "topic_label",
+        "article__position",
+        "article__slug",
+        "pk",
+    )
+
+
+def _topic_rank() -> QuerySet[Article]:
+    """The position of the first published article of the outer topic."""
+    return (
+        Article.objects.filter(tags=OuterRef("pk"), is_published=True)
+        .order_by("position")
+        .values("position")[:1]
+    )
 
 
 def list_topics() -> QuerySet[ArticleTag]:
-    """Topics that have published articles, by name, with how many (`article_count`)."""
+    """Topics that have published articles, in the library's order, with how many
+    (`article_count`)."""
     return (
         ArticleTag.objects.filter(kind=ArticleTag.Kind.TOPIC, articles__is_published=True)
-        .annotate(article_count=Count("articles", distinct=True))
-        .order_by("label")
+        .annotate(article_count=Count("articles", distinct=True), rank=Min("articles__position"))
+        .order_by("rank", "label")
     )
 
 

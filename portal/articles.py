@@ -82,16 +82,16 @@ def plain_words(*parts: str) -> str:
 
 
 def prepare(text: ArticleText) -> None:
-    """Fill the text's HTML and search words from what was typed (before every save)."""
+    """Fill the text's HTML and search words from what was typed (ArticleText.save calls it)."""
     text.body_html = render(text.body)
     text.search_text = plain_words(text.title, text.summary, text.body_html)
 
 
 @transaction.atomic
 def save_text(*, text: ArticleText, actor: AbstractBaseUser | None) -> ArticleText:
-    """Save an article's text in a language, its HTML and search words made from its Markdown.
-    The article's `updated_at` moves with it."""
-    prepare(text)
+    """Save an article's text in a language (ArticleText.save makes its HTML and search words
+    from its Markdown, through `prepare`), with who did it; the article's `updated_at` moves with
+    it."""
     attribute_change(text, actor=actor)
     text.save()
     article = text.article
@@ -200,22 +200,13 @@ def send_article_link(*, case: Case, article: Article, actor: AbstractBaseUser) 
     text = LINK_WORDS.format(link=article_link(article))
     return message_victim(
         case=case,
-        channel=_channel_for(case, person, text),
+        # the portal notices' choice: the first channel allowed now, else the first (kept as not
+        # sent, with the reason)
+        channel=notices.choose_channel(
+            case, person, list(SEND_CHANNELS), automated=False, text=text
+        ),
         text=text,
         kind="victim.article",
         sent_by=actor,
         automated=False,
-    )
-
-
-def _channel_for(case: Case, person: Any, text: str) -> str:
-    # The portal notices' choice: the first channel allowed now, else the first (kept as not
-    # sent, with the reason). To become portal.notices.choose_channel (requests.md, helper 5).
-    return next(
-        (
-            channel
-            for channel in SEND_CHANNELS
-            if notices._allowed_now(case, person, channel, automated=False, text=text)
-        ),
-        SEND_CHANNELS[0],
     )
