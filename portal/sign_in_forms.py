@@ -57,7 +57,11 @@ class CodeForm(ErrorLinksMixin, forms.Form):
     )
 
     def refuse(self) -> None:
+        """The one refusal. What was typed is not shown again: it may be a real code, and a
+        refused page should look the same whatever was typed."""
         self.add_error("code", NO_MATCH)
+        self.data = self.data.copy()
+        self.data["code"] = ""
 
 
 class DuressForm(ErrorLinksMixin, forms.Form):
