@@ -185,10 +185,10 @@ class VerifyForm(ConsoleForm):
         label="They want automatic updates (a short neutral message at each step)",
         required=False,
     )
+    # No help text: the console's checkbox partial shows none, and a hint nobody sees is worse.
     portal = forms.BooleanField(
-        label="They want to follow their report online (the victim portal)",
-        help_text="They get a code by a safe way of contact each time they sign in. Only if "
-        "they said yes.",
+        label="They want to follow their report online (the victim portal: a sign-in code goes "
+        "to a safe way of contact each time)",
         required=False,
     )
     safe_from = safe_hour_field("Safe to contact from", "Messages are held until then.")
