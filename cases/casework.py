@@ -16,7 +16,6 @@ from cases.models import Case, CaseNote
 from cases.moves import lock_case, move_case, organisation_of, require, write_note
 from cases.policy import can_change_case, can_work_case
 from cases.workflow import CaseError, check_action
-from notifications.victim_messages import victim_milestone
 from project.history import attribute_change
 
 
@@ -58,7 +57,6 @@ def close_case(*, case: Case, actor: User, remark: str, victim_check: str = "") 
     closed = move_case(
         case=locked, to=Case.Status.CLOSED, actor=actor, reason="Closed", action="close"
     )
-    victim_milestone(case=closed, milestone="case_closed")
     events.case_event(case=closed, event=events.CASE_CLOSED, actor=actor)
     return closed
 

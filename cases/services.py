@@ -38,7 +38,7 @@ from cases.workflow import (
     CaseError,
 )
 from notifications import realtime
-from notifications.services import notify_staff, victim_milestone, victim_wrote
+from notifications.services import notify_staff, victim_wrote
 from project.crypto import blind_index
 from project.history import attribute_change
 
@@ -349,7 +349,6 @@ def open_reported_case(
         attribute_change(link, actor=None, reason="Victim described in the report")
         link.save()
         assign_team(case)  # its category is known now
-        victim_milestone(case=case, milestone="report_received")
         events.case_event(case=case, event=events.REPORT_RECEIVED)
     return case, True
 

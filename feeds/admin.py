@@ -190,9 +190,9 @@ class ImportBatchAdmin(SystemWideAdmin, admin.ModelAdmin):
 
 @admin.register(PartnerEventType)
 class PartnerEventTypeAdmin(SystemWideAdmin, HistoryAdmin):
-    list_display = ["label", "code", "sends_update", "is_active", "position"]
-    list_editable = ["sends_update", "is_active", "position"]
-    list_filter = ["is_active", "sends_update"]
+    list_display = ["label", "code", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["is_active"]
     search_fields = ["label", "code"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -213,12 +213,10 @@ class Partner(models.Model):
 
 class PartnerEventType(Lookup):
     """A kind of event a crime system sends ("suspect charged", "court date set", "no further
-    action"): its words on the timeline, and whether the victim gets a neutral "there is an
-    update" message through the safe-contact gate. Admins add as many as they need."""
+    action"): its words on the case's timeline. Whether and what the victim is told is an update
+    message type with this event as its trigger (portal.models.UpdateType), in the portal, with a
+    neutral notice through the safe-contact gate. Admins add as many as they need."""
 
-    sends_update = models.BooleanField(
-        default=True, help_text="Send the victim a neutral update message (when safe)."
-    )
     history = HistoricalRecords()
 
 

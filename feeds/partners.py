@@ -1,8 +1,9 @@
 """Partner systems (a force's crime system) talking to us: their secrets and signatures, the events
 they send (CONTRACT "Police and partner feeds") and the reconciliation of events that named a
 crime reference no case had yet. An event is kept once per (partner, event_id), so a replay changes
-nothing; one that matches a case becomes a timeline entry and, if its type says so, a neutral
-update to the victim through the safe-contact gate."""
+nothing; one that matches a case becomes a timeline entry and, if an update message type has its
+event (portal.updates), an update in the victim's portal with a neutral notice through the
+safe-contact gate."""
 
 from __future__ import annotations
 
@@ -32,15 +33,12 @@ from cases.policy import AnyUser, visible_cases
 from feeds.models import Partner, PartnerEvent, PartnerEventType
 from feeds.policy import can_manage_feeds
 from notifications import realtime
-from notifications.victim_messages import victim_milestone
 from project.history import attribute_change
 
 logger = logging.getLogger(__name__)
 
 CRIME_NUMBER = "crime_number"
 SIGNATURE_PREFIX = "sha256="
-# The victim's update for a crime-system event (notifications.models.MessageTemplate.Milestone).
-UPDATE_MILESTONE = "crime_update"
 
 
 class PartnerError(Exception):
@@ -261,9 +259,8 @@ def _apply(
         )
     attribute_change(entry, actor=actor, reason=reason)
     entry.save()
-    if kind is None or kind.sends_update:
-        # Neutral words only; nothing at all for a victim who did not ask for updates.
-        victim_milestone(case=case, milestone=UPDATE_MILESTONE)
+    # What the victim is told, if anything, is the update message types' business: every active
+    # one with this event becomes an update in the portal and a neutral notice (portal.updates).
     events.partner_event(case=case, event=event.type, actor=actor)
     realtime.broadcast_case_event(
         case.helpline_id, realtime.CaseEvent(type="case.updated", case=case_summary(case))

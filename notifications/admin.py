@@ -1,7 +1,7 @@
-"""Admins edit the words sent to victims at milestones (DESIGN rule 10), how alerts reach each role
-of their own organisation by default, and may look over the outbox to see that messages flow. The
-outbox is written only by notifications.services: read-only here, and without what a message said
-or where it went."""
+"""Admins edit how alerts reach each role of their own organisation by default, and may look over
+the outbox to see that messages flow (the words victims are sent are the update message types',
+in the portal's admin). The outbox is written only by notifications.services: read-only here, and
+without what a message said or where it went."""
 
 from __future__ import annotations
 
@@ -12,28 +12,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from accounts.admin_access import SystemWideAdmin
 from accounts.admin_history import HistoryAdmin
 from accounts.models import Organisation, User
 from accounts.roles import ROLE_PERMISSIONS, ROLES_BY_KIND
-from notifications.models import AlertDefault, MessageTemplate, Notification
+from notifications.models import AlertDefault, Notification
 from notifications.services import ALERT_KINDS
-
-
-@admin.register(MessageTemplate)
-class MessageTemplateAdmin(SystemWideAdmin, HistoryAdmin):
-    """The model checks the words on save (unknown placeholders refused, with the reason on the
-    form) and marks a template that names an organisation: shown here, never typed. The words go
-    to every helpline's victims: system-wide (accounts.admin_access)."""
-
-    list_display = ["milestone", "language", "channel", "is_active", "names_organisation"]
-    list_editable = ["is_active"]
-    list_filter = ["milestone", "language", "channel", "is_active", "names_organisation"]
-    search_fields = ["text", "subject"]
-    readonly_fields = ["names_organisation"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # retire a template with "active": its history says what was sent before
 
 
 @admin.register(Notification)

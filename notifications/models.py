@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import re
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -109,104 +107,19 @@ class Notification(models.Model):
         return self.person_id is not None
 
 
-# What a template may leave for Lantern to fill in, and for which milestone: anything else would
-# reach a victim's phone as written ("{name}"), or as nothing where there is no value.
-PLACEHOLDERS = {"when": "an appointment's date and time"}
-PLACEHOLDER_MILESTONES = {"when": {"appointment"}}
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # Words that say who is writing as plainly as a name: "your helpline" outs the sender too.
 REVEALING_WORDS = ("helpline",)
 
 
-def template_errors(milestone: str, *texts: str) -> list[str]:
-    """Why these words cannot be a template for `milestone`, in words an admin can act on."""
-    errors = []
-    for text in texts:
-        for name in _PLACEHOLDER.findall(text):
-            if name not in PLACEHOLDERS:
-                known = ", ".join(f"{{{key}}}" for key in PLACEHOLDERS)
-                errors.append(f"{{{name}}} is not a placeholder Lantern fills in (only {known}).")
-            elif milestone not in PLACEHOLDER_MILESTONES[name]:
-                errors.append(
-                    f"{{{name}}} ({PLACEHOLDERS[name]}) is only filled in for appointments."
-                )
-        if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
-            errors.append("A lone { or } is left in the words: write a placeholder as {when}.")
-    return errors
-
-
 def names_an_organisation(*texts: str) -> bool:
     """Whether the words name any organisation Lantern knows (or say "helpline"): such words must
-    never reach a victim who asked us not to name the organisation."""
+    never reach a victim who asked us not to name the organisation (the update message types'
+    admin warns of them; message_victim checks each message against the case's own)."""
     from accounts.models import Organisation
 
     words = " ".join(texts).casefold()
     names = [name.casefold() for name in Organisation.objects.values_list("name", flat=True)]
     return any(name and name in words for name in [*names, *REVEALING_WORDS])
-
-
-class MessageTemplate(models.Model):
-    """The words of a message to a victim at a milestone, per language and channel, edited by
-    admins (DESIGN rule 10). The defaults are neutral: no organisation, no case details."""
-
-    class Milestone(models.TextChoices):
-        REPORT_RECEIVED = "report_received", "Report received"
-        CASE_TAKEN_ON = "case_taken_on", "Case taken on"
-        REFERRAL_ACCEPTED = "referral_accepted", "Referred and accepted"
-        APPOINTMENT = "appointment", "Appointment"
-        CASE_CLOSED = "case_closed", "Case closed"
-        CRIME_UPDATE = "crime_update", "Update from the police"
-
-    milestone = models.CharField(max_length=32, choices=Milestone.choices)
-    language = models.CharField(max_length=8, default="en")
-    channel = models.CharField(
-        max_length=8,
-        choices=[(Notification.Channel.SMS, "SMS"), (Notification.Channel.EMAIL, "Email")],
-    )
-    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
-    text = models.TextField(
-        help_text="Plain words. {when} is replaced by an appointment's date and time (appointments "
-        'only; no other placeholder exists). Words that name an organisation or say "helpline" '
-        "are marked and never sent to a victim who asked us not to name the organisation."
-    )
-    is_active = models.BooleanField(default=True)
-    # Computed on every save (and when an organisation is added or renamed), never typed.
-    names_organisation = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Names an organisation: not sent to victims who asked us not to name it.",
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["milestone", "language", "channel"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["milestone", "language", "channel"], name="one_template_per_language"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_milestone_display()} ({self.language}, {self.channel})"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # Checked here too, not only in the admin's form: nothing saves a template that would
-        # send a victim a raw placeholder.
-        self.clean()
-        self.names_organisation = names_an_organisation(self.text, self.subject)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "names_organisation"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def clean(self) -> None:
-        errors = {
-            field: found
-            for field in ("text", "subject")
-            if (found := template_errors(self.milestone, getattr(self, field)))
-        }
-        if errors:
-            raise ValidationError(errors)
 
 
 class AlertPreference(models.Model):

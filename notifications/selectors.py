@@ -19,7 +19,7 @@ from accounts.models import Organisation, User
 from accounts.sessions import verified_users
 from cases.models import Case, CasePerson
 from cases.policy import can_see_identities, visible_cases
-from notifications.models import MessageTemplate, Notification
+from notifications.models import Notification
 from notifications.preferences import all_ways
 from notifications.services import ALERT_KINDS, contact_check
 
@@ -197,10 +197,19 @@ def kind_in_words(kind: str) -> str:
         return "Written by staff"
     if kind == "victim.sms_ack":
         return "Automatic reply to their text"
-    milestone = kind.removeprefix("victim.")
-    if milestone in MessageTemplate.Milestone.values:
-        return f"Automatic update: {MessageTemplate.Milestone(milestone).label}"
-    return kind
+    # A portal notice ("victim.<update type code>") by its type's name, which admins edit
+    # (portal.models.UpdateType; by app label: notifications sits below the portal).
+    from django.apps import apps
+
+    code = kind.removeprefix("victim.")
+    found = apps.get_model("portal", "UpdateType").objects.filter(code=code).first()
+    if code == kind or found is None:
+        return kind
+    if found.trigger == "staff":
+        return f"Update sent by staff: {found.name}"
+    if found.trigger == "system":
+        return found.name
+    return f"Automatic update: {found.name}"
 
 
 def _clock(moment: datetime, now: datetime) -> str:

@@ -34,14 +34,12 @@ from notifications.victim_messages import (
     STOP_WORDS,
     Override,
     contact_check,
-    mark_templates,
     message_victim,
     record_sms_keyword,
     reply_to_victim,
     sms_acknowledgement,
     sms_keyword,
     sms_opted_out,
-    victim_milestone,
     victim_of,
 )
 
@@ -57,7 +55,6 @@ __all__ = [
     "deliver",
     "email_staff",
     "mark_alerts_read",
-    "mark_templates",
     "message_victim",
     "notify_staff",
     "queue_delivery",
@@ -70,7 +67,6 @@ __all__ = [
     "sms_keyword",
     "sms_opted_out",
     "sweep_outbox",
-    "victim_milestone",
     "victim_of",
     "victim_wrote",
 ]

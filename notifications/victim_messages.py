@@ -18,13 +18,7 @@ from django.utils import timezone
 
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications import safe_contact
-from notifications.models import (
-    REVEALING_WORDS,
-    MessageTemplate,
-    Notification,
-    SmsKeyword,
-    names_an_organisation,
-)
+from notifications.models import REVEALING_WORDS, Notification, SmsKeyword
 from notifications.outbox import queue_on_commit
 from project.crypto import blind_index
 
@@ -137,7 +131,9 @@ def decide(
     prefs = (person.contact_preferences if person else None) or {}
     destination = ""
     if person is not None:
-        destination = prefs.get("email", "") if channel == "email" else person.phone
+        # a portal message goes to no address: the victim reads it signed in
+        addresses = {"email": prefs.get("email", ""), "portal": ""}
+        destination = addresses.get(channel, person.phone)
     decision = safe_contact.decide(
         prefs,
         channel,
@@ -169,7 +165,7 @@ def _last_message_from(case: Any, phone: str) -> datetime | None:
 
 def _names_an_organisation(case: Any, text: str) -> bool:
     """Whether the words name the case's helpline or an organisation it was referred to, or say
-    "helpline" (templates are marked against every organisation when saved)."""
+    "helpline" (the update message types' admin warns of words naming any organisation)."""
     from accounts.models import Organisation
 
     words = text.casefold()
@@ -177,63 +173,6 @@ def _names_an_organisation(case: Any, text: str) -> bool:
         Q(pk=case.helpline_id) | Q(referrals__case=case)
     ).values_list("name", flat=True)
     return any(name.casefold() in words for name in [*names, *REVEALING_WORDS] if name)
-
-
-def victim_milestone(
-    *, case: Any, milestone: str, when: datetime | None = None
-) -> Notification | None:
-    """An automatic update at a milestone, in the victim's language, by the first way they said
-    is safe. Nothing at all for a victim who did not ask for updates (or has no victim yet): that
-    is no message anyone tried to send. Anything else the safe-contact function refuses is kept
-    as suppressed, with the reason."""
-    person = victim_of(case)
-    if person is None:
-        return None
-    prefs = person.contact_preferences or {}
-    channel = next((c for c in ("sms", "email") if c in (prefs.get("channels") or [])), "sms")
-    template = _template(milestone, prefs.get("language") or "en", channel)
-    if template is None:
-        return None
-    text = template.text.replace(
-        "{when}", timezone.localtime(when).strftime("%-d %b %H:%M") if when else ""
-    )
-    decision, _ = decide(
-        case,
-        person,
-        channel,
-        automated=True,
-        names_organisation=template.names_organisation,
-        text=text,
-    )
-    if decision.code == "no_updates":
-        return None
-    return message_victim(
-        case=case,
-        channel=channel,
-        text=text,
-        kind=f"victim.{milestone}",
-        automated=True,
-        names_organisation=template.names_organisation,
-        subject=template.subject,
-    )
-
-
-def mark_templates() -> int:
-    """Mark again which templates name an organisation (after one is added or renamed); returns
-    how many marks changed. An update, not a save: the words did not change, so no history row."""
-    changed = 0
-    for template in MessageTemplate.objects.only("pk", "text", "subject", "names_organisation"):
-        named = names_an_organisation(template.text, template.subject)
-        if named != template.names_organisation:
-            changed += MessageTemplate.objects.filter(pk=template.pk).update(
-                names_organisation=named
-            )
-    return changed
-
-
-def _template(milestone: str, language: str, channel: str) -> MessageTemplate | None:
-    found = MessageTemplate.objects.filter(milestone=milestone, channel=channel, is_active=True)
-    return found.filter(language=language).first() or found.filter(language="en").first()
 
 
 # Staff writing ----------------------------------------------------------------------------------

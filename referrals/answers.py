@@ -25,7 +25,6 @@ from cases.policy import (
 )
 from cases.targets import accept_hours
 from cases.workflow import ConflictError, NotAllowedError, check_work
-from notifications.services import victim_milestone
 from project.history import attribute_change
 from referrals.casework import ReferralError, settle, tell
 from referrals.models import Referral
@@ -165,7 +164,6 @@ def accept_referral(*, referral: Referral, actor: User) -> Referral:
     locked.save(update_fields=["status", "responded_at", "responded_by", "assignee"])
     if case.status == S.REFERRED:
         taken = move_case(case=case, to=S.IN_SERVICE, actor=actor, reason=why, action="accept")
-        victim_milestone(case=taken, milestone="referral_accepted")
         events.case_event(case=taken, event=events.REFERRAL_ACCEPTED, actor=actor)
     tell([locked.referred_by], kind="referral.accepted", case=case, text=f"{why}: {case.number}")
     return locked

@@ -28,7 +28,7 @@ from cases.models import (
     ServiceType,
 )
 from cases.targets import PriorityTarget, accept_hours
-from notifications.models import MessageTemplate
+from portal.models import UpdateType
 from project.celery import app
 from project.schedules import DEFAULT_SCHEDULE, ensure_periodic_tasks
 from referrals.services import ReferralRequest, refer_case
@@ -261,7 +261,7 @@ def system_wide_pages() -> list[str]:
         f"/admin/cases/prioritytarget/{target.pk}/history/",
     ]
     for model in (Category, Area, FollowUpKind, ServiceType, DiscardReason, Relationship,
-                  MessageTemplate):  # fmt: skip
+                  UpdateType):  # fmt: skip
         row = model.objects.first()
         assert row is not None, model  # seeded by migrate: the change page is walked too
         base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
@@ -280,7 +280,7 @@ def test_a_cso_or_monitor_administrator_reaches_neither(kind, request, otp_clien
     for url in system_wide_pages():
         assert client.get(url).status_code == 403, url
     index = client.get("/admin/").content.decode()
-    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Message templates"):
+    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Update types"):
         assert name not in index
 
 
@@ -291,5 +291,5 @@ def test_a_helpline_administrator_reaches_them(helpline, otp_client) -> None:
     for url in system_wide_pages():
         assert client.get(url).status_code == 200, url
     index = client.get("/admin/").content.decode()
-    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Message templates"):
+    for name in ("Periodic tasks", "Deadlines by priority", "Categories", "Update types"):
         assert name in index

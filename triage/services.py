@@ -35,7 +35,7 @@ from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.queue and
 from cases.teams import queue_scope
 from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
 from notifications import realtime
-from notifications.services import notify_staff, victim_milestone
+from notifications.services import notify_staff
 from project.history import attribute_change
 
 
@@ -231,7 +231,6 @@ def verify_case(*, case: Case, actor: User, verification: Verification) -> Case:
         reason="Verified as genuine",
         action="verify",
     )
-    victim_milestone(case=verified, milestone="case_taken_on")
     events.case_event(case=verified, event=events.CASE_TAKEN_ON, actor=actor)
     return verified
 

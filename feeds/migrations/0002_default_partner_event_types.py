@@ -1,5 +1,5 @@
 """The crime-system events Lantern knows from the start (issue 13): each becomes a timeline entry
-and a neutral "there is an update" message to a victim who asked for updates. Admins rename them,
+(and, through the update message types of portal 0003, an update for the victim). Admins rename them,
 retire them and add more (DESIGN rule 10)."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ def seed(apps, schema_editor):
     PartnerEventType = apps.get_model("feeds", "PartnerEventType")
     for position, (code, label) in enumerate(EVENT_TYPES, start=1):
         PartnerEventType.objects.get_or_create(
-            code=code, defaults={"label": label, "position": position * 10, "sends_update": True}
+            # (they sent an update by default: sends_update, until feeds 0004 left it to portal)
+            code=code, defaults={"label": label, "position": position * 10}
         )
 
 

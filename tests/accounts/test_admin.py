@@ -30,7 +30,7 @@ from accounts.services import issue_api_token
 from cases.models import Category, Place
 from feeds.models import ImportBatch, Partner
 from feeds.sources import SourceSpec, save_source
-from notifications.models import MessageTemplate
+from portal.models import UpdateType
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,9 @@ SYSTEM_WIDE = {
     "feeds.ImportBatch",
     "feeds.Partner",
     "feeds.PartnerEventType",
-    "notifications.MessageTemplate",
+    "portal.UpdateType",
+    "portal.Article",
+    "portal.ArticleTag",
     "risk.Questionnaire",
     "django_celery_beat.CrontabSchedule",
     "django_celery_beat.IntervalSchedule",
@@ -444,22 +446,24 @@ def test_a_cso_or_monitor_admin_walks_no_system_wide_page(kind, request, people)
     )
     assert added.status_code == 403
     assert Category.objects.count() == before
-    template = MessageTemplate.objects.first()
+    update_type = UpdateType.objects.get(code="case_closed")
     changed = client.post(
-        f"/admin/notifications/messagetemplate/{template.pk}/change/",
+        f"/admin/portal/updatetype/{update_type.pk}/change/",
         {
-            "milestone": template.milestone,
-            "language": template.language,
-            "channel": template.channel,
-            "text": "Made-up: call us back at once.",
-            "is_active": "on",
+            "name": "Made-up: call us back at once",
+            "trigger": update_type.trigger,
+            "event": update_type.event,
+            "channels": ["sms"],
+            "position": 1,
+            "texts-TOTAL_FORMS": "0",
+            "texts-INITIAL_FORMS": "0",
         },
     )
     assert changed.status_code == 403
-    template.refresh_from_db()
-    assert template.text != "Made-up: call us back at once."
+    update_type.refresh_from_db()
+    assert update_type.name != "Made-up: call us back at once"
     index = client.get("/admin/").content.decode()
-    for name in ("Categories", "Message templates", "Periodic tasks", "Deadlines by priority"):
+    for name in ("Categories", "Update types", "Periodic tasks", "Deadlines by priority"):
         assert name not in index
     # their own staff, and their organisation's alert defaults, they still reach
     assert client.get("/admin/accounts/user/").status_code == 200
@@ -484,5 +488,5 @@ def test_a_helpline_admin_and_a_superuser_reach_every_system_wide_page(who, peop
             continue
         assert answer.status_code == 200, (label, page, url, answer.status_code)
     index = client.get("/admin/").content.decode()
-    for name in ("Categories", "Message templates", "Periodic tasks", "Deadlines by priority"):
+    for name in ("Categories", "Update types", "Periodic tasks", "Deadlines by priority"):
         assert name in index

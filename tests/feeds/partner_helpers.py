@@ -20,6 +20,7 @@ from django.test import Client
 from cases.models import Case, ReferenceType
 from cases.references import add_reference
 from feeds.models import Partner
+from portal.models import PortalAccess
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
 
 SECRET = "made-up-partner-secret-for-tests-only-0123456789"
@@ -41,6 +42,8 @@ def make_partner(
 
 
 def case_with_victim(helpline: Any, preferences: dict[str, Any] | None = None) -> Case:
+    """A case whose victim may sign in to the portal, where their updates are (portal.updates:
+    without an access they would be told of nothing)."""
     case = CaseFactory(helpline=helpline)
     ReportFactory(case=case, body=CANARY, sender=VICTIM_PHONE)
     victim = PersonFactory(
@@ -49,16 +52,17 @@ def case_with_victim(helpline: Any, preferences: dict[str, Any] | None = None) -
         contact_preferences=ALLOWED if preferences is None else preferences,
     )
     CasePersonFactory(case=case, person=victim)
+    PortalAccess.objects.create(case=case)
     return case
 
 
 # What migrations seed and these tests read: the crime-number reference type, the default event
-# types and the crime_update templates. A transactional test runs after others have flushed the
+# types and the update message types made for them (after the event types: it reads them). A transactional test runs after others have flushed the
 # database (pytest-django runs those last), so it seeds them again itself.
 SEEDS = (
     "cases.migrations.0016_seed_record_lookups",
     "feeds.migrations.0002_default_partner_event_types",
-    "notifications.migrations.0006_crime_update_template",
+    "portal.migrations.0003_update_types",
 )
 
 

@@ -238,12 +238,11 @@ def test_partner_event_types_are_an_edited_list(root) -> None:
             "label": "Bail conditions changed",
             "is_active": "on",
             "position": 2,
-            "sends_update": "on",
         },
     )
     assert answer.status_code == 302
     kind = PartnerEventType.objects.get(code="bail_conditions_changed")
-    assert kind.sends_update
+    assert kind.label == "Bail conditions changed"
     assert kind.history.get().history_user == root
     assert client.get(f"/admin/feeds/partnereventtype/{kind.pk}/delete/").status_code == 403
 

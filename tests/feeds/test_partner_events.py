@@ -1,6 +1,7 @@
 """Events from a partner's crime system (CONTRACT "Police and partner feeds"): signed with a real
 HMAC over the raw body, kept once per event_id, applied to the case holding the crime reference
-(a timeline entry, a neutral update to a victim who asked for one) or kept for reconciliation."""
+(a timeline entry, and an update in the victim's portal with a neutral notice through the
+safe-contact gate where an update message type has the event) or kept for reconciliation."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from feeds import partner_api, webhooks
 from feeds.models import PartnerEvent, PartnerEventType
 from feeds.partners import rotate_secret
 from notifications.models import Notification
+from portal.models import PortalUpdate, UpdateType
 from tests.factories import OrganisationFactory, StaffFactory
 from tests.feeds.partner_helpers import (
     CRIME_REFERENCE,
@@ -39,6 +41,8 @@ from tests.feeds.partner_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
+
+CHARGED = "victim.partner_suspect_charged"  # the notice of the seeded "Police: Suspect charged"
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def nothing_stored() -> bool:
 
 
 def test_an_event_on_a_known_crime_reference_is_applied(
-    client, partner, case, captured_broadcasts, django_capture_on_commit_callbacks
+    client, partner, case, settings, captured_broadcasts, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = post_event(client, event_body())
@@ -75,12 +79,16 @@ def test_an_event_on_a_known_crime_reference_is_applied(
     )
     assert entry.data == {"officer_note": "made-up note"}
     assert entry.history.get().history_change_reason == "Suspect charged (City Police crime system)"
-    update = Notification.objects.get(case=case, kind="victim.crime_update")
-    assert update.status == Notification.Status.SENT  # delivered after commit (outbox)
-    assert update.text == (
-        "There is an update on your report. Reply or call us when it is safe for you."
+    update = PortalUpdate.objects.get(case=case)
+    assert (update.update_type.code, update.title) == ("partner_suspect_charged", "Suspect charged")
+    notice = Notification.objects.get(case=case, kind=CHARGED)
+    assert update.notice == notice
+    assert notice.status == Notification.Status.SENT  # delivered after commit (outbox)
+    assert (
+        notice.text
+        == f"You have a new update. Sign in to see it: {settings.PUBLIC_BASE_URL}/portal/"
     )
-    assert CRIME_REFERENCE not in update.text
+    assert CRIME_REFERENCE not in notice.text
     assert [event["type"] for _, event in captured_broadcasts if "case" in event] == [
         "case.updated"
     ]
@@ -177,7 +185,8 @@ def test_a_replay_is_200_and_changes_nothing(client, partner, case):
     assert PartnerEvent.objects.count() == 1
     assert PartnerEvent.objects.get().type == "suspect_charged"
     assert ExternalEvent.objects.count() == 1
-    assert Notification.objects.filter(kind="victim.crime_update").count() == 1
+    assert Notification.objects.filter(kind=CHARGED).count() == 1
+    assert PortalUpdate.objects.count() == 1
 
 
 def test_the_same_event_id_from_another_partner_is_its_own(client, helpline, partner, case):
@@ -210,7 +219,8 @@ def test_two_deliveries_of_one_event_at_once_make_one_row(require_postgresql, he
     assert codes == [200] * (workers - 1) + [202]
     assert PartnerEvent.objects.count() == 1
     assert ExternalEvent.objects.count() == 1
-    assert Notification.objects.filter(kind="victim.crime_update").count() == 1
+    assert Notification.objects.filter(kind=CHARGED).count() == 1
+    assert PortalUpdate.objects.count() == 1
 
 
 def test_an_unknown_crime_reference_is_kept_and_reconciled_by_the_sweep(
@@ -238,7 +248,7 @@ def test_an_unknown_crime_reference_is_kept_and_reconciled_by_the_sweep(
     assert entry.history.get().history_change_reason == (
         "Suspect charged (City Police crime system); matched once the case had its crime number"
     )
-    assert Notification.objects.filter(case=case, kind="victim.crime_update").count() == 1
+    assert Notification.objects.filter(case=case, kind=CHARGED).count() == 1
     webhooks.sweep()  # nothing more to do
     assert ExternalEvent.objects.count() == 1
 
@@ -289,7 +299,8 @@ def test_an_event_may_name_our_case_number(client, partner, helpline):
 @pytest.mark.parametrize(
     ("preferences", "expected"),
     [
-        ({"contact": "allowed", "channels": ["sms"]}, None),  # did not ask for updates
+        # did not ask for updates: the update is in the portal, the notice kept as not sent
+        ({"contact": "allowed", "channels": ["sms"]}, "suppressed"),
         ({"contact": "none", "updates": True}, "suppressed"),
         (
             {"contact": "allowed", "channels": ["sms"], "no_text": True, "updates": True},
@@ -305,9 +316,10 @@ def test_the_victims_update_goes_through_the_safe_contact_gate(
     give_crime_number(case, supervisor)
     assert post_event(client, event_body()).status_code == 202
 
-    updates = Notification.objects.filter(case=case, kind="victim.crime_update")
-    assert list(updates.values_list("status", flat=True)) == ([expected] if expected else [])
+    notices = Notification.objects.filter(case=case, kind=CHARGED)
+    assert list(notices.values_list("status", flat=True)) == [expected]
     assert ExternalEvent.objects.filter(case=case).exists()  # the timeline has it either way
+    assert PortalUpdate.objects.filter(case=case).count() == 1  # and so does the portal
 
 
 def test_outside_the_victims_safe_hours_the_update_is_held_until_they_open(
@@ -325,17 +337,24 @@ def test_outside_the_victims_safe_hours_the_update_is_held_until_they_open(
     ):
         assert post_event(client, event_body()).status_code == 202
 
-    update = Notification.objects.get(case=case, kind="victim.crime_update")
+    update = Notification.objects.get(case=case, kind=CHARGED)
     assert update.status == Notification.Status.PENDING  # not sent at noon
     assert update.not_before is not None
     assert timezone.localtime(update.not_before).strftime("%H:%M") == "03:00"
 
 
-def test_a_type_that_sends_no_update_only_reaches_the_timeline(client, partner, case):
-    PartnerEventType.objects.filter(code="court_date_set").update(sends_update=False)
-    assert post_event(client, event_body(type="court_date_set")).status_code == 202
-    assert ExternalEvent.objects.filter(case=case).exists()
-    assert not Notification.objects.filter(kind="victim.crime_update").exists()
+def test_an_event_no_active_update_type_answers_only_reaches_the_timeline(client, partner, case):
+    UpdateType.objects.filter(trigger="partner_event", event="court_date_set").update(
+        is_active=False
+    )
+    PartnerEventType.objects.create(code="made_up_bail_review", label="Made-up bail review")
+
+    assert post_event(client, event_body("e1", type="court_date_set")).status_code == 202
+    assert post_event(client, event_body("e2", type="made_up_bail_review")).status_code == 202
+
+    assert ExternalEvent.objects.filter(case=case).count() == 2
+    assert not PortalUpdate.objects.exists()
+    assert not Notification.objects.filter(case=case).exists()
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def test_a_supervisor_matches_an_unmatched_event_to_a_case(
     assert history.history_change_reason == (
         "Court date set (City Police crime system); matched to this case by hand"
     )
-    assert Notification.objects.filter(case=case, kind="victim.crime_update").count() == 1
+    assert Notification.objects.filter(case=case, kind="victim.partner_court_date_set").count() == 1
 
 
 @pytest.mark.parametrize("number", ["LNT-2026-999999", "", "elsewhere"])
