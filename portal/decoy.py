@@ -8,34 +8,16 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
 
-# The signed-in menu, in the order every portal page shows it (portal/base.html draws it). The
-# decoy draws the same one, so a decoy page and a real one look alike.
-MENU = (
-    ("portal:home", "Your report"),
-    ("portal:messages", "Messages"),
-    ("portal:safety", "Staying safe"),
-)
-
-
-def menu(current: str | None) -> list[dict[str, object]]:
-    """`portal_nav` for portal/base.html: the signed-in menu, with `current` (a URL name such as
-    "portal:home") marked as the page being shown."""
-    items = []
-    for name, label in MENU:
-        try:
-            href = reverse(name)
-        except NoReverseMatch:  # a page not built yet has no link
-            continue
-        items.append({"href": href, "label": label, "current": name == current})
-    return items
+from portal.views import NAV, portal_nav
 
 
 def page(request: HttpRequest) -> HttpResponse:
     """The harmless page, for any method and any portal URL (a form sent to it is ignored)."""
+    # The real pages' menu (no unread count: there is never anything new), with the page asked
+    # for marked as the one shown.
     match = request.resolver_match
     current = match.view_name if match is not None else None
-    if current not in {name for name, _ in MENU}:
+    if current not in {name for name, _ in NAV}:
         current = "portal:home"
-    return render(request, "portal/decoy.html", {"portal_nav": menu(current)})
+    return render(request, "portal/decoy.html", {"portal_nav": portal_nav(current)})

@@ -22,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 
 from accounts.access import public
-from portal import codes, decoy, duress, session
+from portal import codes, duress, session
 from portal.sign_in_forms import CodeForm, DuressForm, ReferenceForm
+from portal.views import portal_nav
 from project.proxy import client_ip
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def safety(request: HttpRequest) -> HttpResponse:
             request.session[SAFETY_DONE_KEY] = "saved"
             return redirect("portal:safety")
     done = request.session.pop(SAFETY_DONE_KEY, None)
-    context = {"form": form, "done": done, "portal_nav": decoy.menu("portal:safety")}
+    context = {"form": form, "done": done, "portal_nav": portal_nav("portal:safety")}
     return render(request, "portal/safety_settings.html", context)
 
 
