@@ -61,7 +61,7 @@ def _outcome(what: str, row: Notification | None) -> str:
     and why (the writer learns it now, not only from the panel)."""
     if row is None:
         return f"{what}: no message could be written (an administrator must switch it on)."
-    return f"{what}: {status_in_words(row, row.created_at)}."
+    return f"{what}: {status_in_words(row, row.created_at).rstrip('.')}."
 
 
 @never_cache
