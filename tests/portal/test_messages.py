@@ -6,15 +6,18 @@ through the safe-contact table, or nothing when they forbade contact."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from cases.models import Case, Report
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications.models import Notification
-from portal.messages import MAX_LENGTH, reply_in_portal
+from portal.messages import MAX_LENGTH, new_token, reply_in_portal, victim_writes
 from portal.models import PortalAccess
+from portal.session import Visitor
 from referrals.models import FollowUp, Referral
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReferralFactory
 from tests.portal.conftest import PREFERENCES, sign_in_as
@@ -156,6 +159,29 @@ def test_a_token_lifted_from_another_victim_does_not_swallow_the_message(
     # then
     assert portal_reports(portal_case) == ["Mine"]
     assert portal_reports(other) == ["Theirs"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_sends_of_one_form_at_the_same_moment_are_one_message(
+    require_postgresql, portal_access, portal_case
+) -> None:
+    # given: one form, sent four times at once (a phone retrying on a bad connection)
+    visitor = Visitor(access=portal_access, decoy=False)
+    token = new_token()
+
+    def send(_: int) -> int:
+        try:
+            return victim_writes(visitor, "Sent at once", token=token).pk
+        finally:
+            connection.close()
+
+    # when
+    with ThreadPoolExecutor(4) as pool:
+        stored = set(pool.map(send, range(4)))
+
+    # then: all four answered with the same message
+    assert len(stored) == 1
+    assert portal_reports(portal_case) == ["Sent at once"]
 
 
 @pytest.mark.parametrize(
