@@ -57,6 +57,9 @@ _CONFIGURATION = [
     "feeds.view_importbatch",
     "feeds.view_rowerror",
     "feeds.view_partner",
+    # portal accesses: a read-only list of their own helpline's (portal.admin_access); invite,
+    # revoke and unlock are the case page's
+    "portal.view_portalaccess",
     # deadlines by priority (cases.targets); periodic jobs: whether and when they run, and their
     # timings (project.schedules.ScheduleAdmin: what a job runs stays a superuser's)
     "cases.view_prioritytarget",
