@@ -12,11 +12,14 @@ all the same, so it is on their timeline if they are invited later.
 
 With an access, whether the notice goes is the safe-contact function's call alone (an automatic
 update needs the victim's "updates" wish): a refusal is kept as a suppressed outbox row with its
-reason, linked from the update, so staff see why the victim was not told."""
+reason, linked from the update, so staff see why the victim was not told. Several things at
+once are one message: an update within a minute of another portal message that is going to them
+(a verification's invitation and its "case taken on" update, two types on one event) is linked
+to that message instead of sending a second."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,11 +28,17 @@ from django.utils import formats, timezone, translation
 
 from cases import events
 from cases.workflow import CaseError
+from notifications.models import Notification
 from notifications.victim_messages import victim_of
 from portal.models import PortalAccess, PortalUpdate, UpdateType
 from portal.notices import send_notice, text_for, victim_language
 from portal.rules import may_sign_in
 
+# Notices within this many seconds of one another are one notice: a verification's invitation and
+# its "case taken on" update, or two types set off by one event (see _recent_notice).
+QUIET_SECONDS = 60
+# The portal's own message that does not lead to the updates (it is typed in to sign in).
+NOT_POINTING_AT_UPDATES = ("sign_in_code",)
 TRIGGERS = {
     events.CASE: UpdateType.Trigger.CASE_EVENT,
     events.PARTNER: UpdateType.Trigger.PARTNER_EVENT,
@@ -102,11 +111,31 @@ def add_update(
     if _may_read_it(case):
         # One a member of staff chose to send is theirs, like a reply they typed: it does not
         # need the victim's wish for automatic updates (safe contact asks the rest of it).
-        update.notice = send_notice(
+        update.notice = _recent_notice(case) or send_notice(
             case=case, update_type=update_type, automated=sent_by is None, sent_by=sent_by
         )
         update.save(update_fields=["notice"])
     return update
+
+
+def _recent_notice(case: Any) -> Notification | None:
+    """A portal message that is going, or went, to the victim moments ago: the invitation a
+    verification just sent, or the notice of another update the same change made. It already
+    sends them to the portal, where this update is too; a second text at once is one more thing
+    on a shared phone. A refused one is no help: the new notice is asked for on its own."""
+    since = timezone.now() - timedelta(seconds=QUIET_SECONDS)
+    kinds = [
+        f"victim.{code}"
+        for code in UpdateType.objects.exclude(code__in=NOT_POINTING_AT_UPDATES).values_list(
+            "code", flat=True
+        )
+    ]
+    return (
+        Notification.objects.filter(case=case, kind__in=kinds, created_at__gte=since)
+        .exclude(status__in=[Notification.Status.SUPPRESSED, Notification.Status.FAILED])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def _may_read_it(case: Any) -> bool:

@@ -7,23 +7,26 @@ for in everything that leaves). Names, numbers and words are made up."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
 from cases import events
-from cases.models import Case, FollowUpKind
+from cases.models import Case, Category, FollowUpKind
 from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
 from portal.models import PortalAccess, PortalUpdate, UpdateText, UpdateType
+from portal.notices import send_notice
 from portal.updates import send_staff_update
 from referrals.services import FollowUpEntry, add_follow_up
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory
 from tests.notifications.fakes import TwilioFake, twilio_fake
 from tests.portal.conftest import PREFERENCES, VICTIM_EMAIL, VICTIM_PHONE
+from triage.services import Verification, verify_case
 
 pytestmark = pytest.mark.django_db
 
@@ -183,16 +186,18 @@ def test_an_event_sets_off_only_the_types_of_its_own_source(
     assert not PortalUpdate.objects.filter(case=portal_case).exists()
 
 
-def test_two_types_on_one_event_make_two_updates(
+def test_two_types_on_one_event_make_two_updates_and_one_notice(
     portal_case, portal_access, django_capture_on_commit_callbacks
 ) -> None:
     make_type("made_up_first", event="case_closed", alone=False)
 
     happen(portal_case, "case_closed", django_capture_on_commit_callbacks)
 
-    codes = set(PortalUpdate.objects.filter(case=portal_case).values_list("update_type__code"))
-    assert codes == {("case_closed",), ("made_up_first",)}
-    assert Notification.objects.filter(case=portal_case).count() == 2
+    updates = PortalUpdate.objects.filter(case=portal_case)
+    assert {u.update_type.code for u in updates} == {"case_closed", "made_up_first"}
+    # one message tells them of both: not two texts at once on a shared phone
+    (notice,) = Notification.objects.filter(case=portal_case)
+    assert {u.notice for u in updates} == {notice}
 
 
 def test_an_inactive_type_sends_nothing(
@@ -256,7 +261,7 @@ def test_without_a_portal_they_can_open_the_update_is_kept_and_no_notice_goes(
             closed_at=timezone.now() - timezone.timedelta(days=settings.PORTAL_GRACE_DAYS + 1)
         )
 
-    happen(portal_case, "case_taken_on", django_capture_on_commit_callbacks)
+    happen(portal_case, "referral_accepted", django_capture_on_commit_callbacks)
 
     update = PortalUpdate.objects.get(case=portal_case)
     assert update.notice is None
@@ -360,3 +365,79 @@ def test_a_retired_staff_kind_is_not_sent(portal_case, portal_access, operator) 
         send_staff_update(case=portal_case, update_type=kind, actor=operator)
 
     assert not PortalUpdate.objects.exists()
+
+
+# One message for several things at once ---------------------------------------------------------
+
+
+def test_a_verification_sends_the_invitation_and_its_update_rides_on_it(
+    helpline, operator, twilio: TwilioFake, django_capture_on_commit_callbacks
+) -> None:
+    case = CaseFactory(helpline=helpline, status=Case.Status.IN_TRIAGE, claimed_by=operator)
+    victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=dict(PREFERENCES))
+    CasePersonFactory(case=case, person=victim)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verify_case(
+            case=case,
+            actor=operator,
+            verification=Verification(
+                category=Category.objects.get(code="physical"), priority="high"
+            ),
+        )
+
+    update = PortalUpdate.objects.get(case=case, update_type__code="case_taken_on")
+    assert update.notice.kind == "victim.portal_invitation"
+    assert len(twilio.accepted) == 1  # the invitation alone
+
+
+def test_a_minute_later_an_update_has_its_own_notice(
+    portal_case, portal_access, django_capture_on_commit_callbacks
+) -> None:
+    with time_machine.travel(datetime(2026, 5, 5, 10, 0, tzinfo=UTC), tick=False) as clock:
+        happen(portal_case, "case_taken_on", django_capture_on_commit_callbacks)
+        clock.shift(timedelta(seconds=61))
+        happen(portal_case, "case_closed", django_capture_on_commit_callbacks)
+
+    first, second = PortalUpdate.objects.filter(case=portal_case).order_by("pk")
+    assert first.notice != second.notice
+    assert Notification.objects.filter(case=portal_case).count() == 2
+
+
+def test_a_refused_notice_is_not_reused_for_one_staff_send(
+    portal_case, portal_access, operator, django_capture_on_commit_callbacks
+) -> None:
+    prefer(portal_case, updates=False)
+    happen(portal_case, "case_taken_on", django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_staff_update(
+            case=portal_case,
+            update_type=UpdateType.objects.get(code="please_contact_us"),
+            actor=operator,
+        )
+
+    automatic = PortalUpdate.objects.get(update_type__code="case_taken_on")
+    assert automatic.notice.status == S.SUPPRESSED
+    sent.notice.refresh_from_db()
+    assert sent.notice != automatic.notice
+    assert sent.notice.status == S.SENT
+
+
+def test_a_sign_in_code_just_sent_does_not_stand_for_an_update(
+    portal_case, portal_access, django_capture_on_commit_callbacks
+) -> None:
+    with transaction.atomic():
+        code = send_notice(
+            case=portal_case,
+            update_type=UpdateType.objects.get(code="sign_in_code"),
+            automated=False,
+            values={"code": "made-up-code", "minutes": "10"},
+            now_only=True,
+        )
+
+    happen(portal_case, "case_closed", django_capture_on_commit_callbacks)
+
+    update = PortalUpdate.objects.get(case=portal_case)
+    assert update.notice not in (None, code)
+    assert update.notice.kind == "victim.case_closed"
