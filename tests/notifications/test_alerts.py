@@ -16,6 +16,7 @@ from cases.services import close_case
 from cases.targets import PriorityTarget
 from notifications.models import AlertPreference, Notification
 from notifications.services import ALERT_KINDS
+from portal.models import PortalUpdate
 from referrals import services as casework
 from referrals.services import FollowUpEntry, ReferralRequest
 from tests.factories import CaseFactory, StaffFactory
@@ -129,10 +130,12 @@ def test_a_follow_up_that_comes_due_is_remembered_once(helpline, operator, cso, 
 
 
 def victim_case(helpline, operator, **wishes) -> Case:
+    """A case in triage whose victim said texts are safe and yes to following it online: the
+    verification invites them to the portal, where their updates are."""
     case = CaseFactory(helpline=helpline, status=Case.Status.IN_TRIAGE, claimed_by=operator)
     person = Person.objects.create(
         phone=CANARIES["phone"],
-        contact_preferences={"contact": "allowed", "channels": ["sms"], **wishes},
+        contact_preferences={"contact": "allowed", "channels": ["sms"], "portal": True, **wishes},
     )
     CasePerson.objects.create(case=case, person=person, role="victim")
     return case
@@ -146,38 +149,48 @@ def verify(case, operator) -> None:
     )
 
 
-def test_a_victim_who_asked_for_updates_gets_a_neutral_one(
+def to_victim() -> list[tuple[str, str]]:
+    rows = Notification.objects.filter(person__isnull=False).order_by("pk")
+    return list(rows.values_list("kind", "status"))
+
+
+NOTICE = "You have a new update. Sign in to see it: "
+
+
+def test_a_victim_who_asked_for_updates_is_invited_and_finds_the_update_there(
     helpline, operator, django_capture_on_commit_callbacks
 ) -> None:
     case = victim_case(helpline, operator, updates=True)
     with django_capture_on_commit_callbacks(execute=True):
         verify(case, operator)
-    (update,) = Notification.objects.filter(kind="victim.case_taken_on")
-    assert update.text == "You have a new update."
-    assert update.destination == CANARIES["phone"]
-    assert update.status == Notification.Status.SENT  # no Twilio here: kept in the outbox
+    update = PortalUpdate.objects.get(case=case, update_type__code="case_taken_on")
+    assert update.title == "We are looking after your case"
+    # one neutral message: the invitation, which the update rides on
+    assert to_victim() == [("victim.portal_invitation", Notification.Status.SENT)]
+    assert update.notice.destination == CANARIES["phone"]
+    assert CANARIES["story"] not in update.notice.text
 
 
 def test_updates_in_the_victims_language(helpline, operator) -> None:
     case = victim_case(helpline, operator, updates=True, language="cy")
     verify(case, operator)
-    assert Notification.objects.get(kind="victim.case_taken_on").text == (
-        "Mae gennych ddiweddariad newydd."
-    )
+    update = PortalUpdate.objects.get(case=case, update_type__code="case_taken_on")
+    assert (update.title, update.body) == ("Diweddariad", "Mae gennych ddiweddariad newydd.")
 
 
-def test_no_update_for_a_victim_who_did_not_ask(helpline, operator) -> None:
+def test_a_victim_who_did_not_ask_for_updates_gets_only_the_invitation(helpline, operator):
     case = victim_case(helpline, operator, updates=False)
     verify(case, operator)
-    assert not Notification.objects.filter(person__isnull=False).exists()
+    assert to_victim() == [("victim.portal_invitation", Notification.Status.PENDING)]
+    assert PortalUpdate.objects.filter(case=case).count() == 1  # in the portal all the same
 
 
 def test_an_update_outside_safe_hours_waits_for_them(helpline, operator) -> None:
     case = victim_case(helpline, operator, updates=True, safe_from="03:00", safe_until="03:01")
     verify(case, operator)
-    update = Notification.objects.get(kind="victim.case_taken_on")
-    assert update.status == Notification.Status.PENDING
-    assert timezone.localtime(update.not_before).strftime("%H:%M") == "03:00"
+    notice = PortalUpdate.objects.get(case=case).notice
+    assert notice.status == Notification.Status.PENDING
+    assert timezone.localtime(notice.not_before).strftime("%H:%M") == "03:00"
 
 
 def test_an_update_after_a_stop_is_kept_but_not_sent(client, helpline, operator) -> None:
@@ -186,35 +199,48 @@ def test_an_update_after_a_stop_is_kept_but_not_sent(client, helpline, operator)
         client, "/intake/twilio/sms/", sms_params("SM9", body="STOP", sender=CANARIES["phone"])
     )
     verify(case, operator)
-    update = Notification.objects.get(kind="victim.case_taken_on")
-    assert update.status == Notification.Status.SUPPRESSED
-    assert "STOP" in update.reason
+    update = PortalUpdate.objects.get(case=case)
+    assert update.notice.kind == "victim.case_taken_on"  # the refused invitation stands for none
+    assert update.notice.status == Notification.Status.SUPPRESSED
+    assert "STOP" in update.notice.reason
 
 
-def test_an_appointment_reminder_and_the_closing_update(helpline, operator, cso, cso_rep):
+def test_every_step_of_a_case_is_an_update_and_a_neutral_notice(helpline, operator, cso, cso_rep):
     case = victim_case(helpline, operator, updates=True)
-    verify(case, operator)
-    referral = casework.refer_case(
-        case=case, actor=operator, request=ReferralRequest(organisation=cso, consent=True)
-    )
-    casework.accept_referral(referral=referral, actor=cso_rep)
-    when = timezone.localtime().replace(hour=10, minute=30) + timedelta(days=2)
-    casework.add_follow_up(
-        case=case,
-        actor=cso_rep,
-        entry=FollowUpEntry(FollowUpKind.objects.get(code="appointment"), when),
-    )
-    casework.resolve_case(case=case, actor=cso_rep, remark="Done", follow_ups="complete")
-    close_case(case=case, actor=operator, remark="Checked", victim_check="checked")
-    kinds = list(
-        Notification.objects.filter(person__isnull=False).order_by("pk").values_list("kind", "text")
-    )
-    assert kinds == [
-        ("victim.case_taken_on", "You have a new update."),
-        ("victim.referral_accepted", "You have a new update."),
-        ("victim.appointment", f"Reminder: {when.strftime('%-d %b')} 10:30."),
-        ("victim.case_closed", "You have a new update."),
+    start = timezone.now().replace(hour=9, minute=0)
+    when = timezone.localtime(start).replace(hour=10, minute=30) + timedelta(days=2)
+    with time_machine.travel(start, tick=False) as clock:
+        verify(case, operator)
+        clock.shift(timedelta(minutes=5))  # each step its own moment: not one message for all
+        referral = casework.refer_case(
+            case=case, actor=operator, request=ReferralRequest(organisation=cso, consent=True)
+        )
+        casework.accept_referral(referral=referral, actor=cso_rep)
+        clock.shift(timedelta(minutes=5))
+        casework.add_follow_up(
+            case=case,
+            actor=cso_rep,
+            entry=FollowUpEntry(FollowUpKind.objects.get(code="appointment"), when),
+        )
+        clock.shift(timedelta(minutes=5))
+        casework.resolve_case(case=case, actor=cso_rep, remark="Done", follow_ups="complete")
+        clock.shift(timedelta(minutes=5))
+        close_case(case=case, actor=operator, remark="Checked", victim_check="checked")
+
+    updates = PortalUpdate.objects.filter(case=case).order_by("pk")
+    assert [u.update_type.code for u in updates] == [
+        "case_taken_on",
+        "referral_accepted",
+        "appointment",
+        "case_resolved",
+        "case_closed",
     ]
+    assert f"{when:%-d %B %Y}, 10:30" in updates[2].body
+    notices = [u.notice for u in updates]
+    assert notices[0].kind == "victim.portal_invitation"
+    assert [n.kind for n in notices[1:]] == [f"victim.{u.update_type.code}" for u in updates[1:]]
+    assert all(n.text.startswith(NOTICE) for n in notices[1:])
+    assert all("10:30" not in n.text for n in notices)
 
 
 # Nothing personal in what staff receive -----------------------------------------------------------
