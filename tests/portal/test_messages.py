@@ -20,7 +20,8 @@ from portal.models import PortalAccess
 from portal.session import Visitor
 from referrals.models import FollowUp, Referral
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReferralFactory
-from tests.portal.conftest import PREFERENCES, sign_in_as
+from tests.notifications.fakes import twilio_fake
+from tests.portal.conftest import PREFERENCES, VICTIM_PHONE, sign_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -283,8 +284,32 @@ def test_a_staff_reply_shows_in_the_portal_and_a_neutral_notice_goes(
     assert notice.sent_by == operator
 
 
+@pytest.fixture
+def twilio(settings):
+    """The real twilio Client, pointed at a stand-in for Twilio's REST API on loopback."""
+    with twilio_fake(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN) as fake:
+        settings.TWILIO_API_BASE_URL = fake.base_url
+        settings.TWILIO_FROM_NUMBER = "+447700900000"
+        yield fake
+
+
+def test_the_reply_never_reaches_a_provider_only_the_neutral_notice_does(
+    portal_case, portal_access, operator, twilio, django_capture_on_commit_callbacks
+) -> None:
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_in_portal(case=portal_case, actor=operator, text="Canary words of the reply")
+
+    # then: one text, to the victim's phone, with the portal's link and nothing of the reply
+    (request,) = twilio.requests
+    assert request.to == VICTIM_PHONE
+    assert "Canary" not in request.body
+    assert "/portal/" in request.body
+    assert Notification.objects.get(kind="victim.portal_reply").status == S.DELIVERED
+
+
 def test_a_victim_who_forbade_contact_sees_the_reply_but_gets_no_notice(
-    victim_client, portal_case, operator, django_capture_on_commit_callbacks
+    victim_client, portal_case, operator, twilio, django_capture_on_commit_callbacks
 ) -> None:
     # given
     victim = portal_case.people.get(role="victim").person
@@ -300,6 +325,7 @@ def test_a_victim_who_forbade_contact_sees_the_reply_but_gets_no_notice(
     notices = Notification.objects.filter(kind="victim.new_message")
     assert [n.status for n in notices] == [S.SUPPRESSED]
     assert mail.outbox == []
+    assert twilio.requests == []
 
 
 def test_the_notice_by_email_says_nothing_of_the_reply(
