@@ -132,6 +132,8 @@ SEEDS = (
     "cases.migrations.0016_seed_record_lookups",
     "risk.migrations.0002_seed_questionnaire",
     "portal.migrations.0002_system_messages",
+    "portal.migrations.0003_update_types",
+    "portal.migrations.0004_seed_articles",
 )
 
 
@@ -214,3 +216,25 @@ def log_in(page: Page) -> Callable[[User], None]:
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     return sign_in
+
+
+@pytest.fixture
+def launch_daphne(journey_log: JourneyLog) -> Iterator[Callable[[dict[str, str]], LaunchedDaphne]]:
+    """Like `daphne`, for a journey that needs settings of its own: `launch(env)` starts Lantern
+    under daphne on this test's database with `env` over the test environment (an SMTP server,
+    another quick-exit page, another settings module). Stopped after the test; its log goes to
+    the journey log like `daphne`'s."""
+    with contextlib.ExitStack() as stack:
+
+        def launch(env: dict[str, str]) -> LaunchedDaphne:
+            base = {
+                **_server_env(),
+                "DJANGO_SETTINGS_MODULE": "project.settings.test",
+                "LOG_LEVEL": "INFO",
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            }
+            server = _JourneyDaphne(journey_log, env={**base, **env})
+            (started,) = stack.enter_context(running(server))
+            return started
+
+        yield launch
