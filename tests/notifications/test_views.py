@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import AccessLog, Case
-from notifications.models import AlertPreference, MessageTemplate, Notification
+from notifications.models import AlertPreference, Notification
 from notifications.services import ALERT_KINDS, message_victim, notify_staff
+from portal.models import UpdateType
 from tests.factories import (
     CaseFactory,
     CasePersonFactory,
@@ -530,28 +531,41 @@ def test_the_compose_page_is_an_audited_read(case, operator, otp_client) -> None
 # The admin ----------------------------------------------------------------------------------------
 
 
-def test_admins_edit_message_templates_but_never_delete_them(admin_user, otp_client) -> None:
+def test_admins_edit_the_words_victims_are_sent_as_update_types_never_deleted(
+    admin_user, otp_client
+) -> None:
+    """The milestone templates' page is gone: the words are an update type's, per language."""
     client = otp_client(admin_user)
+    closed = UpdateType.objects.get(code="case_closed")
+    texts = list(closed.texts.order_by("pk"))
+    form = {
+        "name": closed.name,
+        "trigger": closed.trigger,
+        "event": closed.event,
+        "channels": closed.channels,
+        "is_active": "on",
+        "position": closed.position,
+        "texts-TOTAL_FORMS": len(texts) + 1,
+        "texts-INITIAL_FORMS": len(texts),
+        "texts-MIN_NUM_FORMS": 1,
+        "texts-MAX_NUM_FORMS": 1000,
+    }
+    for index, text in enumerate(texts):
+        for field in ("id", "language", "title", "body", "subject", "notice"):
+            value = text.pk if field == "id" else getattr(text, field)
+            form[f"texts-{index}-{field}"] = value
+        form[f"texts-{index}-update_type"] = closed.pk
+    somali = {"language": "so", "title": "Made-up title", "body": "Made-up words.",
+              "subject": "Update", "notice": "Made-up notice: {link}"}  # fmt: skip
+    form.update({f"texts-{len(texts)}-{key}": value for key, value in somali.items()})
 
-    assert client.get("/admin/notifications/messagetemplate/").status_code == 200
-    added = client.post(
-        "/admin/notifications/messagetemplate/add/",
-        {
-            "milestone": "case_closed",
-            "language": "so",
-            "channel": "sms",
-            "subject": "",
-            "text": "Made-up: you have a new update.",
-            "is_active": "on",
-        },
-    )
+    assert client.get("/admin/notifications/messagetemplate/").status_code == 404
+    changed = client.post(f"/admin/portal/updatetype/{closed.pk}/change/", form)
 
-    assert added.status_code == 302
-    template = MessageTemplate.objects.get(language="so")
-    assert template.history.latest().history_user == admin_user
-    assert (
-        client.get(f"/admin/notifications/messagetemplate/{template.pk}/delete/").status_code == 403
-    )
+    assert changed.status_code == 302
+    added = closed.texts.get(language="so")
+    assert added.history.latest().history_user == admin_user
+    assert client.get(f"/admin/portal/updatetype/{closed.pk}/delete/").status_code == 403
 
 
 def test_the_outbox_in_the_admin_is_a_list_without_words_or_addresses(
