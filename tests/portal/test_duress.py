@@ -32,12 +32,9 @@ CANARY = "CANARY-7fq2 the blue car outside the flats. Made-up test text."
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_cache(settings) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"portal-duress-{uuid.uuid4()}",
-        }
-    }
+    # Each test counts from zero, in the cache the settings name (Redis in the real-parts run).
+    configured = settings.CACHES["default"]
+    settings.CACHES = {"default": {**configured, "KEY_PREFIX": f"portal-duress-{uuid.uuid4()}"}}
 
 
 @pytest.fixture

@@ -29,12 +29,9 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_cache(settings) -> None:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"portal-session-{uuid.uuid4()}",
-        }
-    }
+    # Each test counts from zero, in the cache the settings name (Redis in the real-parts run).
+    configured = settings.CACHES["default"]
+    settings.CACHES = {"default": {**configured, "KEY_PREFIX": f"portal-session-{uuid.uuid4()}"}}
 
 
 def sign_in(client: Client, access: PortalAccess):

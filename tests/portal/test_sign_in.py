@@ -30,13 +30,9 @@ GROUPED_CODE = re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{2,4}){6}\b")
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_cache(settings) -> None:
-    # Each test counts from zero, whichever cache (Redis in the real-parts run) the settings name.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"portal-sign-in-{uuid.uuid4()}",
-        }
-    }
+    # Each test counts from zero, in the cache the settings name (Redis in the real-parts run).
+    configured = settings.CACHES["default"]
+    settings.CACHES = {"default": {**configured, "KEY_PREFIX": f"portal-sign-in-{uuid.uuid4()}"}}
 
 
 def ask_for_code(client, reference: str):

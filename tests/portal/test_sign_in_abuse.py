@@ -31,13 +31,9 @@ CSRF_VALUE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_cache(settings) -> None:
-    # Each test counts from zero, whichever cache (Redis in the real-parts run) the settings name.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"portal-abuse-{uuid.uuid4()}",
-        }
-    }
+    # Each test counts from zero, in the cache the settings name (Redis in the real-parts run).
+    configured = settings.CACHES["default"]
+    settings.CACHES = {"default": {**configured, "KEY_PREFIX": f"portal-abuse-{uuid.uuid4()}"}}
 
 
 @pytest.fixture
