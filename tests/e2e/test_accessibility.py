@@ -18,11 +18,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
+from cases.models import Case
+from notifications.models import Notification
 from portal.articles import save_text
-from portal.models import Article, ArticleTag, ArticleText
-from tests.e2e.canaries import ABUSER, PLACE
-from tests.factories import OrganisationFactory
+from portal.duress import set_duress_code
+from portal.models import Article, ArticleTag, ArticleText, PortalAccess, PortalUpdate, UpdateType
+from tests.e2e.canaries import ABUSER, PLACE, VICTIM_EMAIL, VICTIM_NAME, VICTIM_PHONE
+from tests.factories import (
+    CaseFactory,
+    CasePersonFactory,
+    OrganisationFactory,
+    PersonFactory,
+    StaffFactory,
+)
 
 AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -187,6 +196,130 @@ def test_the_help_library(page: Page, audit: Audit) -> None:
     audit("an article in Welsh")
     page.goto("/help/your-phone/?lang=cy")
     audit("an article with no Welsh text (English, with a note)")
+    audit.assert_clean()
+
+
+# The portal ------------------------------------------------------------------------------------
+
+CODE = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{1,4}){6}")
+DURESS_CODE = "Bluebell7"  # made up; a code, not a person's data, so typed without a canary
+
+
+def _portal_case() -> Case:
+    """A verified case whose victim accepted the portal and said email is safe at any hour, with
+    an update on their timeline."""
+    helpline = _helpline()
+    operator = StaffFactory(organisation=helpline, role=User.Role.OPERATOR)
+    case = CaseFactory(
+        helpline=helpline, status=Case.Status.VERIFIED, claimed_by=operator, channel="web"
+    )
+    victim = PersonFactory(
+        name=VICTIM_NAME,
+        phone=VICTIM_PHONE,
+        contact_preferences={
+            "contact": "allowed",
+            "channels": ["email"],
+            "email": VICTIM_EMAIL,
+            "updates": True,
+            "portal": True,
+        },
+    )
+    CasePersonFactory(case=case, person=victim)
+    PortalAccess.objects.create(case=case)
+    PortalUpdate.objects.create(
+        case=case,
+        update_type=UpdateType.objects.get(code="new_message"),
+        title="Someone is looking at your report",
+        body="We will write to you here when there is news.",
+    )
+    return case
+
+
+def _enter(page: Page, label: str, words: str) -> None:
+    """Types a reference or a code: no person's data, so not through `fill`, which the journey log
+    would make hold a canary."""
+    page.get_by_label(label).click()
+    page.keyboard.insert_text(words)
+
+
+def _latest_code(case: Case) -> str:
+    notice = Notification.objects.filter(case=case, kind="victim.sign_in_code").latest("pk")
+    found = CODE.search(notice.text)
+    assert found, "no code in the sign-in notice"
+    return found.group(0)
+
+
+def test_signing_in_to_the_portal(page: Page, audit: Audit) -> None:
+    case = _portal_case()
+    page.goto("/portal/sign-in/")
+    audit("sign in: the reference")
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit("sign in: no reference given")
+
+    _enter(page, "What is your case reference?", case.number)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page).to_have_url(re.compile(r"/portal/sign-in/code/$"))
+    audit("sign in: the code")
+    _enter(page, "Enter the code we sent you", "ABCD-EFGH")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit("sign in: a wrong code")
+
+    _enter(page, "Enter the code we sent you", _latest_code(case))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
+    audit("signed out")
+    audit.assert_clean()
+
+
+def _signed_in(page: Page, case: Case) -> None:
+    page.goto("/portal/sign-in/")
+    _enter(page, "What is your case reference?", case.number)
+    page.get_by_role("button", name="Send me a code").click()
+    _enter(page, "Enter the code we sent you", _latest_code(case))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+
+
+def test_the_signed_in_portal(page: Page, audit: Audit) -> None:
+    case = _portal_case()
+    _signed_in(page, case)
+    audit("home")
+
+    page.goto("/portal/messages/")
+    audit("messages, none yet")
+    page.get_by_role("button", name="Send message").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit("messages, nothing written")
+    page.get_by_label("Write a message").fill(f"Made-up message: {ABUSER} came round again.")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("status").filter(has_text="Sent")).to_be_visible()
+    audit("messages, one sent")
+
+    page.goto("/portal/safety/")
+    audit("safety settings")
+    _enter(page, "Choose a safety code", "1")
+    page.get_by_role("button", name="Save my safety code").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    audit("safety settings with an error")
+    audit.assert_clean()
+
+
+def test_the_decoy_page(page: Page, audit: Audit) -> None:
+    case = _portal_case()
+    access = case.portal_access
+    set_duress_code(access=access, typed=DURESS_CODE)
+    page.goto("/portal/sign-in/")
+    _enter(page, "What is your case reference?", case.number)
+    page.get_by_role("button", name="Send me a code").click()
+    _enter(page, "Enter the code we sent you", DURESS_CODE)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+    expect(page.get_by_text("There is nothing new")).to_be_visible()
+    audit("the decoy")
     audit.assert_clean()
 
 
