@@ -2,9 +2,12 @@
 handed to the Celery task on commit, the task's `deliver` asking safe contact again, the real
 twilio Client or SMTP on loopback), against a table of safe-contact answers (issue 11.1, DP-04).
 
-A reply staff typed is not an automatic update: it goes to a victim who allows texts even if they
-did not ask for updates. It was dropped at send time while `deliver` guessed "automated" from the
-kind's "victim." prefix; what a message is is now stored on its row when it is queued."""
+The kinds are a reply staff typed and the notices of update message types (portal.updates): one
+per seeded case event, a partner event's, and one sent by staff. An automatic update's notice
+goes only to a victim who asked for updates (refused ones are kept with the reason, and the
+update is in the portal either way); a reply or an update a member of staff chose to send does
+not need that wish. It was once dropped at send time while `deliver` guessed "automated" from
+the kind's "victim." prefix; what a message is is now stored on its row when it is queued."""
 
 from __future__ import annotations
 
@@ -16,11 +19,14 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
+from cases import events
 from cases.models import Case
 from notifications import services
-from notifications.models import MessageTemplate, Notification
+from notifications.models import Notification
 from notifications.selectors import status_in_words
 from notifications.tasks import deliver_notification
+from portal.models import PortalAccess, PortalUpdate, UpdateType
+from portal.updates import send_staff_update
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
 from tests.notifications.conftest import HELPLINE_NUMBER, VICTIM_EMAIL, VICTIM_PHONE
 from tests.notifications.fakes import SmtpServer, TwilioFake
@@ -30,29 +36,36 @@ pytestmark = pytest.mark.django_db
 S = Notification.Status
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, 10:00 in London
 REPLY = "Made-up reply: we can talk on Tuesday."
-MILESTONES = list(MessageTemplate.Milestone.values)
-KINDS = ["victim.reply", *(f"victim.{m}" for m in MILESTONES)]
+CASE_EVENTS = ["report_received", "case_taken_on", "referral_accepted", "appointment",
+               "case_resolved", "case_closed"]  # fmt: skip
+PARTNER = "partner_suspect_charged"  # the seeded "Police: Suspect charged"
+STAFF = "please_contact_us"  # a seeded type staff send from the case page
+KINDS = ["victim.reply", *(f"victim.{code}" for code in [*CASE_EVENTS, PARTNER, STAFF])]
 
 SMS_ONLY = {"contact": "allowed", "channels": ["sms"]}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One safe-contact answer and what must become of a reply and of an automatic update."""
+    """One safe-contact answer and what must become of a reply, of an automatic update's notice
+    and of the notice of an update staff sent (by default what becomes of the automatic one)."""
 
     preferences: dict
     reply: str  # "sent", "held" or "suppressed:<code words>"
-    update: str  # the same, or "none": no message anyone tried to send
+    update: str  # the same
     wrote_hours_ago: float | None = 1  # the victim's last text, for "only if I contact you first"
+    staff: str = ""
 
 
 TABLE = {
-    "texts allowed, no updates wanted": Row(SMS_ONLY, reply="sent", update="none"),
+    "texts allowed, no updates wanted": Row(
+        SMS_ONLY, reply="sent", update="suppressed:did not ask for automatic updates", staff="sent"
+    ),
     "texts allowed, updates wanted": Row({**SMS_ONLY, "updates": True}, "sent", "sent"),
     "email only, updates wanted": Row(
         {"contact": "allowed", "channels": ["email"], "email": VICTIM_EMAIL, "updates": True},
         reply="suppressed:did not say a text message is safe",
-        update="sent",
+        update="sent",  # the notice goes by email, the way they said is safe
     ),
     "do not contact": Row(
         {**SMS_ONLY, "contact": "none", "updates": True},
@@ -91,6 +104,7 @@ def victim_case(helpline, row: Row) -> Case:
     case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
     victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=row.preferences)
     CasePersonFactory(case=case, person=victim)
+    PortalAccess.objects.create(case=case)  # the updates are read there
     if row.wrote_hours_ago is not None:
         ReportFactory(
             case=case,
@@ -103,12 +117,18 @@ def victim_case(helpline, row: Row) -> Case:
 def queue(kind: str, case: Case, operator, capture, *, execute: bool = True) -> Notification | None:
     """Write the message as the app does, commit, and let the task the commit queues run."""
     with capture(execute=execute), transaction.atomic():
+        code = kind.removeprefix("victim.")
         if kind == "victim.reply":
             row = services.reply_to_victim(case=case, actor=operator, channel="sms", text=REPLY)
+        elif code == STAFF:
+            update_type = UpdateType.objects.get(code=code)
+            row = send_staff_update(case=case, update_type=update_type, actor=operator).notice
+        elif code == PARTNER:
+            events.partner_event(case=case, event="suspect_charged")
+            row = PortalUpdate.objects.get(case=case).notice
         else:
-            row = services.victim_milestone(
-                case=case, milestone=kind.removeprefix("victim."), when=T0 + timedelta(days=2)
-            )
+            events.case_event(case=case, event=code, when=T0 + timedelta(days=2))
+            row = PortalUpdate.objects.get(case=case).notice
     if row is not None:
         row.refresh_from_db()
     return row
@@ -131,7 +151,9 @@ def test_every_victim_message_kind_against_the_safe_contact_table(
     django_capture_on_commit_callbacks,
 ) -> None:  # fmt: skip
     row = TABLE[answer]
-    expected = row.reply if kind == "victim.reply" else row.update
+    expected = {"victim.reply": row.reply, f"victim.{STAFF}": row.staff or row.update}.get(
+        kind, row.update
+    )
     with time_machine.travel(T0):
         case = victim_case(helpline, row)
 
@@ -146,8 +168,8 @@ def test_every_victim_message_kind_against_the_safe_contact_table(
     # what the providers saw agrees with the row: one send for "sent", none otherwise
     sends = len(twilio.accepted) + len(smtp.messages)
     assert sends == (1 if expected == "sent" else 0)
-    if message is not None:
-        assert message.automated is (kind != "victim.reply")
+    assert message is not None
+    assert message.automated is (kind not in ("victim.reply", f"victim.{STAFF}"))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -170,7 +192,7 @@ def test_what_a_message_is_is_read_from_its_row_when_it_is_sent(
         deliver_notification.delay(message.pk)  # what the commit would have queued
 
     message.refresh_from_db()
-    if kind == "victim.reply":
+    if kind in ("victim.reply", f"victim.{STAFF}"):  # a person chose to send it
         assert message.status == S.SENT
         assert len(twilio.accepted) == 1
     else:
