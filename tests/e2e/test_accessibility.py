@@ -16,14 +16,14 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Organisation, User
-from cases.models import Case
+from cases.models import Case, Report
 from notifications.models import Notification
-from portal.articles import save_text
 from portal.duress import set_duress_code
-from portal.models import Article, ArticleTag, ArticleText, PortalAccess, PortalUpdate, UpdateType
+from portal.models import PortalAccess, PortalUpdate, UpdateType
 from tests.e2e.canaries import ABUSER, PLACE, VICTIM_EMAIL, VICTIM_NAME, VICTIM_PHONE
 from tests.factories import (
     CaseFactory,
@@ -129,72 +129,27 @@ def test_the_public_report_pages(page: Page, audit: Audit) -> None:
     audit.assert_clean()
 
 
-def _article(slug: str, topic: ArticleTag, texts: dict[str, tuple[str, str]]) -> Article:
-    """A published article with a text per language: (title, Markdown body)."""
-    article = Article.objects.create(slug=slug)
-    article.tags.add(topic)
-    for language, (title, body) in texts.items():
-        text = ArticleText(
-            article=article, language=language, title=title, summary=title, body=body
-        )
-        save_text(text=text, actor=None)
-    return article
-
-
-def _library() -> None:
-    court = ArticleTag.objects.create(kind="topic", code="court", label="Going to court")
-    online = ArticleTag.objects.create(kind="topic", code="online", label="Staying safe online")
-    _article(
-        "going-to-court",
-        court,
-        {
-            "en": ("Going to court as a witness", COURT_BODY),
-            "cy": ("Mynd i'r llys fel tyst", "Gallwch gael help cyn y diwrnod.\n\n- Ymweld"),
-        },
-    )
-    _article("your-phone", online, {"en": ("Keeping your phone safe", PHONE_BODY)})
-
-
-COURT_BODY = """You may be asked to go to court to say what happened.
-
-## Before the day
-
-- You can visit the court first.
-- You can ask for a screen, so you do not see the other person.
-
-## On the day
-
-| What | When |
-| --- | --- |
-| Arrive | 9:30am |
-
-Read about [staying safe online](/help/your-phone/). Questions? Call [0800 000 000](tel:0800000000).
-"""
-PHONE_BODY = """Someone may be able to see where you are from your phone.
-
-1. Check which apps share your location.
-2. Turn off sharing you did not set up.
-
-> If you think someone is watching your phone, use another phone to get help.
-"""
-
-
 def test_the_help_library(page: Page, audit: Audit) -> None:
-    _library()
+    """The seeded library (conftest's SEEDS): 30 articles, two also in Welsh."""
     page.goto("/help/")
     audit("the library")
-    page.get_by_role("link", name=re.compile("^Going to court")).first.click()
-    expect(page).to_have_url(re.compile(r"/help/\?topic=court"))
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    audit("the library, page 2")
+    page.get_by_role("navigation", name="Topics").get_by_role("link").nth(1).click()
+    expect(page).to_have_url(re.compile(r"topic="))
     audit("a topic")
     page.goto("/help/?q=court")
     audit("a search that finds")
     page.goto("/help/?q=zzyzx")
     audit("a search that finds nothing")
-    page.goto("/help/going-to-court/")
+    page.goto("/help/?lang=cy")
+    audit("the library in Welsh")
+    page.goto("/help/going-to-court-as-a-witness/")
     audit("an article")
-    page.goto("/help/going-to-court/?lang=cy")
+    page.goto("/help/crime-reference-number/?lang=cy")
     audit("an article in Welsh")
-    page.goto("/help/your-phone/?lang=cy")
+    page.goto("/help/phone-safety/?lang=cy")
     audit("an article with no Welsh text (English, with a note)")
     audit.assert_clean()
 
@@ -321,6 +276,37 @@ def test_the_decoy_page(page: Page, audit: Audit) -> None:
     expect(page.get_by_text("There is nothing new")).to_be_visible()
     audit("the decoy")
     audit.assert_clean()
+
+
+def test_without_javascript_a_victim_signs_in_and_writes(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """The portal uses no script of its own: with scripts off, on a small phone, signing in,
+    writing and signing out all work as plain forms."""
+    case = _portal_case()
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport={"width": 320, "height": 640}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        _signed_in(page, case)
+        expect(page.locator("body")).not_to_have_class(re.compile("govuk-frontend-supported"))
+        page.get_by_role("link", name=re.compile("^Messages")).click()
+        page.get_by_role("button", name="Send message").click()  # empty: the error summary
+        expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+        message = f"Made-up message without scripts: {ABUSER} has my keys."
+        page.get_by_label("Write a message").fill(message)
+        page.get_by_role("button", name="Send message").click()
+        expect(page.get_by_role("status").filter(has_text="Sent")).to_be_visible()
+        expect(page.get_by_text(message)).to_be_visible()
+        assert Report.objects.filter(case=case, channel="portal").count() == 1
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
+        page.goto("/portal/messages/")
+        expect(page).to_have_url(re.compile(r"/portal/sign-in/$"))
+    finally:
+        context.close()
 
 
 def test_the_audit_finds_what_it_is_there_for(page: Page, audit: Audit) -> None:
