@@ -18,7 +18,12 @@ from django.utils import timezone
 
 from cases.workflow import CaseError, ConflictError, NotAllowedError
 from notifications import safe_contact
-from notifications.models import REVEALING_WORDS, Notification, SmsKeyword
+from notifications.models import (
+    REVEALING_WORDS,
+    Notification,
+    SmsKeyword,
+    names_an_organisation,
+)
 from notifications.outbox import queue_on_commit
 from project.crypto import blind_index
 
@@ -56,7 +61,12 @@ def message_victim(
     so the check when it is sent asks the same question as the one now. `now_only`: a message
     that is no use later (a sign-in code) is kept as not sent rather than held for safe hours."""
     person = victim_of(case)
-    named = names_organisation or _names_an_organisation(case, f"{text} {subject}")
+    # Words an admin wrote (an update type's notice) are read against every organisation Lantern
+    # knows, as the old milestone templates were marked: they go to every helpline's victims.
+    # Words staff typed for this case are read against the case's own organisations.
+    named = names_organisation or _names_an_organisation(
+        case, f"{text} {subject}", any_organisation=kind != "victim.reply"
+    )
     decision, destination = decide(
         case, person, channel, automated=automated, names_organisation=named, text=text
     )
@@ -163,11 +173,14 @@ def _last_message_from(case: Any, phone: str) -> datetime | None:
     )
 
 
-def _names_an_organisation(case: Any, text: str) -> bool:
+def _names_an_organisation(case: Any, text: str, *, any_organisation: bool = False) -> bool:
     """Whether the words name the case's helpline or an organisation it was referred to, or say
-    "helpline" (the update message types' admin warns of words naming any organisation)."""
+    "helpline"; with `any_organisation`, any organisation Lantern knows (the update message types'
+    admin warns of such words when they are saved)."""
     from accounts.models import Organisation
 
+    if any_organisation and names_an_organisation(text):
+        return True
     words = text.casefold()
     names = Organisation.objects.filter(
         Q(pk=case.helpline_id) | Q(referrals__case=case)

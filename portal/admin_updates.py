@@ -6,7 +6,8 @@ Built for a long list (the seed speaks of 120 kinds): filtered by trigger, searc
 code and event, in the admins' own order. A type is never deleted (the updates already on
 victims' timelines point at it): it is retired with "active". Notice words that name an
 organisation are allowed (a victim may not mind) but warned of on saving: they are never sent to
-a victim who asked us not to name one, when they name the case's own organisations."""
+a victim who asked us not to name one (notifications.victim_messages reads an admin's words
+against every organisation Lantern knows)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class UpdateTypeAdmin(SystemWideAdmin, HistoryAdmin):
                 messages.warning(
                     request,
                     f"The {text.language} notice names an organisation (or says "
-                    '"helpline"). Victims who asked us not to name the organisation may not be '
-                    "told of this update, and the words may reach someone sharing their "
-                    "phone: neutral words are safer.",
+                    '"helpline"). It is never sent to a victim who asked us not to name the '
+                    "organisation, so they would not be told of this update: neutral words "
+                    "reach everyone safely.",
                 )

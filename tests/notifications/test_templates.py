@@ -1,164 +1,103 @@
-"""Message templates are checked when saved (issue 11.12, DESIGN rule 10): a placeholder Lantern
-does not fill in is refused with the reason, in the admin and anywhere else a template is saved;
-words that name an organisation (any Lantern knows, or "helpline") mark the template, and a marked
-template never goes to a victim who asked us not to name the organisation (DP-04)."""
+"""Words that name an organisation (issue 11.12, DP-04), now that the words victims are sent are
+update message types' (issue 14.5): a notice an admin wrote naming any organisation Lantern
+knows, or saying "helpline", is saved with a warning and never goes to a victim who asked us not
+to name the organisation, asked when it is queued and again when it is sent. Words staff type
+are read against the case's own organisations. Placeholders are refused by the update types'
+admin (tests/portal/test_update_admin.py)."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.contrib.messages import get_messages
 from django.db import transaction
 
-from accounts.models import Organisation
+from cases import events
 from cases.models import Case
 from notifications import services
-from notifications.models import MessageTemplate, Notification
-from tests.factories import (
-    CaseFactory,
-    CasePersonFactory,
-    OrganisationFactory,
-    PersonFactory,
-    ReportFactory,
-)
+from notifications.models import Notification
+from portal.models import PortalAccess, PortalUpdate, UpdateText, UpdateType
+from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
 from tests.notifications.conftest import HELPLINE_NUMBER, VICTIM_PHONE
 from tests.notifications.fakes import TwilioFake
 
 pytestmark = pytest.mark.django_db
 
 S = Notification.Status
-ADD = "/admin/notifications/messagetemplate/add/"
 UPDATES = {"contact": "allowed", "channels": ["sms"], "updates": True}
 DISCREET = {**UPDATES, "no_org_name": True}
-
-
-def add_template(client, **fields):
-    form = {
-        "milestone": "case_closed",
-        "language": "xx",
-        "channel": "sms",
-        "subject": "",
-        "text": "You have a new update.",
-        "is_active": "on",
-        **fields,
-    }
-    return client.post(ADD, form)
+NAMES_ORG = "The message names an organisation, and the victim asked us not to."
 
 
 def victim_case(helpline, preferences: dict) -> Case:
     helpline.phone_number = HELPLINE_NUMBER
     helpline.save()
-    case = CaseFactory(helpline=helpline, status=Case.Status.CLOSED)
+    case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
     victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=preferences)
     CasePersonFactory(case=case, person=victim)
     ReportFactory(case=case, sender=VICTIM_PHONE)
+    PortalAccess.objects.create(case=case)
     return case
 
 
-def use_words(text: str) -> MessageTemplate:
-    template = MessageTemplate.objects.get(milestone="case_closed", language="en", channel="sms")
-    template.text = text
-    template.save()
-    return template
+def use_notice(words: str) -> None:
+    """The English notice of the seeded "case closed" type."""
+    UpdateText.objects.filter(update_type__code="case_closed", language="en").update(notice=words)
 
 
-# Checked when saved ------------------------------------------------------------------------------
+def close(case: Case, capture, *, execute: bool = True) -> Notification:
+    with capture(execute=execute), transaction.atomic():
+        events.case_event(case=case, event="case_closed")
+    row = PortalUpdate.objects.get(case=case).notice
+    row.refresh_from_db()
+    return row
 
 
-@pytest.mark.parametrize(
-    ("fields", "error"),
-    [
-        (
-            {"text": "Hello {name}, you have an update."},
-            "{name} is not a placeholder Lantern fills in (only {when}).",
-        ),
-        (
-            {"text": "Your case closed on {when}."},
-            "{when} (an appointment&#x27;s date and time) is only filled in for appointments.",
-        ),
-        ({"text": "Result: {{7*7}}"}, "{7*7} is not a placeholder Lantern fills in"),
-        ({"text": "Update {when"}, "A lone { or } is left in the words"),
-        (
-            {"channel": "email", "subject": "About {case_number}"},
-            "{case_number} is not a placeholder Lantern fills in",
-        ),
-    ],
-)
-def test_the_admin_refuses_a_placeholder_lantern_does_not_fill_in(
-    fields, error, admin_user, otp_client
-) -> None:
-    response = add_template(otp_client(admin_user), **fields)
-
-    assert response.status_code == 200  # the form again, with the reason
-    assert error in response.content.decode()
-    assert not MessageTemplate.objects.filter(language="xx").exists()
-
-
-def test_an_appointment_may_say_when_and_the_admin_saves_it(admin_user, otp_client) -> None:
-    response = add_template(
-        otp_client(admin_user), milestone="appointment", text="Reminder: {when}."
-    )
-
-    assert response.status_code == 302
-    assert MessageTemplate.objects.get(language="xx").text == "Reminder: {when}."
-
-
-def test_nothing_saves_a_template_with_an_unknown_placeholder() -> None:
-    template = MessageTemplate.objects.get(milestone="case_closed", language="en", channel="sms")
-    template.text = "Dear {name}"
-
-    with pytest.raises(ValidationError, match="not a placeholder"):
-        template.save()
-
-    template.refresh_from_db()
-    assert template.text == "You have a new update."
+# Warned of when saved --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("text", "marked"),
+    ("notice", "warned"),
     [
-        ("You have a new update.", False),
-        ("North Helpline: you have a new update.", True),
-        ("Your helpline has an update.", True),
-        ("Safe Haven has news for you.", True),  # a CSO's name, not only the case's helpline
-        ("SAFE HAVEN has news for you.", True),
+        ("You have a new update: {link}", False),
+        ("North Helpline: you have a new update {link}", True),
+        ("Your helpline has an update: {link}", True),
+        ("Safe Haven has news for you: {link}", True),  # a CSO's name, not only the helpline
+        ("SAFE HAVEN has news for you: {link}", True),
     ],
 )
-def test_words_naming_an_organisation_mark_the_template_when_saved_in_the_admin(
-    text, marked, admin_user, cso, otp_client
+def test_an_admin_is_warned_of_a_notice_naming_an_organisation(
+    notice, warned, admin_user, cso, otp_client
 ) -> None:
-    client = otp_client(admin_user)
+    form = {
+        "name": "Made-up update", "code": "made_up_update", "trigger": "staff", "event": "",
+        "channels": ["sms"], "is_active": "on", "position": 900,
+        "texts-TOTAL_FORMS": 1, "texts-INITIAL_FORMS": 0,
+        "texts-MIN_NUM_FORMS": 1, "texts-MAX_NUM_FORMS": 1000,
+        "texts-0-language": "en", "texts-0-title": "Made-up", "texts-0-body": "Made-up words.",
+        "texts-0-subject": "Update", "texts-0-notice": notice,
+    }  # fmt: skip
 
-    response = add_template(client, text=text)
+    answer = otp_client(admin_user).post("/admin/portal/updatetype/add/", form, follow=True)
 
-    assert response.status_code == 302
-    assert MessageTemplate.objects.get(language="xx").names_organisation is marked
-    listing = client.get("/admin/notifications/messagetemplate/?language=xx").content.decode()
-    assert "Names organisation" in listing
-
-
-def test_an_organisation_added_or_renamed_later_marks_the_templates_naming_it(helpline) -> None:
-    template = use_words("Bright Path has news for you.")
-    assert template.names_organisation is False
-
-    other = OrganisationFactory(slug="bright", name="Bright Path", kind=Organisation.Kind.CSO)
-    template.refresh_from_db()
-    assert template.names_organisation is True
-
-    other.name = "Clear Road"
-    other.save()
-    template.refresh_from_db()
-    assert template.names_organisation is False
+    assert answer.status_code == 200
+    assert UpdateType.objects.filter(code="made_up_update").exists()  # saved all the same
+    warnings = [str(m) for m in get_messages(answer.wsgi_request) if m.level_tag == "warning"]
+    assert bool(warnings) is warned
+    if warned:
+        assert "names an organisation" in warnings[0]
 
 
-# A marked template and the victim who said "do not name the organisation" -------------------------
+# Never to a victim who asked us not to name the organisation ------------------------------------
 
 
+@pytest.mark.parametrize("named", ["the case's helpline", "an organisation not on the case"])
 @pytest.mark.parametrize(
     ("preferences", "outcome"),
     [(DISCREET, S.SUPPRESSED), (UPDATES, S.SENT)],
     ids=["do not name the organisation", "naming allowed"],
 )
-def test_a_template_naming_any_organisation_never_goes_to_a_discreet_victim(
+def test_a_notice_naming_any_organisation_never_goes_to_a_discreet_victim(
+    named,
     preferences,
     outcome,
     helpline,
@@ -166,18 +105,16 @@ def test_a_template_naming_any_organisation_never_goes_to_a_discreet_victim(
     twilio: TwilioFake,
     django_capture_on_commit_callbacks,
 ) -> None:
-    # given: words naming an organisation that has nothing to do with this case
-    use_words(f"{other_cso.name} closed your case.")
+    name = helpline.name if named == "the case's helpline" else other_cso.name
+    use_notice(f"{name} has news for you: {{link}}")
     case = victim_case(helpline, preferences)
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        row = services.victim_milestone(case=case, milestone="case_closed")
-    row.refresh_from_db()
+    row = close(case, django_capture_on_commit_callbacks)
 
     assert row.names_organisation is True
     assert row.status == outcome
     if outcome == S.SUPPRESSED:
-        assert row.reason == "The message names an organisation, and the victim asked us not to."
+        assert row.reason == NAMES_ORG
         assert twilio.requests == []
     else:
         assert len(twilio.accepted) == 1
@@ -187,10 +124,9 @@ def test_the_mark_on_the_row_is_asked_again_when_it_is_sent(
     helpline, other_cso, twilio: TwilioFake, django_capture_on_commit_callbacks
 ) -> None:
     # given: queued to a victim who then asks us not to name the organisation
-    use_words(f"{other_cso.name} closed your case.")
+    use_notice(f"{other_cso.name} has news for you: {{link}}")
     case = victim_case(helpline, UPDATES)
-    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
-        row = services.victim_milestone(case=case, milestone="case_closed")
+    row = close(case, django_capture_on_commit_callbacks, execute=False)
     victim = services.victim_of(case)
     victim.contact_preferences = DISCREET
     victim.save()
@@ -198,8 +134,28 @@ def test_the_mark_on_the_row_is_asked_again_when_it_is_sent(
     services.deliver(notification_id=row.pk)
 
     row.refresh_from_db()
-    assert row.status == S.SUPPRESSED
+    assert (row.status, row.reason) == (S.SUPPRESSED, NAMES_ORG)
     assert twilio.requests == []
+
+
+def test_a_reply_staff_type_is_read_against_the_cases_own_organisations(
+    helpline, other_cso, operator, twilio: TwilioFake, django_capture_on_commit_callbacks
+) -> None:
+    """Staff may point a discreet victim to another service by name; never name their own."""
+    case = victim_case(helpline, DISCREET)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        elsewhere = services.reply_to_victim(
+            case=case, actor=operator, channel="sms", text=f"Made-up: {other_cso.name} can help."
+        )
+        ours = services.reply_to_victim(
+            case=case, actor=operator, channel="sms", text=f"Made-up: {helpline.name} here."
+        )
+
+    elsewhere.refresh_from_db()
+    ours.refresh_from_db()
+    assert (elsewhere.status, ours.status) == (S.SENT, S.SUPPRESSED)
+    assert ours.reason == NAMES_ORG
 
 
 def test_the_sms_acknowledgement_naming_the_helpline_is_not_sent_to_a_discreet_victim(
@@ -213,4 +169,4 @@ def test_the_sms_acknowledgement_naming_the_helpline_is_not_sent_to_a_discreet_v
     assert reply == ""
     row = Notification.objects.get(kind="victim.sms_ack")
     assert (row.status, row.names_organisation) == (S.SUPPRESSED, True)
-    assert row.reason == "The message names an organisation, and the victim asked us not to."
+    assert row.reason == NAMES_ORG
