@@ -57,8 +57,9 @@ def grouped(code: str) -> str:
 
 def normalise(typed: str) -> str:
     """What the victim typed, as the code is kept: upper case, no spaces or hyphens (a code pasted
-    with its grouping, or read out and typed in lower case, still works)."""
-    return re.sub(r"[\s\-\u2010-\u2015]+", "", typed).upper()
+    with its grouping, or read out and typed in lower case, still works). The duress code is
+    compared in the same shape."""
+    return duress.normalise(typed)
 
 
 def code_index(typed: str) -> str:
@@ -176,11 +177,13 @@ def try_code(*, reference: str, typed: str) -> Attempt:
     uncounted."""
     found = access_for(reference)
     if found is None:
+        duress.take_the_time(typed)
         return REFUSED
     access = PortalAccess.objects.select_for_update().select_related("case").get(pk=found.pk)
     now = timezone.now()
     if not may_sign_in(access, now) or is_locked(access, now):
         # The duress code is not tried either: while locked, every answer is the same one.
+        duress.take_the_time(typed)
         _count_wrong_try(access, now)
         return REFUSED
     code = (

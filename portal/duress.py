@@ -6,6 +6,7 @@ compared the way codes are typed (case, spaces and hyphens do not matter)."""
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -27,12 +28,13 @@ class DuressCodeError(ValueError):
     """A duress code that cannot be used; the message is for the victim."""
 
 
+_SPACES_AND_DASHES = re.compile(r"[\s\-\u2010-\u2015]+")
+
+
 def normalise(typed: str) -> str:
     # The same shape as portal.codes.normalise, so a duress code is compared as it is typed at
     # the sign-in step (without importing codes, which imports this module).
-    return "".join(
-        ch for ch in typed if not ch.isspace() and ch not in "-\u2010\u2011\u2012\u2013\u2014\u2015"
-    ).upper()
+    return _SPACES_AND_DASHES.sub("", typed).upper()
 
 
 def check_new_code(typed: str) -> str:
@@ -80,13 +82,16 @@ def matches(access: PortalAccess, typed: str) -> bool:
     """Whether `typed` is this access's duress code. Without one, a hash is still checked, so the
     time the answer takes does not tell someone at the sign-in page whether the victim set one."""
     code = normalise(typed)
-    if not access.duress_hash:
-        check_password(code, _stand_in_hash())
-        return False
-    if not SHORTEST <= len(code) <= LONGEST:
-        check_password(code, _stand_in_hash())
+    if not access.duress_hash or not SHORTEST <= len(code) <= LONGEST:
+        take_the_time(typed)
         return False
     return check_password(code, access.duress_hash)
+
+
+def take_the_time(typed: str) -> None:
+    """Check a stand-in hash: a refusal that never reached a duress code (no such reference, a
+    locked access) takes as long as one that did, so timing does not tell them apart."""
+    check_password(normalise(typed), _stand_in_hash())
 
 
 def raise_alarm(access: PortalAccess) -> None:

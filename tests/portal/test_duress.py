@@ -288,11 +288,12 @@ def test_another_cases_duress_code_does_nothing_here(client, with_duress, helpli
     assert other_access.failed_attempts == 1
 
 
-def test_the_answer_takes_a_hash_check_whether_or_not_a_code_is_set(
+def test_every_refusal_takes_a_hash_check_whether_or_not_a_code_is_set(
     portal_access, monkeypatch
 ) -> None:
-    """Without a duress code a stand-in hash is still checked, so the time taken does not tell
-    someone at the sign-in page that the victim set one."""
+    """Without a duress code, for an unknown reference and for a locked access a stand-in hash
+    is still checked, so the time an answer takes does not tell someone at the sign-in page that
+    the victim set one, or that the reference is real."""
     checked: list[str] = []
     real_check = duress.check_password
 
@@ -301,12 +302,23 @@ def test_the_answer_takes_a_hash_check_whether_or_not_a_code_is_set(
         return real_check(password, encoded)
 
     monkeypatch.setattr(duress, "check_password", counting)
+    number = portal_access.case.number
 
-    assert duress.matches(portal_access, "green door") is False
+    def checks(attempt) -> int:
+        before = len(checked)
+        attempt()
+        return len(checked) - before
+
+    # no duress code set; an unknown reference
+    assert checks(lambda: codes.try_code(reference=number, typed="green door")) == 1
+    assert checks(lambda: codes.try_code(reference="LNT-1999-000001", typed="green door")) == 1
+    # a duress code set: a wrong one, a whole 26-character code, the right one
     duress.set_duress_code(access=portal_access, typed=DURESS)
-    portal_access.refresh_from_db()
-    assert duress.matches(portal_access, "green door") is False
-    assert duress.matches(portal_access, codes.new_code()) is False
-    assert duress.matches(portal_access, "BLUE KETTLE 7") is True
-
-    assert len(checked) == 4
+    assert checks(lambda: codes.try_code(reference=number, typed="green door")) == 1
+    assert checks(lambda: codes.try_code(reference=number, typed=codes.new_code())) == 1
+    assert duress.matches(PortalAccess.objects.get(pk=portal_access.pk), "BLUE KETTLE 7")
+    # locked
+    PortalAccess.objects.filter(pk=portal_access.pk).update(
+        locked_until=timezone.now() + timedelta(minutes=5)
+    )
+    assert checks(lambda: codes.try_code(reference=number, typed=DURESS)) == 1
