@@ -58,7 +58,10 @@ def choose_language(requested: str | None, languages: list[Language]) -> str:
 
 
 def search_words(query: str) -> list[str]:
-    return query[:MAX_QUERY_CHARS].lower().split()[:MAX_QUERY_WORDS]
+    """The words to look for: small letters, no control characters (PostgreSQL refuses a NUL, and
+    none is in any article), at most MAX_QUERY_WORDS of them."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in query[:MAX_QUERY_CHARS])
+    return printable.lower().split()[:MAX_QUERY_WORDS]
 
 
 def list_library_texts(*, language: str, query: str = "", topic: str = "") -> QuerySet[ArticleText]:

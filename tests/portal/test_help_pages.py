@@ -264,3 +264,21 @@ def test_topics_come_in_the_order_of_their_first_article(client: Client) -> None
     ]
     assert headings[:2] == ["Staying safe online", "Your rights"]  # the topic list's order
     assert listed(response)[0] == "stalkerware"
+
+
+@pytest.mark.parametrize("query", ["%", "_", "%court%"])
+def test_wildcards_are_searched_as_typed(client: Client, query: str) -> None:
+    assert listed(client.get("/help/", {"q": query})) == []
+
+
+def test_odd_input_still_answers(client: Client) -> None:
+    for params in (
+        {"q": "court " * 500},
+        {"q": "court", "page": "abc"},
+        {"lang": "<script>", "topic": "'; drop table"},
+        {"q": "\u202ecourt\u0000"},
+    ):
+        response = client.get("/help/", params)
+
+        assert response.status_code == 200, params
+        assert "<script>" not in response.content.decode().split("<main", 1)[1]
