@@ -18,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -36,10 +37,13 @@ SAFETY_DONE_KEY = "portal_safety_done"
 ADDRESS_GROUP = "portal.sign_in"
 REFERENCE_GROUP = "portal.sign_in_code"
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+# Over the address limit: what the 429 page says ("Wait an hour") and its Retry-After.
+RETRY_AFTER_SECONDS = 3600
 
 
 @public
 @never_cache
+@sensitive_post_parameters("reference")
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -61,6 +65,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @public
 @never_cache
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def sign_in_code(request: HttpRequest) -> HttpResponse:
     reference = request.session.get(PENDING_KEY)
@@ -116,6 +121,7 @@ def leave(request: HttpRequest) -> HttpResponse:
 
 
 @session.portal_page
+@sensitive_post_parameters("duress_code")
 @require_http_methods(["GET", "POST"])
 def safety(request: HttpRequest) -> HttpResponse:
     """Set, change or remove the duress code. The page never says whether one is set: the person
@@ -148,7 +154,9 @@ def _code_page(request: HttpRequest, form: CodeForm) -> HttpResponse:
 
 def _too_many(request: HttpRequest) -> HttpResponse:
     context = {"emergency_number": getattr(settings, "EMERGENCY_NUMBER", "999")}
-    return render(request, "portal/sign_in_too_many.html", context, status=429)
+    response = render(request, "portal/sign_in_too_many.html", context, status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _over_limit(

@@ -22,7 +22,7 @@ from notifications.models import Notification
 from portal import codes, session
 from portal.models import PortalAccess, SignInCode
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory
-from tests.portal.conftest import PREFERENCES
+from tests.portal.conftest import PREFERENCES, sign_in_as
 
 NO_MATCH = "Those details do not match. Check the code, or ask for a new one."
 GROUPED_CODE = re.compile(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{2,4}){6}\b")
@@ -266,6 +266,7 @@ def test_too_many_tries_from_one_address_get_429_in_plain_words(portal_access, s
     assert [a.status_code for a in answers] == [302, 302, 302, 200, 200, 200]
     assert [a.status_code for a in over] == [429, 429]
     assert "Too many tries from here. Wait an hour and try again." in over[0].content.decode()
+    assert over[0]["Retry-After"] == "3600"
     assert elsewhere.status_code == 302
     # the one over the limit sent nothing: only the other address's request did
     assert Notification.objects.filter(kind="victim.sign_in_code").count() == 1
@@ -331,3 +332,14 @@ def test_wrong_codes_sent_at_once_are_all_counted(portal_access, settings) -> No
     assert {r.outcome for r in results} == {codes.Outcome.REFUSED}
     portal_access.refresh_from_db()
     assert portal_access.failed_attempts == 6
+
+
+def test_what_is_typed_at_sign_in_stays_out_of_error_reports(client, portal_access) -> None:
+    """Django's error reports (mail to admins, the debug page) mask these fields."""
+    first = ask_for_code(client, portal_access.case.number)
+    second = try_code(client, wrong_code())
+    safety = sign_in_as(Client(), portal_access).post("/portal/safety/", {"duress_code": "x"})
+
+    assert first.wsgi_request.sensitive_post_parameters == ("reference",)
+    assert second.wsgi_request.sensitive_post_parameters == ("code",)
+    assert safety.wsgi_request.sensitive_post_parameters == ("duress_code",)
