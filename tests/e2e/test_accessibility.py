@@ -13,23 +13,27 @@ one run shows everything there is to fix."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Organisation, User
-from cases.models import Case, Report
+from cases.models import Case, FollowUpKind, Report
 from notifications.models import Notification
 from portal.duress import set_duress_code
 from portal.models import PortalAccess, PortalUpdate, UpdateType
+from referrals.models import FollowUp
 from tests.e2e.canaries import ABUSER, PLACE, VICTIM_EMAIL, VICTIM_NAME, VICTIM_PHONE
 from tests.factories import (
     CaseFactory,
     CasePersonFactory,
     OrganisationFactory,
     PersonFactory,
+    ReferralFactory,
     StaffFactory,
 )
 
@@ -162,7 +166,8 @@ DURESS_CODE = "Bluebell7"  # made up; a code, not a person's data, so typed with
 
 def _portal_case() -> Case:
     """A verified case whose victim accepted the portal and said email is safe at any hour, with
-    an update on their timeline."""
+    what the home page can show: an update, a support service staff chose to name, and an
+    appointment meant for the victim."""
     helpline = _helpline()
     operator = StaffFactory(organisation=helpline, role=User.Role.OPERATOR)
     case = CaseFactory(
@@ -181,6 +186,17 @@ def _portal_case() -> Case:
     )
     CasePersonFactory(case=case, person=victim)
     PortalAccess.objects.create(case=case)
+    service = OrganisationFactory(name="Riverside Outreach", kind=Organisation.Kind.CSO)
+    ReferralFactory(case=case, organisation=service, shared_with_victim=True)
+    FollowUp.objects.create(
+        case=case,
+        organisation=helpline,
+        kind=FollowUpKind.objects.get(code="appointment"),
+        due_at=timezone.now() + timedelta(days=3),
+        for_victim=True,
+        assignee=operator,
+        created_by=operator,
+    )
     PortalUpdate.objects.create(
         case=case,
         update_type=UpdateType.objects.get(code="new_message"),
@@ -242,6 +258,8 @@ def _signed_in(page: Page, case: Case) -> None:
 def test_the_signed_in_portal(page: Page, audit: Audit) -> None:
     case = _portal_case()
     _signed_in(page, case)
+    expect(page.get_by_text("Riverside Outreach")).to_be_visible()
+    expect(page.get_by_text("Appointment", exact=False).first).to_be_visible()
     audit("home")
 
     page.goto("/portal/messages/")
