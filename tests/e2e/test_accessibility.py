@@ -6,6 +6,7 @@ axe-core is the npm package tests/e2e/axe pins (`npm ci --prefix tests/e2e/axe`;
 it). It is injected into the page as served, CSP and all, so the browser's view is what is judged:
 the strict CSP refuses an inline script, so the tab fetches axe from a same-origin path that
 Playwright answers with the file (the server never serves it).
+
 Each test visits every state of one group of pages (a form empty and with its errors, a thread
 empty and full) and fails once, listing every violation with its rule, help text and elements, so
 one run shows everything there is to fix."""
@@ -67,9 +68,8 @@ def axe_js() -> Path:
 class Audit:
     """What axe and the reflow check found on the pages one test visited, page by page."""
 
-    def __init__(self, page: Page, axe_js: Path, width: int) -> None:
+    def __init__(self, page: Page, width: int) -> None:
         self.page = page
-        self.axe_js = axe_js
         self.width = width
         self.problems: list[str] = []
         self.pages: list[str] = []
@@ -104,7 +104,7 @@ def audit(request: pytest.FixtureRequest, page: Page, axe_js: Path) -> Audit:
         f"**{AXE_PATH}", lambda route: route.fulfill(path=axe_js, content_type="text/javascript")
     )
     page.set_viewport_size({"width": width, "height": HEIGHT})
-    return Audit(page, axe_js, width)
+    return Audit(page, width)
 
 
 def _helpline() -> Organisation:
