@@ -150,6 +150,8 @@ class UpdateTextFormSet(forms.BaseInlineFormSet):
     it), one text per language, and each is checked against the type's trigger."""
 
     def clean(self) -> None:
+        # Two texts in one language are refused by the model formset itself (the unique
+        # constraint), before this runs.
         super().clean()
         # the admin builds the formset on the type as submitted (its form's instance)
         trigger, event = self.instance.trigger, self.instance.event
@@ -158,10 +160,7 @@ class UpdateTextFormSet(forms.BaseInlineFormSet):
             if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
                 continue
             form.check_words(trigger or "", event or "")
-            language = form.cleaned_data.get("language")
-            if language in languages:
-                form.add_error("language", "There are words in this language already.")
-            languages.append(language)
+            languages.append(form.cleaned_data.get("language"))
         if "en" not in languages:
             raise ValidationError(
                 "Write the English words: every other language falls back to them."

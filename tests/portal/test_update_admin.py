@@ -159,7 +159,7 @@ def test_a_notice_naming_an_organisation_is_saved_with_a_warning(root, helpline)
         ({}, [english(title="")], "Give the update a heading"),
         ({}, [english(language="cy")], "Write the English words"),
         ({}, [english(language="Welsh!")], "Write a language code"),
-        ({}, [english(), english(title="Again")], "There are words in this language already"),
+        ({}, [english(), english(title="Again")], "Please correct the duplicate data for language"),
     ],
 )
 def test_what_would_reach_a_victim_wrong_is_refused(fields, texts, error, root) -> None:

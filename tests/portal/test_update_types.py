@@ -19,6 +19,7 @@ from cases import events
 from cases.models import Case, Category, FollowUpKind
 from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
+from notifications.selectors import kind_in_words
 from portal.models import PortalAccess, PortalUpdate, UpdateText, UpdateType
 from portal.notices import send_notice
 from portal.updates import send_staff_update
@@ -441,3 +442,27 @@ def test_a_sign_in_code_just_sent_does_not_stand_for_an_update(
     update = PortalUpdate.objects.get(case=portal_case)
     assert update.notice not in (None, code)
     assert update.notice.kind == "victim.case_closed"
+
+
+# In the supervisor's outbox --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("victim.case_closed", "Automatic update: Case closed"),
+        ("victim.partner_suspect_charged", "Automatic update: Police: Suspect charged"),
+        ("victim.please_contact_us", "Update sent by staff: Please contact us"),
+        ("victim.sign_in_code", "Sign-in code"),
+        ("victim.reply", "Written by staff"),
+        ("victim.made_up_unknown", "victim.made_up_unknown"),
+    ],
+)
+def test_the_outbox_names_a_notice_by_its_types_name(kind, words) -> None:
+    assert kind_in_words(kind) == words
+
+
+def test_a_renamed_type_is_named_anew() -> None:
+    UpdateType.objects.filter(code="case_closed").update(name="Made-up: we closed it")
+
+    assert kind_in_words("victim.case_closed") == "Automatic update: Made-up: we closed it"
