@@ -72,10 +72,10 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     if not isinstance(reference, str):
         return redirect("portal:sign-in")
     if request.method != "POST":
-        return _code_page(request, CodeForm())
+        return _code_page(request, CodeForm(minutes=settings.PORTAL_CODE_MINUTES))
     if _over_limit(request, ADDRESS_GROUP, _address_key, settings.PORTAL_ADDRESS_RATE):
         return _too_many(request)
-    form = CodeForm(request.POST)
+    form = CodeForm(request.POST, minutes=settings.PORTAL_CODE_MINUTES)
     if not form.is_valid():
         return _code_page(request, form)
     attempt = codes.try_code(reference=reference, typed=form.cleaned_data["code"])
@@ -148,8 +148,7 @@ def _reference_page(request: HttpRequest, form: ReferenceForm) -> HttpResponse:
 
 
 def _code_page(request: HttpRequest, form: CodeForm) -> HttpResponse:
-    context = {"form": form, "minutes": settings.PORTAL_CODE_MINUTES}
-    return render(request, "portal/sign_in_code.html", context)
+    return render(request, "portal/sign_in_code.html", {"form": form})
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

@@ -44,7 +44,6 @@ class CodeForm(ErrorLinksMixin, forms.Form):
     # spaces a phone adds when pasting.
     code = forms.CharField(
         label="Enter the code we sent you",
-        help_text="You can paste it. Capital letters, small letters, spaces and dashes are all fine.",
         max_length=60,
         error_messages={"required": "Enter the code from our message"},
         widget=forms.TextInput(
@@ -55,6 +54,15 @@ class CodeForm(ErrorLinksMixin, forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args: object, minutes: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Under the heading, where the eye and the screen reader go first (GOV.UK hint text).
+        self.fields["code"].help_text = (
+            "If the reference is right, we have sent a code to the way of contact you said is "
+            f"safe. It works for {minutes} minutes. You can paste it. Capital letters, small "
+            "letters, spaces and dashes are all fine."
+        )
 
     def refuse(self) -> None:
         """The one refusal. What was typed is not shown again: it may be a real code, and a
