@@ -203,12 +203,22 @@ def test_the_code_goes_by_email_when_texts_are_not_safe(client, portal_access) -
     assert SignInCode.objects.get().channel == "email"
 
 
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"contact": "none"},
+        {"channels": ["phone"]},
+        {"channels": []},
+        {"no_text": True, "email": ""},
+    ],
+    ids=["no contact", "phone calls only", "no way given", "no texts and no email address"],
+)
 def test_no_code_is_sent_when_texts_and_email_are_both_forbidden(
-    client, portal_access, settings, django_capture_on_commit_callbacks
+    client, portal_access, settings, answers, django_capture_on_commit_callbacks
 ) -> None:
-    # given: the victim said we must not contact them at all
+    # given: the victim's safe-contact answers allow neither a text nor an email
     victim = portal_access.case.people.get(role="victim").person
-    victim.contact_preferences = {**victim.contact_preferences, "contact": "none"}
+    victim.contact_preferences = {**victim.contact_preferences, **answers}
     victim.save()
     helpline = portal_access.case.helpline
     helpline.phone_number = "+447700900000"
