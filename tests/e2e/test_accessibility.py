@@ -161,6 +161,8 @@ def test_the_help_library(page: Page, audit: Audit) -> None:
 # The portal ------------------------------------------------------------------------------------
 
 CODE = re.compile(r"[A-Z2-7]{4}(?:-[A-Z2-7]{1,4}){6}")
+STORE_PROBES = "() => { localStorage.setItem('probe', '1'); sessionStorage.setItem('probe', '1') }"
+STORED = "() => [localStorage.length, sessionStorage.length]"
 DURESS_CODE = "Bluebell7"  # made up; a code, not a person's data, so typed without a canary
 
 
@@ -240,8 +242,11 @@ def test_signing_in_to_the_portal(page: Page, audit: Audit) -> None:
     _enter(page, "Enter the code we sent you", _latest_code(case))
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/portal/$"))
+    page.evaluate(STORE_PROBES)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="You have signed out")).to_be_visible()
+    # Clear-Site-Data: the browser keeps nothing of the visit (UX.md 46)
+    assert page.evaluate(STORED) == [0, 0]
     audit("signed out")
     audit.assert_clean()
 
