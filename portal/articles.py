@@ -182,7 +182,8 @@ SEND_CHANNELS = ("sms", "email")
 
 
 def article_link(article: Article) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/help/{article.slug}/"
+    """A link by number (help:short), never the slug: the message may be read on a lock screen."""
+    return f"{settings.PUBLIC_BASE_URL}/help/a/{article.pk}/"
 
 
 @transaction.atomic

@@ -4,15 +4,19 @@ string: they are what a visitor looks for, never who they are."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import public
 from portal import article_search
+from portal.models import Article
 
 PER_PAGE = 20
 
@@ -60,6 +64,17 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
             **_language_context(languages, language),
         },
     )
+
+
+@public
+@never_cache
+@require_GET
+def short_link(request: HttpRequest, number: int) -> HttpResponse:
+    """The neutral link sent to a victim (portal.articles.article_link): on to the article."""
+    found = get_object_or_404(Article, pk=number, is_published=True)
+    target = reverse("help:article", args=[found.slug])
+    language = request.GET.get("lang")
+    return redirect(f"{target}?{urlencode({'lang': language})}" if language else target)
 
 
 def _language_context(languages: list[article_search.Language], language: str) -> dict:

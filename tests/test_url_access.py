@@ -46,6 +46,7 @@ PUBLIC = {
     "portal:messages",
     "help:library",
     "help:article",
+    "help:short",
 }
 PASSWORD_STEP = {"two_factor:setup", "two_factor:qr", "logout"}
 SAMPLE_VALUES = ["1", "accounts", "LNT-2026-000001", "x"]

@@ -293,11 +293,29 @@ def test_a_link_goes_by_text_with_no_title(portal_case, operator, article) -> No
     assert (row.status, row.channel, row.kind) == (S.PENDING, "sms", "victim.article")
     assert (
         row.text
-        == f"Here is something you may find useful: {settings.PUBLIC_BASE_URL}/help/stalkerware/"
+        == f"Here is something you may find useful: {settings.PUBLIC_BASE_URL}/help/a/{article.pk}/"
     )
     assert (row.sent_by, row.automated) == (operator, False)
+    # A lock screen shows the message: neither the title nor the slug says what it is about.
     for text in article.texts.all():
         assert text.title.lower() not in row.text.lower()
+    assert article.slug not in row.text
+
+
+def test_the_sent_link_leads_to_the_article_and_only_a_published_one(client, article) -> None:
+    # when the victim opens the link they were sent
+    answer = client.get(f"/help/a/{article.pk}/?lang=cy")
+
+    # then they reach the article (in the language asked for), and nothing is cached
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/help/{article.slug}/?lang=cy"
+    assert "no-store" in answer["Cache-Control"]
+
+    # an unpublished article, or a number that is none, is simply not found
+    article.is_published = False
+    article.save()
+    assert client.get(f"/help/a/{article.pk}/").status_code == 404
+    assert client.get("/help/a/999999/").status_code == 404
 
 
 def test_email_when_texts_are_not_safe_and_the_email_holds_only_the_link(
@@ -316,7 +334,7 @@ def test_email_when_texts_are_not_safe_and_the_email_holds_only_the_link(
     row.refresh_from_db()
     assert (row.channel, row.status) == ("email", S.SENT)
     (sent,) = mail.outbox
-    assert f"{settings.PUBLIC_BASE_URL}/help/stalkerware/" in sent.body
+    assert f"{settings.PUBLIC_BASE_URL}/help/a/{article.pk}/" in sent.body
     assert "spying" not in f"{sent.subject} {sent.body}".lower()
 
 
