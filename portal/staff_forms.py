@@ -10,11 +10,20 @@ from django.db.models import Prefetch, QuerySet
 
 from portal.models import Article, ArticleText, UpdateType
 
+# The case page holds other forms with the same field names (the message form's "text"): ids of
+# their own, so no two elements share one and each label finds its box.
+AUTO_ID = "portal_%s"
 REPLY_MAX = 2000  # portal.messages.MAX_LENGTH: the service says so in words too
 REASON_MAX = 500
 
 
-class RevokeForm(forms.Form):
+class PanelForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", AUTO_ID)
+        super().__init__(*args, **kwargs)
+
+
+class RevokeForm(PanelForm):
     reason = forms.CharField(
         label="Why does their access end?",
         help_text="Kept in the case's history. The victim is not told.",
@@ -26,7 +35,7 @@ class RevokeForm(forms.Form):
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PanelForm):
     text = forms.CharField(
         label="Reply in the portal",
         help_text="The victim reads this when they sign in. Their safe way of contact gets only "
@@ -44,7 +53,7 @@ def staff_update_types() -> QuerySet[UpdateType]:
     return UpdateType.objects.filter(trigger=UpdateType.Trigger.STAFF, is_active=True)
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(PanelForm):
     update_type = forms.ModelChoiceField(
         label="Send an update",
         queryset=UpdateType.objects.none(),
@@ -73,7 +82,7 @@ def published_articles() -> QuerySet[Article]:
     )
 
 
-class ArticleForm(forms.Form):
+class ArticleForm(PanelForm):
     article = ArticleChoice(
         label="Send a help article",
         queryset=Article.objects.none(),

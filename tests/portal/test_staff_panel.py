@@ -5,6 +5,7 @@ cannot see, 403 for one they see but may not change. Every name, number and word
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 from cases.models import Case
 from notifications.models import Notification
 from portal import access_services
+from portal.articles import article_link
 from portal.models import Article, PortalAccess, PortalUpdate, SignInCode, UpdateType
 from tests.factories import ReferralFactory
 from tests.portal.conftest import sign_in_as
@@ -109,6 +111,19 @@ def test_the_forms_are_there_for_an_open_access(portal_access, operator, otp_cli
         assert url(portal_access.case, action) in html, action
     assert "Please contact us" in html  # a staff-sent update type
     assert "Court date set" in html
+
+
+def test_the_panels_ids_are_its_own_on_the_case_page(portal_access, operator, otp_client):
+    # the page's message form has a "text" box too: each label must find its own box
+    html = page(otp_client(operator), portal_access.case)
+    panel = html[html.index('<section id="portal"') :]
+    panel = panel[: panel.index("</section>")]
+    ids = re.findall(r'\sid="([^"]+)"', panel)
+    assert "portal_text" in ids
+    for found in ids:
+        assert len(re.findall(rf'\sid="{re.escape(found)}"', html)) == 1, found
+    for target in re.findall(r'<label for="([^"]+)"', panel):
+        assert target in ids, target
 
 
 def test_a_monitor_sees_nothing_of_the_panel(portal_access, monitor, otp_client):
@@ -373,7 +388,7 @@ def test_a_help_article_link_is_sent(portal_access, operator, otp_client):
 
     assert said(answer)[0].startswith("Link to the help article: ")
     row = Notification.objects.get(case=portal_access.case, kind="victim.article")
-    assert f"/help/{article.slug}/" in row.text
+    assert article_link(article) in row.text
 
 
 def test_an_unpublished_article_is_refused(portal_access, operator, otp_client):
