@@ -6,22 +6,27 @@ for in everything that leaves). Names, numbers and words are made up."""
 
 from __future__ import annotations
 
+import importlib
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
 from cases import events
+from cases.events import CASE_EVENTS
 from cases.models import Case, Category, FollowUpKind
 from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
 from notifications.selectors import kind_in_words
 from portal.models import PortalAccess, PortalUpdate, UpdateText, UpdateType
 from portal.notices import send_notice
+from portal.update_forms import UpdateTextForm
 from portal.updates import send_staff_update
 from referrals.services import FollowUpEntry, add_follow_up
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory
@@ -466,3 +471,48 @@ def test_a_renamed_type_is_named_anew() -> None:
     UpdateType.objects.filter(code="case_closed").update(name="Made-up: we closed it")
 
     assert kind_in_words("victim.case_closed") == "Automatic update: Made-up: we closed it"
+
+
+# The seed ---------------------------------------------------------------------------------------
+
+
+def test_the_models_and_migrations_agree() -> None:
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)  # SystemExit if not
+
+    assert "No changes detected" in out.getvalue()
+
+
+def test_every_case_event_and_seeded_partner_event_has_a_type() -> None:
+    seeded = UpdateType.objects.filter(is_active=True)
+
+    assert set(CASE_EVENTS) <= set(
+        seeded.filter(trigger="case_event").values_list("event", flat=True)
+    )
+    assert set(seeded.filter(trigger="partner_event").values_list("event", flat=True)) == {
+        "suspect_charged",
+        "court_date_set",
+        "no_further_action",
+    }
+    assert seeded.filter(trigger="staff").count() >= 3
+
+
+def test_the_seeded_words_pass_the_admins_own_checks() -> None:
+    for text in UpdateText.objects.select_related("update_type"):
+        kind = text.update_type
+        form = UpdateTextForm(
+            data={f: getattr(text, f) for f in ("language", "title", "body", "subject", "notice")}
+        )
+        assert form.is_valid(), (kind.code, form.errors)
+        form.check_words(kind.trigger, kind.event)
+        assert not form.errors, (kind.code, text.language, form.errors)
+
+
+def test_seeding_again_after_a_flush_adds_nothing_twice() -> None:
+    from django.apps import apps
+
+    before = (UpdateType.objects.count(), UpdateText.objects.count())
+
+    importlib.import_module("portal.migrations.0003_update_types").seed(apps, None)
+
+    assert (UpdateType.objects.count(), UpdateText.objects.count()) == before
