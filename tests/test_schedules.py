@@ -1,7 +1,7 @@
 """Periodic jobs (project/schedules.py): seeded by migrate, left alone once an admin edits them, and
 what beat's DatabaseScheduler actually runs; the admin role's page for them, and deadlines by
 priority (cases.targets) edited in the admin and read by triage and referrals; all of it, with the
-lookups and message templates, system-wide (accounts.admin_access)."""
+lookups and the update message types, system-wide (accounts.admin_access)."""
 
 from __future__ import annotations
 

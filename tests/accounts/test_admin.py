@@ -6,7 +6,7 @@ representative, a monitor, an organisation's admin and a superuser.
 - An organisation's admin reaches their own organisation and its staff only, never a superuser,
   and pages for what their role holds no permission for are refused.
 - Nobody, a superuser included, sets superuser status, admin access, groups or permissions here.
-- System-wide settings (lookups, message templates, deadlines, periodic jobs) are a superuser's
+- System-wide settings (lookups, update message types, deadlines, periodic jobs) are a superuser's
   and a helpline administrator's: a CSO's or a monitor's administrator reaches none of their pages.
 """
 
