@@ -14,6 +14,7 @@ one run shows everything there is to fix."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -105,6 +106,16 @@ def audit(request: pytest.FixtureRequest, page: Page, axe_js: Path) -> Audit:
     )
     page.set_viewport_size({"width": width, "height": HEIGHT})
     return Audit(page, width)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings) -> None:  # noqa: ANN001
+    """Each test's sign-in tries count from zero (they all come from 127.0.0.1 and, after each
+    flush, are for the same first case reference): rate limits are tested in tests/portal, and
+    the real-parts run keeps counts in Redis across tests. The live server runs in this process,
+    so it reads the cache the settings name."""
+    configured = settings.CACHES["default"]
+    settings.CACHES = {"default": {**configured, "KEY_PREFIX": f"axe-{uuid.uuid4()}"}}
 
 
 def _helpline() -> Organisation:
