@@ -262,6 +262,18 @@ def test_signing_in_to_the_portal(page: Page, audit: Audit) -> None:
     audit.assert_clean()
 
 
+def test_too_many_tries(page: Page, audit: Audit, settings) -> None:  # noqa: ANN001
+    case = _portal_case()
+    settings.PORTAL_ADDRESS_RATE = "1/h"  # the second try from here is one too many
+    for _ in range(2):
+        page.goto("/portal/sign-in/")
+        _enter(page, "What is your case reference?", case.number)
+        page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_role("heading", name="Too many tries")).to_be_visible()
+    audit("too many tries")
+    audit.assert_clean()
+
+
 def _signed_in(page: Page, case: Case) -> None:
     page.goto("/portal/sign-in/")
     _enter(page, "What is your case reference?", case.number)
