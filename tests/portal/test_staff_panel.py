@@ -6,13 +6,17 @@ cannot see, 403 for one they see but may not change. Every name, number and word
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.utils import timezone
 
 from cases.models import Case
+from cases.workflow import CaseError
 from notifications.models import Notification
 from portal import access_services
 from portal.articles import article_link
@@ -398,3 +402,56 @@ def test_an_unpublished_article_is_refused(portal_access, operator, otp_client):
     answer = otp_client(operator).post(url(portal_access.case, "article"), {"article": article.pk})
     assert said(answer) == ["Choose an article from the library."]
     assert not Notification.objects.filter(kind="victim.article").exists()
+
+
+# Two at once (PostgreSQL: real row locks) ----------------------------------------------------
+
+
+def _at_once(action, times: int = 2) -> list[object]:
+    barrier = threading.Barrier(times)
+
+    def run(index: int) -> object:
+        barrier.wait()
+        try:
+            return action(index)
+        except CaseError as exc:
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(times) as pool:
+        return list(pool.map(run, range(times)))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_inviting_at_once_both_land_one_after_the_other(
+    require_postgresql, portal_case, operator, supervisor
+):
+    staff = [operator, supervisor]
+
+    results = _at_once(lambda i: access_services.invite(portal_case, staff[i]))
+
+    assert all(isinstance(row, Notification) for row in results), results
+    access = PortalAccess.objects.get(case=portal_case)  # one access, not two
+    assert access.invitations_sent == 2
+    assert (
+        Notification.objects.filter(case=portal_case, kind="victim.portal_invitation").count() == 2
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_revoking_at_once_revoke_once(
+    require_postgresql, portal_access, operator, supervisor
+):
+    staff = [operator, supervisor]
+
+    results = _at_once(
+        lambda i: access_services.revoke_access(
+            case=portal_access.case, actor=staff[i], reason=f"Reason {i}"
+        )
+    )
+
+    refused = [r for r in results if isinstance(r, CaseError)]
+    assert [str(r) for r in refused] == ["The portal access was already revoked."]
+    revocations = portal_access.history.filter(status="revoked", history_type="~")
+    assert revocations.count() == 1
