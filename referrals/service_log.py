@@ -22,7 +22,7 @@ from referrals.casework import ReferralError, tell
 from referrals.models import FollowUp, ServiceRecord
 
 MAX_SERVICE_MINUTES = 24 * 60
-# A follow-up of this kind is an appointment with the victim: they get a reminder if they asked.
+# A follow-up of this kind is an appointment: marked for the victim, it is an update in the portal.
 APPOINTMENT = "appointment"
 # A service's time may be a little ahead of the server's clock (a phone's clock), never more.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -100,7 +100,9 @@ def add_follow_up(*, case: Case, actor: User, entry: FollowUpEntry) -> FollowUp:
     shown = " (shown to the victim in the portal)" if entry.for_victim else ""
     attribute_change(follow_up, actor=actor, reason=f"Follow-up set: {entry.kind.label}{shown}")
     follow_up.save()
-    if entry.kind.code == APPOINTMENT:
+    # Only an appointment staff marked as meant for the victim is theirs to be told of (what the
+    # portal shows is staff's choice); one kept for the team is not.
+    if entry.kind.code == APPOINTMENT and entry.for_victim:
         events.case_event(case=locked, event=events.APPOINTMENT, when=entry.due_at, actor=actor)
     return follow_up
 

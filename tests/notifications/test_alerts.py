@@ -220,7 +220,9 @@ def test_every_step_of_a_case_is_an_update_and_a_neutral_notice(helpline, operat
         casework.add_follow_up(
             case=case,
             actor=cso_rep,
-            entry=FollowUpEntry(FollowUpKind.objects.get(code="appointment"), when),
+            entry=FollowUpEntry(
+                FollowUpKind.objects.get(code="appointment"), when, for_victim=True
+            ),
         )
         clock.shift(timedelta(minutes=5))
         casework.resolve_case(case=case, actor=cso_rep, remark="Done", follow_ups="complete")

@@ -158,7 +158,9 @@ def test_the_seeded_types_answer_the_real_services(
 
     with django_capture_on_commit_callbacks(execute=True):
         add_follow_up(
-            case=portal_case, actor=operator, entry=FollowUpEntry(kind=appointment, due_at=due)
+            case=portal_case,
+            actor=operator,
+            entry=FollowUpEntry(kind=appointment, due_at=due, for_victim=True),
         )
 
     update = PortalUpdate.objects.get(case=portal_case, update_type__code="appointment")
@@ -169,6 +171,24 @@ def test_the_seeded_types_answer_the_real_services(
     assert "10:30" not in update.notice.text
     assert "July" not in update.notice.text
     assert update.notice.status in (S.PENDING, S.SENT)
+
+
+def test_an_appointment_staff_did_not_mark_for_the_victim_tells_them_nothing(
+    portal_case, portal_access, operator, django_capture_on_commit_callbacks
+) -> None:
+    """What the victim is shown is staff's choice: an appointment kept for the team (a meeting
+    about the victim, say) is neither an update in the portal nor a notice."""
+    appointment = FollowUpKind.objects.get(code="appointment")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        add_follow_up(
+            case=portal_case,
+            actor=operator,
+            entry=FollowUpEntry(kind=appointment, due_at=timezone.now() + timedelta(days=2)),
+        )
+
+    assert not PortalUpdate.objects.filter(case=portal_case).exists()
+    assert not Notification.objects.filter(case=portal_case, person__isnull=False).exists()
 
 
 def test_a_partner_event_becomes_its_types_update(
