@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.sessions import verified_users
-from cases.models import Case, CasePerson
+from cases.models import Case, CasePerson, Report
 from cases.policy import can_see_identities, visible_cases
 from notifications.models import Notification
 from notifications.preferences import all_ways
@@ -266,7 +266,7 @@ def victim_messages(user: AbstractBaseUser, case: Case) -> list[MessageEntry]:
             text=report.body if identities else "",
         )
         for report in case.reports.all()
-        if report.channel == Case.Channel.PORTAL
+        if report.channel == Report.PORTAL
     ]
     if victim is not None and victim.phone_index:
         entries += [

@@ -87,9 +87,7 @@ def _store(access: PortalAccess, text: str, token: str) -> tuple[Report, bool]:
     # The access in the source id: one victim's token can never match another's message.
     return add_report(
         case=access.case,
-        report=IncomingReport(
-            channel=Case.Channel.PORTAL, source_id=f"{access.pk}:{token}", body=text
-        ),
+        report=IncomingReport(channel=Report.PORTAL, source_id=f"{access.pk}:{token}", body=text),
     )
 
 
@@ -106,7 +104,7 @@ def thread(case: Case) -> list[ThreadEntry]:
     them here. Nothing else of the case (not its first report, not texts or emails)."""
     entries = [
         ThreadEntry(at=report.received_at, mine=True, text=report.body)
-        for report in Report.objects.filter(case=case, channel=Case.Channel.PORTAL)
+        for report in Report.objects.filter(case=case, channel=Report.PORTAL)
     ]
     entries += [
         ThreadEntry(at=row.created_at, mine=False, text=row.text, unread=row.read_at is None)

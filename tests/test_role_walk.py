@@ -104,8 +104,9 @@ INSIDERS_READ = {
     "supervisor": SHARED | {"note_internal", "message_out", "reporter_sender"},
     "cso_rep": SHARED | {"service_notes", "follow_up_notes"},
 }
-# Would end the session the walk uses.
-NOT_WALKED = {"logout"}
+# Would end the session the walk uses: staff sign-out, and the portal's sign-out and "Leave this
+# site", which flush the whole session on the server (an emergency exit keeps nothing).
+NOT_WALKED = {"logout", "portal:sign-out", "portal:leave"}
 
 
 @pytest.fixture

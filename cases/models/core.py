@@ -126,8 +126,6 @@ class Case(models.Model):
         PARTNER = "partner", "Partner"
         EMAIL = "email", "Email"
         OTHER = "other", "Other"
-        # a message the victim wrote in the portal (a report on their case; no case opens by it)
-        PORTAL = "portal", "Victim portal"
 
     class Priority(models.TextChoices):
         STANDARD = "standard", "Standard"
@@ -316,8 +314,13 @@ class Report(models.Model):
     """The raw inbound record: one SMS, call, web form or feed row, stored before anything else.
     (channel, source_id) is unique, so a provider's retry can never make a second report."""
 
+    # A message the victim wrote in the portal is a report on their case, never the way a case
+    # opens: a channel of reports only, so case lists, filters and figures never offer it.
+    PORTAL = "portal"
+    CHANNELS = [*Case.Channel.choices, (PORTAL, "Victim portal")]
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
-    channel = models.CharField(max_length=8, choices=Case.Channel.choices)
+    channel = models.CharField(max_length=8, choices=CHANNELS)
     source_id = models.CharField(max_length=128)  # MessageSid, CallSid, form token, feed row id
     received_at = models.DateTimeField(default=timezone.now)
     sender = EncryptedCharField(max_length=400, blank=True, default="")  # E.164 when a phone

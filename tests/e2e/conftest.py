@@ -13,7 +13,6 @@ the journeys typed (`journey_log`): a leak fails the session.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import re
 import subprocess
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from accounts.models import User
 from tests.e2e.canaries import JourneyLog
 from tests.e2e.helpers import csp_violations, submit_password, totp_code
 from tests.launchers import LaunchedDaphne, dockerfile_argv
+from tests.seeds import reseed
 from tests.servers import running
 from tests.test_security_headers import _server_env
 from tests.twilio import AUTH_TOKEN
@@ -123,31 +123,14 @@ def daphne(journey_log: JourneyLog) -> Iterator[LaunchedDaphne]:
         yield server
 
 
-# The data migrations whose lists the journeys use: categories, areas, follow-up kinds, flags,
-# languages, contact and reference types, the risk questionnaire.
-SEEDS = (
-    "cases.migrations.0002_seed_lookups",
-    "cases.migrations.0006_seed_casework_lookups",
-    "cases.migrations.0008_seed_areas",
-    "cases.migrations.0016_seed_record_lookups",
-    "risk.migrations.0002_seed_questionnaire",
-    "portal.migrations.0002_system_messages",
-    "portal.migrations.0003_update_types",
-    "portal.migrations.0004_seed_articles",
-)
-
-
 @pytest.fixture(autouse=True)
 def _seeded_lookups(request: pytest.FixtureRequest) -> None:
     """What the data migration seeds (categories, service types...), which a flush removes. The
     role groups come back by themselves: the flush re-runs post_migrate."""
-    from django.apps import apps
-
     if "browser" not in request.fixturenames:
         return  # not a journey (the journey log's own tests): no database
     request.getfixturevalue("transactional_db")
-    for migration in SEEDS:
-        importlib.import_module(migration).seed(apps, None)
+    reseed()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from cases.models import Case
 from portal import session
 from portal.models import PortalAccess
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
+from tests.seeds import reseed
 
 VICTIM_PHONE = "+447700900321"
 VICTIM_EMAIL = "victim.portal@example.org"
@@ -23,6 +24,16 @@ PREFERENCES = {
     "updates": True,
     "portal": True,
 }
+
+
+@pytest.fixture(autouse=True)
+def _seeded_again_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """A transactional test (two people at once) runs after the others' flushes: the update
+    message types, lookups and articles the portal needs are seeded again (tests.seeds)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        reseed()
 
 
 @pytest.fixture

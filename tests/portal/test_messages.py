@@ -40,7 +40,7 @@ def _send(client, text: str, **extra: str):
 
 def portal_reports(case: Case) -> list[str]:
     return list(
-        Report.objects.filter(case=case, channel=Case.Channel.PORTAL).values_list("body", flat=True)
+        Report.objects.filter(case=case, channel=Report.PORTAL).values_list("body", flat=True)
     )
 
 

@@ -423,7 +423,7 @@ def _at_once(action, times: int = 2) -> list[object]:
         return list(pool.map(run, range(times)))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_people_inviting_at_once_both_land_one_after_the_other(
     require_postgresql, portal_case, operator, supervisor
 ):
@@ -439,7 +439,7 @@ def test_two_people_inviting_at_once_both_land_one_after_the_other(
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_people_revoking_at_once_revoke_once(
     require_postgresql, portal_access, operator, supervisor
 ):
