@@ -35,13 +35,18 @@ OFF = Ways()
 # while on duty; a CSO's representatives hear of a referral by email whether on duty or not;
 # supervisors hear of reports waiting past their target and of messages that failed.
 ROLE_ALERT_DEFAULTS: dict[str, dict[str, Ways]] = {
-    "operator": {"case.new": Ways(email=True, sms=True, only_on_duty=True)},
+    "operator": {
+        "case.new": Ways(email=True, sms=True, only_on_duty=True),
+        "portal.duress": Ways(email=True, sms=True, only_on_duty=False),
+    },
     "cso_rep": {"referral.received": Ways(email=True, only_on_duty=False)},
     "supervisor": {
         "queue.sla_breach": Ways(email=True, only_on_duty=False),
         "outbox.failed": Ways(email=True, only_on_duty=False),
         "feed.pull_failed": Ways(email=True, only_on_duty=False),
         "partner.webhook_failed": Ways(email=True, only_on_duty=False),
+        # someone may be making a victim sign in to the portal: nobody may miss it
+        "portal.duress": Ways(email=True, sms=True, only_on_duty=False),
     },
 }
 

@@ -182,8 +182,10 @@ def try_code(*, reference: str, typed: str) -> Attempt:
     access = PortalAccess.objects.select_for_update().select_related("case").get(pk=found.pk)
     now = timezone.now()
     if not may_sign_in(access, now) or is_locked(access, now):
-        # The duress code is not tried either: while locked, every answer is the same one.
-        duress.take_the_time(typed)
+        # Every answer is the same refusal now, but the duress code still raises the alarm:
+        # someone fumbling may have locked the access before making the victim type it.
+        if duress.matches(access, typed):
+            duress.raise_alarm(access)
         _count_wrong_try(access, now)
         return REFUSED
     code = (

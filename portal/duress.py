@@ -11,8 +11,11 @@ from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.models import User
 from accounts.selectors import staff_with
+from cases.moves import write_note
 from notifications.services import notify_staff
 from portal.models import PortalAccess
 from project.history import attribute_change
@@ -95,17 +98,37 @@ def take_the_time(typed: str) -> None:
 
 
 def raise_alarm(access: PortalAccess) -> None:
-    """Tell the active supervisors of the case's helpline, silently (the victim's screen shows only
-    the decoy). Must run inside the sign-in's transaction. The alert names the case number only."""
+    """Tell the case's holder and the active supervisors of its helpline (by email and text as
+    well, on duty or not, unless they chose otherwise: notifications.preferences), or with neither,
+    its staff on duty; and leave a note on the case for whoever opens it next. Silently: the
+    victim's screen shows only the decoy or the usual refusal. Must run inside the sign-in's
+    transaction. The alert names the case number only."""
     case = access.case
-    supervisors = staff_with(case.helpline_id, "cases.supervise_case")
+    people = list(staff_with(case.helpline_id, "cases.supervise_case"))
+    if case.claimed_by is not None and case.claimed_by.is_active:
+        people.append(case.claimed_by)
+    if not people:
+        people = list(
+            User.objects.filter(organisation_id=case.helpline_id, on_duty=True, is_active=True)
+        )
     notify_staff(
-        users=supervisors,
+        users=people,
         kind=ALERT_KIND,
         case_number=case.number,
         text=(
             f"Duress code used on the portal for case {case.number}: contact the victim only in "
             "the way they said is safe."
+        ),
+    )
+    at = timezone.localtime().strftime("%-d %b %Y %H:%M")
+    write_note(
+        case=case,
+        actor=None,
+        organisation=case.helpline,
+        text=(
+            f"The victim's duress code was typed at the portal's sign-in at {at}: someone may be "
+            "making them sign in. They saw a harmless page. Contact them only in the way they said "
+            "is safe."
         ),
     )
     security_log.warning(

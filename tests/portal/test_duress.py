@@ -159,6 +159,8 @@ def test_the_duress_code_opens_the_decoy_and_tells_the_supervisors(
     left = StaffFactory(organisation=with_duress.case.helpline, role=User.Role.SUPERVISOR)
     left.is_active = False
     left.save()
+    supervisor.phone = "+447700900999"
+    supervisor.save()
     number = with_duress.case.number
 
     # when: made to sign in, the victim types the duress code (any case, with spaces)
@@ -176,14 +178,19 @@ def test_the_duress_code_opens_the_decoy_and_tells_the_supervisors(
     for secret in (CANARY, "CANARY-7fq2", "Portal Testvictim", number, "North Helpline"):
         assert secret not in body
     assert 'action="/portal/sign-out/"' in body
-    # ... and the active supervisors of this case's helpline alone were told, by case number
+    # ... and the active supervisors of this case's helpline and its holder were told, by case
+    # number, by email and text as well as in the app, on duty or not (nobody may miss it)
     alerts = Notification.objects.filter(kind="portal.duress")
-    assert {a.recipient for a in alerts} == {supervisor}
-    assert {a.text for a in alerts} == {
+    assert {a.recipient for a in alerts} == {supervisor, operator}
+    assert {a.channel for a in alerts if a.recipient == supervisor} == {"in_app", "email", "sms"}
+    assert {a.text.split("\n")[0] for a in alerts} == {
         f"Duress code used on the portal for case {number}: contact the victim only in the "
         "way they said is safe."
     }
-    assert not Notification.objects.filter(recipient__in=[operator, elsewhere, left]).exists()
+    assert not Notification.objects.filter(recipient__in=[elsewhere, left]).exists()
+    # ... and the case says so to whoever opens it
+    note = with_duress.case.notes.get()
+    assert "duress code" in note.text
     # the security log has ids, never the case number or the code
     lines = [r for r in caplog.records if r.getMessage() == "portal_duress_code_used"]
     assert len(lines) == 1
@@ -261,9 +268,11 @@ def test_the_real_code_still_signs_in_for_real_when_a_duress_code_is_set(
     assert not Notification.objects.filter(kind="portal.duress").exists()
 
 
-def test_a_locked_access_refuses_the_duress_code_like_any_other(
+def test_a_locked_access_refuses_the_duress_code_like_any_other_but_still_raises_the_alarm(
     client, with_duress, supervisor
 ) -> None:
+    """Someone fumbling may have locked the access before making the victim type: the page is
+    the same refusal as any other, and the supervisors are told all the same."""
     with_duress.locked_until = timezone.now() + timedelta(minutes=10)
     with_duress.save()
 
@@ -271,7 +280,7 @@ def test_a_locked_access_refuses_the_duress_code_like_any_other(
 
     assert "Those details do not match" in answer.content.decode()
     assert session.KEY not in client.session
-    assert not Notification.objects.filter(kind="portal.duress").exists()
+    assert Notification.objects.filter(kind="portal.duress", recipient=supervisor).exists()
 
 
 def test_another_cases_duress_code_does_nothing_here(client, with_duress, helpline) -> None:
