@@ -21,18 +21,11 @@ from notifications.models import Notification
 from notifications.victim_messages import victim_of
 from portal.models import PortalAccess, UpdateType
 from portal.notices import send_notice
-from portal.rules import may_sign_in
+from portal.rules import accepted, may_sign_in
 from project.history import attribute_change
 
 INVITATION = "portal_invitation"
 KIND = f"victim.{INVITATION}"
-
-
-def accepted(case: Case) -> bool:
-    """Whether the case's victim said yes to following their report online (default no)."""
-    person = victim_of(case)
-    prefs = (person.contact_preferences if person else None) or {}
-    return prefs.get("portal") is True
 
 
 def on_case_event(sender: Any, *, case: Any, event: str, **kwargs: Any) -> None:

@@ -150,6 +150,9 @@ def test_a_token_lifted_from_another_victim_does_not_swallow_the_message(
 ) -> None:
     # given: another victim sent a message with a token
     other = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
+    CasePersonFactory(
+        case=other, person=PersonFactory(name="Other Madeup", contact_preferences=PREFERENCES)
+    )
     other_client = sign_in_as(type(client)(), PortalAccess.objects.create(case=other))
     token = _token(other_client)
     other_client.post(MESSAGES, {"text": "Theirs", "token": token})

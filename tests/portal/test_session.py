@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.models import Notification
-from portal import session
+from portal import codes, session
 from portal.models import PortalAccess
 from tests.portal.conftest import sign_in_as
 
@@ -107,6 +107,22 @@ def test_an_access_ended_by_staff_ends_the_session_at_the_next_request(
     portal_access.save()
 
     assert victim_client.get("/portal/safety/")["Location"] == "/portal/sign-in/"
+
+
+def test_a_victim_who_takes_back_their_yes_is_out_at_once_and_gets_no_codes(
+    victim_client, portal_access
+) -> None:
+    """"He found the texts: stop the portal." Staff untick the answer; the access it opened ends
+    with it: the open session at its next request, and no code goes to anyone who types the
+    reference."""
+    assert victim_client.get("/portal/").status_code == 200
+    victim = portal_access.case.people.get(role="victim").person
+    victim.contact_preferences = {**victim.contact_preferences, "portal": False}
+    victim.save()
+
+    assert victim_client.get("/portal/")["Location"] == "/portal/sign-in/"
+    assert codes.send_code(reference=portal_access.case.number) is None
+    assert not portal_access.case.messages.filter(kind="victim.sign_in_code").exists()
 
 
 def test_sign_out_ends_the_session_on_the_server_and_clears_the_site(client, portal_access) -> None:
