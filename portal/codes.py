@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cases.moves import lock_case
 from notifications.models import Notification
 from portal import duress
 from portal.models import PortalAccess, SignInCode, UpdateType
@@ -108,6 +109,8 @@ def send_code(*, reference: str) -> SignInCode | None:
     access = access_for(reference)
     if access is None:
         return None
+    # The case first, then the access: the order staff's invite and revoke take them in.
+    lock_case(access.case)
     access = PortalAccess.objects.select_for_update().select_related("case").get(pk=access.pk)
     now = timezone.now()
     if not may_sign_in(access, now) or is_locked(access, now):
@@ -179,6 +182,7 @@ def try_code(*, reference: str, typed: str) -> Attempt:
     if found is None:
         duress.take_the_time(typed)
         return REFUSED
+    lock_case(found.case)  # the case first, then the access, as staff take them
     access = PortalAccess.objects.select_for_update().select_related("case").get(pk=found.pk)
     now = timezone.now()
     if not may_sign_in(access, now) or is_locked(access, now):

@@ -67,6 +67,9 @@ def victim_writes(visitor: Visitor, text: str, *, token: str = "") -> Report:
     if len(text) > MAX_LENGTH:
         raise MessageRefusedError(f"Your message must be {MAX_LENGTH:,} characters or fewer.")
     with transaction.atomic():
+        # The case first, then the access: the order staff's invite and revoke take them in, so
+        # a message sent while staff act on the access waits instead of deadlocking.
+        lock_case(visitor.access.case)
         access = (
             PortalAccess.objects.select_for_update(of=("self",))
             .select_related("case")
@@ -99,13 +102,16 @@ class ThreadEntry:
     unread: bool = False
 
 
-def thread(case: Case) -> list[ThreadEntry]:
+def thread(access: PortalAccess) -> list[ThreadEntry]:
     """The portal conversation, oldest first: what the victim wrote here and what staff wrote to
-    them here. Nothing else of the case (not its first report, not texts or emails)."""
-    entries = [
-        ThreadEntry(at=report.received_at, mine=True, text=report.body)
-        for report in Report.objects.filter(case=case, channel=Report.PORTAL)
-    ]
+    them here. Nothing else of the case (not its first report, not texts or emails), and only what
+    this access wrote: a merge or a moved report can bring another victim's portal message onto
+    the case, and it must never read as theirs."""
+    case = access.case
+    mine = Report.objects.filter(
+        case=case, channel=Report.PORTAL, source_id__startswith=f"{access.pk}:"
+    )
+    entries = [ThreadEntry(at=report.received_at, mine=True, text=report.body) for report in mine]
     entries += [
         ThreadEntry(at=row.created_at, mine=False, text=row.text, unread=row.read_at is None)
         for row in portal_replies(case)

@@ -74,7 +74,7 @@ def messages(request: HttpRequest) -> HttpResponse:
         else:
             request.session[SENT] = True
             return redirect("portal:messages")
-    entries = portal_messages.thread(case)
+    entries = portal_messages.thread(visitor.access)
     portal_messages.mark_replies_read(case)
     return render(
         request,

@@ -64,7 +64,7 @@ SHOWN = {
 
 
 @pytest.fixture
-def canary_case(portal_case: Case, helpline, operator) -> Case:
+def canary_case(portal_case: Case, portal_access, helpline, operator) -> Case:
     # the people working it, and their names
     staffer = StaffFactory(
         username=CANARIES["staff username"],
@@ -126,7 +126,10 @@ def canary_case(portal_case: Case, helpline, operator) -> Case:
     )
     reply_in_portal(case=portal_case, actor=staffer, text=SHOWN["reply"])
     Report.objects.create(
-        case=portal_case, channel="portal", source_id="canary:1", body=SHOWN["own message"]
+        case=portal_case,
+        channel="portal",
+        source_id=f"{portal_access.pk}:canary",
+        body=SHOWN["own message"],
     )
     # another victim, on another case, with a portal of their own
     other = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED, claimed_by=operator)

@@ -188,6 +188,23 @@ def test_four_sends_of_one_form_at_the_same_moment_are_one_message(
     assert portal_reports(portal_case) == ["Sent at once"]
 
 
+def test_a_message_moved_here_from_another_victims_portal_is_never_shown_as_theirs(
+    victim_client, portal_case, helpline
+) -> None:
+    """A merge, or staff moving a report to the case it was really about, brings another victim's
+    portal message onto this case: it is on the case for staff, never in this victim's thread."""
+    other = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
+    CasePersonFactory(
+        case=other, person=PersonFactory(name="Other Madeup", contact_preferences=PREFERENCES)
+    )
+    other_access = PortalAccess.objects.create(case=other)
+    other_client = sign_in_as(type(victim_client)(), other_access)
+    other_client.post(MESSAGES, {"text": "Theirs, moved", "token": _token(other_client)})
+    Report.objects.filter(case=other).update(case=portal_case)
+
+    assert "Theirs, moved" not in victim_client.get(MESSAGES).content.decode()
+
+
 @pytest.mark.parametrize(
     ("text", "error"),
     [
