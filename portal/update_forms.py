@@ -20,9 +20,14 @@ from portal.notices import NOTICE_CHANNELS, PLACEHOLDERS
 T = UpdateType.Trigger
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-# Filled in only where the portal itself sends them: the invitation's reference, the sign-in
-# code and how long it lasts. Anywhere else they would reach the victim as typed.
-SYSTEM_ONLY = {"reference", "code", "minutes"}
+# The portal's own messages (seeded by portal 0002): what each may say, and what it must, or it
+# fails the victim (a sign-in code without {code}: nobody could sign in again). Anywhere else
+# these placeholders would reach the victim as typed.
+SYSTEM_WORDS: dict[str, tuple[set[str], set[str]]] = {  # code: (allowed, needed)
+    "portal_invitation": ({"link", "reference"}, {"link", "reference"}),
+    "sign_in_code": ({"code", "minutes"}, {"code"}),
+    "new_message": ({"link"}, {"link"}),
+}
 # An appointment's date and time, in the update (title, body): the only event that carries one.
 WHEN = "when"
 CHANNEL_CHOICES = [("sms", "Text message (SMS)"), ("email", "Email")]
@@ -121,11 +126,16 @@ class UpdateTextForm(forms.ModelForm):
             raise ValidationError("Write a language code such as en, cy or pl.")
         return language
 
-    def check_words(self, trigger: str, event: str) -> None:
+    def check_words(self, trigger: str, event: str, code: str = "") -> None:
         """Placeholders against what the type's trigger fills in (called by the formset, which
         knows the type's trigger as submitted)."""
         data = self.cleaned_data
-        notice_allowed = {"link", *(SYSTEM_ONLY if trigger == T.SYSTEM else set())}
+        notice_allowed, needed = {"link"}, set()
+        if trigger == T.SYSTEM:
+            notice_allowed, needed = SYSTEM_WORDS.get(code, ({"link"}, {"link"}))
+        for name in sorted(needed):
+            if f"{{{name}}}" not in (data.get("notice") or ""):
+                self.add_error("notice", f"Put {{{name}}} in this message: the victim needs it.")
         update_allowed = {WHEN} if (trigger, event) == (T.CASE_EVENT, "appointment") else set()
         checks = {
             "notice": (notice_allowed, "in the notice"),
@@ -159,7 +169,7 @@ class UpdateTextFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
                 continue
-            form.check_words(trigger or "", event or "")
+            form.check_words(trigger or "", event or "", self.instance.code or "")
             languages.append(form.cleaned_data.get("language"))
         if "en" not in languages:
             raise ValidationError(

@@ -204,6 +204,40 @@ def test_a_code_is_kept_and_a_system_message_keeps_its_trigger(root) -> None:
     assert kind.texts.get().notice == "Made-up: your code is {code}, for {minutes} minutes."
 
 
+@pytest.mark.parametrize(
+    ("code", "notice", "error"),
+    [
+        # without the code, nobody could ever sign in again
+        ("sign_in_code", "Your sign-in code is ready.", "{code}"),
+        # without the reference or the link, the invitation leads nowhere
+        ("portal_invitation", "Follow your report online: {link}", "{reference}"),
+        ("portal_invitation", "Your reference is {reference}.", "{link}"),
+        ("new_message", "You have a new message.", "{link}"),
+        # a placeholder another portal message fills in reaches the victim as written
+        ("new_message", "You have a new message: {link} (code {code})", "{code}"),
+        ("portal_invitation", "Use {reference} at {link} within {minutes} minutes", "{minutes}"),
+    ],
+)
+def test_a_portal_message_keeps_what_it_needs_and_nothing_it_cannot_fill(
+    code, notice, error, root
+) -> None:
+    kind = UpdateType.objects.get(code=code)
+    text = kind.texts.get(language="en")
+    form = type_form(
+        [{"id": str(text.pk), "update_type": str(kind.pk), "language": "en", "title": "",
+          "body": "", "subject": text.subject, "notice": notice}],
+        name=kind.name, code=kind.code, trigger="system", position=str(kind.position),
+    )  # fmt: skip
+    form["texts-INITIAL_FORMS"] = "1"
+
+    answer = root.post(f"{PAGE}{kind.pk}/change/", form)
+
+    assert answer.status_code == 200
+    assert error in answer.content.decode()
+    text.refresh_from_db()
+    assert text.notice != notice
+
+
 def test_types_are_retired_never_deleted(root) -> None:
     kind = UpdateType.objects.get(code="case_closed")
 
