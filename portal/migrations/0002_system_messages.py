@@ -9,8 +9,9 @@ SYSTEM = [
         "portal_invitation",
         "Invitation to the portal",
         "Your reference",
-        "You can now follow your report online. Go to {link} and sign in with your reference "
-        "{reference}. We will send you a code each time you sign in.",
+        # what a lock screen shows says no more than any update (UX.md 45): no "report"
+        "You have a new update. To see it, go to {link} and use reference {reference}. We "
+        "will send you a code each time.",
     ),
     (
         "sign_in_code",

@@ -112,6 +112,10 @@ def test_a_yes_with_texts_allowed_gets_access_and_a_text_with_the_reference(
     assert f"{settings.PUBLIC_BASE_URL}/portal/" in sent.body
     assert "North Helpline" not in sent.body
     assert "Testperson" not in sent.body
+    # a lock screen shows it: it says no more than any update (no "report", no "help")
+    assert sent.body.startswith("You have a new update.")
+    assert "report" not in sent.body.lower()
+    assert "help" not in sent.body.lower()
 
 
 def test_email_only_gets_the_invitation_by_email(
