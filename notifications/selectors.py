@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -175,12 +176,15 @@ class OutboxRow:
 
 def outbox_rows(rows: Iterable[Notification]) -> list[OutboxRow]:
     now = timezone.now()
+    # a page holds many rows of a few kinds: each kind's words once (a portal notice's are read
+    # from its update type)
+    words = cache(kind_in_words)
     return [
         OutboxRow(
             notification=row,
             to=row.recipient.get_username() if row.recipient else "Victim",
             channel=CHANNEL_WORDS.get(row.channel, row.channel),
-            kind=kind_in_words(row.kind),
+            kind=words(row.kind),
             status=status_in_words(row, now),
         )
         for row in rows

@@ -23,7 +23,7 @@ from cases.events import CASE_EVENTS
 from cases.models import Case, Category, FollowUpKind
 from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
-from notifications.selectors import kind_in_words
+from notifications.selectors import kind_in_words, outbox_rows
 from portal.models import PortalAccess, PortalUpdate, UpdateText, UpdateType
 from portal.notices import send_notice
 from portal.update_forms import UpdateTextForm
@@ -491,6 +491,21 @@ def test_a_renamed_type_is_named_anew() -> None:
     UpdateType.objects.filter(code="case_closed").update(name="Made-up: we closed it")
 
     assert kind_in_words("victim.case_closed") == "Automatic update: Made-up: we closed it"
+
+
+def test_a_page_of_the_outbox_reads_each_kinds_name_once(django_assert_max_num_queries) -> None:
+    rows = [
+        Notification.objects.create(channel="sms", kind=kind, text="Made-up notice")
+        for kind in ["victim.case_closed", "victim.case_taken_on"] * 10
+    ]
+
+    with django_assert_max_num_queries(2):
+        shown = outbox_rows(rows)
+
+    assert {row.kind for row in shown} == {
+        "Automatic update: Case closed",
+        "Automatic update: Case taken on",
+    }
 
 
 # The seed ---------------------------------------------------------------------------------------
