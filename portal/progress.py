@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from notifications.models import Notification
+from portal.articles import recommend
 from portal.models import PortalUpdate
 from referrals.models import FollowUp, Referral
 
@@ -191,11 +192,7 @@ def count_unread_messages(case: Case) -> int:
 
 
 def recommended(case: Case, language: str) -> list[Any]:
-    """Articles that fit the case (portal.articles, the library's); none until it exists."""
-    try:
-        from portal.articles import recommend
-    except ImportError:
-        return []
+    """Articles that fit the case (portal.articles, the library's)."""
     return list(recommend(case=case, language=language, limit=5))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal import messages as portal_messages
@@ -15,8 +15,7 @@ from portal.notices import victim_language
 from portal.progress import count_unread_messages, mark_updates_read, progress
 from portal.session import portal_page
 
-# The menu of a signed-in victim, in order. A page another part of the portal has not added yet
-# is left out rather than linked to nothing.
+# The menu of a signed-in victim, in order.
 NAV = (
     ("portal:home", "Your report"),
     ("portal:messages", "Messages"),
@@ -31,10 +30,7 @@ def portal_nav(current: str, unread: int = 0) -> list[dict[str, object]]:
     """The menu for `portal/base.html`; the decoy draws the same one (with no count)."""
     items = []
     for name, label in NAV:
-        try:
-            href = reverse(name)
-        except NoReverseMatch:
-            continue
+        href = reverse(name)
         if name == "portal:messages" and unread:
             label = f"{label} ({unread} new)"
         items.append({"href": href, "label": label, "current": name == current})

@@ -231,7 +231,7 @@ def test_recommended_articles_are_linked_by_the_library(
         seen.append((case.pk, language, limit))
         return [text]
 
-    monkeypatch.setattr("portal.articles.recommend", recommend)
+    monkeypatch.setattr("portal.progress.recommend", recommend)
 
     # when
     html = victim_client.get(HOME).content.decode()

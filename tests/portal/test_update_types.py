@@ -539,7 +539,7 @@ def test_the_seeded_words_pass_the_admins_own_checks() -> None:
             data={f: getattr(text, f) for f in ("language", "title", "body", "subject", "notice")}
         )
         assert form.is_valid(), (kind.code, form.errors)
-        form.check_words(kind.trigger, kind.event)
+        form.check_words(kind.trigger, kind.event, kind.code)
         assert not form.errors, (kind.code, text.language, form.errors)
 
 
