@@ -15,8 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import public
-from portal import article_search
+from portal import article_search, session
 from portal.models import Article
+from portal.views import portal_nav
 
 PER_PAGE = 20
 
@@ -38,6 +39,7 @@ def library(request: HttpRequest) -> HttpResponse:
         request,
         "portal/help/library.html",
         {
+            **_signed_in_menu(request),
             "page": page,
             "query": query,
             "searched": "q" in request.GET,
@@ -59,6 +61,7 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "portal/help/article.html",
         {
+            **_signed_in_menu(request),
             "text": text,
             "fell_back": text.language != language,
             **_language_context(languages, language),
@@ -75,6 +78,14 @@ def short_link(request: HttpRequest, number: int) -> HttpResponse:
     target = reverse("help:article", args=[found.slug])
     language = request.GET.get("lang")
     return redirect(f"{target}?{urlencode({'lang': language})}" if language else target)
+
+
+def _signed_in_menu(request: HttpRequest) -> dict[str, object]:
+    """A victim signed in to the portal keeps their menu here, and reading counts as using the
+    portal (its idle clock starts again): reading a recommended article must not sign them out."""
+    if session.current(request) is None:
+        return {}
+    return {"portal_nav": portal_nav("help:library")}
 
 
 def _language_context(languages: list[article_search.Language], language: str) -> dict:

@@ -144,7 +144,14 @@ def safety(request: HttpRequest) -> HttpResponse:
 
 
 def _reference_page(request: HttpRequest, form: ReferenceForm) -> HttpResponse:
-    return render(request, "portal/sign_in.html", {"form": form})
+    # said once, after the idle time ended the session as a message was sent (portal.session)
+    idle = request.session.pop(session.SIGNED_OUT_KEY, False)
+    context = {
+        "form": form,
+        "idle_signed_out": idle,
+        "portal_idle_minutes": settings.PORTAL_IDLE_MINUTES,
+    }
+    return render(request, "portal/sign_in.html", context)
 
 
 def _code_page(request: HttpRequest, form: CodeForm) -> HttpResponse:

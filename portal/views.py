@@ -4,12 +4,14 @@ portal.messages. A decoy session never gets here (portal.session.portal_page sho
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal import messages as portal_messages
+from portal import session
 from portal.message_forms import MessageForm
 from portal.notices import victim_language
 from portal.progress import count_unread_messages, mark_updates_read, progress
@@ -59,7 +61,10 @@ def messages(request: HttpRequest) -> HttpResponse:
     visitor = request.portal  # type: ignore[attr-defined]
     case = visitor.case
     writable = portal_messages.can_write(visitor.access)
+    kept = session.take_unsent_words(request, visitor.access) if request.method != "POST" else ""
     form = MessageForm(request.POST if request.method == "POST" else None)
+    if kept:
+        form.initial["text"] = kept
     if request.method == "POST" and writable and form.is_valid():
         try:
             portal_messages.victim_writes(
@@ -79,6 +84,7 @@ def messages(request: HttpRequest) -> HttpResponse:
             "entries": entries,
             "form": form if writable else None,
             "sent": request.session.pop(SENT, False),
+            "idle_minutes": settings.PORTAL_IDLE_MINUTES,
             "portal_nav": portal_nav("portal:messages", count_unread_messages(case)),
         },
         status=400 if form.is_bound and form.errors else 200,

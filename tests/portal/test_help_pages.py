@@ -282,3 +282,35 @@ def test_odd_input_still_answers(client: Client) -> None:
 
         assert response.status_code == 200, params
         assert "<script>" not in response.content.decode().split("<main", 1)[1]
+
+
+def test_a_signed_in_victim_reading_the_library_keeps_their_menu_and_their_session(
+    victim_client, settings
+) -> None:
+    """Reading a recommended article is using the portal: the menu (and its way back) stays,
+    and the idle clock starts again, so reading for longer than the idle time does not sign
+    them out."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.PORTAL_IDLE_MINUTES = 15
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        victim_client.get("/portal/")
+        clock.move_to(start + timedelta(minutes=10))
+        library = victim_client.get("/help/").content.decode()
+        clock.move_to(start + timedelta(minutes=20))
+        article = victim_client.get("/help/stalkerware/").content.decode()
+        clock.move_to(start + timedelta(minutes=30))
+        home = victim_client.get("/portal/")
+
+    assert 'aria-label="Your report"' in library
+    assert 'href="/portal/messages/"' in library
+    assert 'href="/portal/messages/"' in article
+    assert home.status_code == 200
+
+
+def test_a_visitor_not_signed_in_gets_no_portal_menu(client: Client) -> None:
+    assert 'href="/portal/messages/"' not in client.get("/help/").content.decode()

@@ -98,6 +98,40 @@ def test_a_session_left_idle_too_long_goes_back_to_sign_in(client, portal_access
     assert session.KEY not in client.session
 
 
+def test_a_message_written_past_the_idle_time_is_kept_for_after_signing_in_again(
+    client, portal_access, settings
+) -> None:
+    """Twenty minutes to write something hard, then Send: the session has ended, but the words
+    are not lost. They wait (encrypted, on the server) for the same victim to sign in again, and
+    are offered back, unsent; nobody else signing in on that browser sees them."""
+    settings.PORTAL_IDLE_MINUTES = 15
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        sign_in(client, portal_access)
+        form = client.get("/portal/messages/").content.decode()
+        token = re.search(r'name="token" value="([^"]+)"', form).group(1)
+
+        clock.move_to(start + timedelta(minutes=20))
+        sent = client.post("/portal/messages/", {"text": "Made-up hard words", "token": token})
+        page = client.get(sent["Location"]).content.decode()
+
+        assert sent["Location"] == "/portal/sign-in/"
+        assert "signed you out" in page
+        assert "kept it" in page
+        assert not portal_access.case.reports.filter(channel="portal").exists()
+        stored = Session.objects.get(session_key=session_cookie(client).value)
+        assert "Made-up hard words" not in stored.session_data
+        assert "Made-up hard words" not in str(stored.get_decoded())
+
+        sign_in(client, portal_access)
+        again = client.get("/portal/messages/").content.decode()
+        later = client.get("/portal/messages/").content.decode()
+
+    assert "Made-up hard words" in again  # offered back in the box, not sent
+    assert not portal_access.case.reports.filter(channel="portal").exists()
+    assert "Made-up hard words" not in later  # offered once
+
+
 def test_an_access_ended_by_staff_ends_the_session_at_the_next_request(
     victim_client, portal_access
 ) -> None:
@@ -112,7 +146,7 @@ def test_an_access_ended_by_staff_ends_the_session_at_the_next_request(
 def test_a_victim_who_takes_back_their_yes_is_out_at_once_and_gets_no_codes(
     victim_client, portal_access
 ) -> None:
-    """"He found the texts: stop the portal." Staff untick the answer; the access it opened ends
+    """ "He found the texts: stop the portal." Staff untick the answer; the access it opened ends
     with it: the open session at its next request, and no code goes to anyone who types the
     reference."""
     assert victim_client.get("/portal/").status_code == 200
