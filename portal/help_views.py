@@ -4,13 +4,10 @@ string: they are what a visitor looks for, never who they are."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -73,11 +70,10 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_GET
 def short_link(request: HttpRequest, number: int) -> HttpResponse:
-    """The neutral link sent to a victim (portal.articles.article_link): on to the article."""
+    """The neutral link sent to a victim (portal.articles.article_link): the article, shown at
+    this address (a redirect would put its slug in the address bar and the history)."""
     found = get_object_or_404(Article, pk=number, is_published=True)
-    target = reverse("help:article", args=[found.slug])
-    language = request.GET.get("lang")
-    return redirect(f"{target}?{urlencode({'lang': language})}" if language else target)
+    return article(request, found.slug)
 
 
 def _signed_in_menu(request: HttpRequest) -> dict[str, object]:
