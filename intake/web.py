@@ -7,7 +7,6 @@ sees, is dropped quietly."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from accounts.access import public
 from intake import human_check, services
 from intake.forms import ReportForm, honeypot_filled, new_submission_id
 from project.faults import RETRY_AFTER_SECONDS
-from project.proxy import client_ip
+from project.proxy import client_key
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("lantern.security")
@@ -175,13 +174,4 @@ def _over_rate_limit(request: HttpRequest) -> bool:
 
 
 def _client_key(group: str, request: HttpRequest) -> str:
-    """The client's address as project.proxy settled it (the one the lock-out uses too); an IPv6
-    client is its /64, which one household or phone usually owns whole."""
-    address = client_ip(request) or "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return str(ip)
+    return client_key(request)

@@ -10,7 +10,6 @@ an unreachable cache never locks a victim out)."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 
@@ -26,7 +25,7 @@ from accounts.access import public
 from portal import codes, duress, session
 from portal.sign_in_forms import CodeForm, DuressForm, ReferenceForm
 from portal.views import portal_nav
-from project.proxy import client_ip
+from project.proxy import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -183,13 +182,4 @@ def _reference_counter(reference: str) -> Callable[[str, HttpRequest], str]:
 
 
 def _address_key(group: str, request: HttpRequest) -> str:
-    """The client's address as project.proxy settled it; an IPv6 client is its /64, which one
-    household or phone usually owns whole."""
-    address = client_ip(request) or "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return str(ip)
+    return client_key(request)

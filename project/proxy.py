@@ -56,6 +56,20 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def client_key(request: HttpRequest) -> str:
+    """What a rate limit counts a client by: its address as this middleware settled it (the one
+    the lock-out uses too); an IPv6 client is its /64, which one household or phone usually owns
+    whole."""
+    address = client_ip(request) or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    return str(ip)
+
+
 class TrustedProxyMiddleware(AnswerMiddleware):
     """First in MIDDLEWARE: sets REMOTE_ADDR and drops X-Forwarded-For, so nothing later (a
     library reading the header itself) can be fooled by the client's part of it."""
