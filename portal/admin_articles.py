@@ -22,8 +22,9 @@ from django.utils.safestring import mark_safe
 from accounts.admin_access import SystemWideAdmin
 from accounts.admin_history import HistoryAdmin
 from portal.article_forms import ArticleTextForm
-from portal.articles import render, save_text
+from portal.articles import save_text
 from portal.models import Article, ArticleTag, ArticleText
+from portal.rich_text import render
 from project.history import attribute_change
 
 

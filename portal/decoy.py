@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from portal.views import NAV, portal_nav
+from portal.menu import NAV, portal_nav
 
 
 def page(request: HttpRequest) -> HttpResponse:

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import public
 from portal import article_search, session
+from portal.menu import portal_nav
 from portal.models import Article
-from portal.views import portal_nav
 
 PER_PAGE = 20
 

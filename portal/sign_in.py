@@ -23,8 +23,8 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.access import public
 from portal import codes, duress, session
+from portal.menu import portal_nav
 from portal.sign_in_forms import CodeForm, DuressForm, ReferenceForm
-from portal.views import portal_nav
 from project.proxy import client_key
 
 logger = logging.getLogger(__name__)

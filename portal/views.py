@@ -7,36 +7,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal import messages as portal_messages
 from portal import session
+from portal.menu import portal_nav
 from portal.message_forms import MessageForm
 from portal.notices import victim_language
 from portal.progress import count_unread_messages, mark_updates_read, progress
 from portal.session import portal_page
 
-# The menu of a signed-in victim, in order.
-NAV = (
-    ("portal:home", "Your report"),
-    ("portal:messages", "Messages"),
-    ("help:library", "Help and advice"),
-    ("portal:safety", "Safety settings"),
-)
 # "Sent", shown once on the page the victim is sent back to (never in the address).
 SENT = "portal_sent"
-
-
-def portal_nav(current: str, unread: int = 0) -> list[dict[str, object]]:
-    """The menu for `portal/base.html`; the decoy draws the same one (with no count)."""
-    items = []
-    for name, label in NAV:
-        href = reverse(name)
-        if name == "portal:messages" and unread:
-            label = f"{label} ({unread} new)"
-        items.append({"href": href, "label": label, "current": name == current})
-    return items
 
 
 @portal_page

@@ -66,7 +66,7 @@ def tag_label(apps, kind: str, code: str) -> str:
 
 def seed(apps, schema_editor):
     # The app's own renderer: the bodies must be the same sanitised HTML an admin's save makes.
-    from portal.articles import plain_words, render
+    from portal.rich_text import plain_words, render
 
     Article = apps.get_model("portal", "Article")
     ArticleTag = apps.get_model("portal", "ArticleTag")

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portal.rich_text import plain_words, render
+
 
 class ArticleTag(models.Model):
     class Kind(models.TextChoices):
@@ -50,7 +52,7 @@ class ArticleText(models.Model):
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(help_text="Markdown. No scripts, no images from other sites.")
-    # Made from `body` on every save by portal.articles.render (nh3-sanitised); never typed.
+    # Made from `body` on every save by portal.rich_text.render (nh3-sanitised); never typed.
     body_html = models.TextField(editable=False, default="")
     # Lower-cased words of the title, summary and body, for the library's search.
     search_text = models.TextField(editable=False, default="")
@@ -70,9 +72,8 @@ class ArticleText(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         # Whatever saves it (the admin, the seed, a shell), the HTML and the search words are made
         # from the Markdown here: never typed, never stale.
-        from portal.articles import prepare
-
-        prepare(self)
+        self.body_html = render(self.body)
+        self.search_text = plain_words(self.title, self.summary, self.body_html)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "body_html", "search_text"}

@@ -14,8 +14,9 @@ from django.core import mail
 
 from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
-from portal.articles import plain_words, render, sanitise, save_text, send_article_link
+from portal.articles import save_text, send_article_link
 from portal.models import Article, ArticleTag, ArticleText
+from portal.rich_text import plain_words, render, sanitise
 from tests.portal.conftest import PREFERENCES
 
 pytestmark = pytest.mark.django_db
