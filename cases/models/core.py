@@ -314,8 +314,7 @@ class Report(models.Model):
     """The raw inbound record: one SMS, call, web form or feed row, stored before anything else.
     (channel, source_id) is unique, so a provider's retry can never make a second report."""
 
-    # A message the victim wrote in the portal is a report on their case, never the way a case
-    # opens: a channel of reports only, so case lists, filters and figures never offer it.
+    # a victim's portal message: a channel of reports only, never of cases (no case opens by it)
     PORTAL = "portal"
     CHANNELS = [*Case.Channel.choices, (PORTAL, "Victim portal")]
 
