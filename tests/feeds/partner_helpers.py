@@ -49,7 +49,8 @@ def case_with_victim(helpline: Any, preferences: dict[str, Any] | None = None) -
     victim = PersonFactory(
         name="Made-up Victim",
         phone=VICTIM_PHONE,
-        contact_preferences=ALLOWED if preferences is None else preferences,
+        # they said yes to the portal, whose access the updates are read in
+        contact_preferences={**(ALLOWED if preferences is None else preferences), "portal": True},
     )
     CasePersonFactory(case=case, person=victim)
     PortalAccess.objects.create(case=case)

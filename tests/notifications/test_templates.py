@@ -32,7 +32,8 @@ def victim_case(helpline, preferences: dict) -> Case:
     helpline.phone_number = HELPLINE_NUMBER
     helpline.save()
     case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
-    victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=preferences)
+    # they said yes to the portal (its access is what updates are read in)
+    victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences={**preferences, "portal": True})
     CasePersonFactory(case=case, person=victim)
     ReportFactory(case=case, sender=VICTIM_PHONE)
     PortalAccess.objects.create(case=case)

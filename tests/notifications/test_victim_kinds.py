@@ -102,9 +102,12 @@ def victim_case(helpline, row: Row) -> Case:
     helpline.phone_number = HELPLINE_NUMBER
     helpline.save()
     case = CaseFactory(helpline=helpline, status=Case.Status.VERIFIED)
-    victim = PersonFactory(phone=VICTIM_PHONE, contact_preferences=row.preferences)
+    # they said yes to the portal, whose access the updates are read in
+    victim = PersonFactory(
+        phone=VICTIM_PHONE, contact_preferences={**row.preferences, "portal": True}
+    )
     CasePersonFactory(case=case, person=victim)
-    PortalAccess.objects.create(case=case)  # the updates are read there
+    PortalAccess.objects.create(case=case)
     if row.wrote_hours_ago is not None:
         ReportFactory(
             case=case,
