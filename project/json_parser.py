@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 # No Lantern request nests more than a few levels; 32 leaves room without inviting recursion.
 MAX_DEPTH = 32
@@ -42,6 +42,17 @@ class NoNulFormParser(FormParser):
         if any(NUL in key or any(NUL in value for value in data.getlist(key)) for key in data):
             raise ParseError(NUL_REFUSED)
         return data
+
+
+class NoNulMultiPartParser(MultiPartParser):
+    """A multipart body's values are held to the same rule (its files are bytes, left alone)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        data = parsed.data
+        if any(NUL in key or any(NUL in value for value in data.getlist(key)) for key in data):
+            raise ParseError(NUL_REFUSED)
+        return parsed
 
 
 def _no_constant(name: str) -> None:

@@ -397,7 +397,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "project.json_parser.LimitedJSONParser",
         "project.json_parser.NoNulFormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "project.json_parser.NoNulMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
