@@ -26,7 +26,10 @@ from cases.workflow import CaseError, NotAllowedError
 from notifications.models import Notification
 from notifications.selectors import status_in_words
 from portal import access_services
+from portal.articles import send_article_link
+from portal.messages import reply_in_portal
 from portal.staff_forms import ArticleForm, ReplyForm, RevokeForm, UpdateForm
+from portal.updates import send_staff_update
 
 # What the action did, in words for the message at the top of the case page.
 Action = Callable[[Case], str]
@@ -104,8 +107,6 @@ def portal_reply(request: HttpRequest, number: str) -> HttpResponse:
     form = ReplyForm(request.POST)
 
     def action(case: Case) -> str:
-        from portal.messages import reply_in_portal
-
         reply_in_portal(case=case, actor=request.user, text=form.cleaned_data["text"])
         return "Reply put in the portal."
 
@@ -118,15 +119,12 @@ def portal_update(request: HttpRequest, number: str) -> HttpResponse:
     form = UpdateForm(request.POST)
 
     def action(case: Case) -> str:
-        from portal.updates import send_staff_update
-
         update = send_staff_update(
             case=case, update_type=form.cleaned_data["update_type"], actor=request.user
         )
-        notice = getattr(update, "notice", None)
-        if notice is None:
+        if update.notice is None:
             return "Update put in the portal. No message told the victim of it."
-        return _outcome("Update put in the portal. The message telling them", notice)
+        return _outcome("Update put in the portal. The message telling them", update.notice)
 
     return _act(request, number, form, action)
 
@@ -137,8 +135,6 @@ def portal_article(request: HttpRequest, number: str) -> HttpResponse:
     form = ArticleForm(request.POST)
 
     def action(case: Case) -> str:
-        from portal.articles import send_article_link
-
         row = send_article_link(case=case, article=form.cleaned_data["article"], actor=request.user)
         return _outcome("Link to the help article", row)
 
