@@ -119,30 +119,10 @@ def prepare(articles: int, messages: int) -> tuple[object, object]:
     return signed_in(long_case), signed_in(short_case)
 
 
-def measure(label: str, get: Callable[[], object], rounds: int) -> list[float]:
-    get()  # warm: templates compiled, connection open
-    latencies = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        get()
-        latencies.append((time.perf_counter() - start) * 1000)
-    p50 = statistics.median(latencies)
-    p99 = statistics.quantiles(latencies, n=100)[98]
-    print(f"{label:<16} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
-    return latencies
-
-
-def queries(client: object, path: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        answer = client.get(path)  # type: ignore[attr-defined]
-    assert answer.status_code == 200, (path, answer.status_code)
-    return len(captured)
-
-
 def main() -> None:
+    # the same timing and query counting as the case pages' benchmark
+    from bench.casework import measure, queries
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--articles", type=int, default=300)
