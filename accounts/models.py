@@ -44,6 +44,8 @@ class User(AbstractUser):
         CSO_REP = "cso_rep", "CSO representative"
         MONITOR = "monitor", "Monitor"
         ADMIN = "admin", "Administrator"
+        # a helpline's data-protection officer: erasure, subject access, access review (privacy)
+        DPO = "dpo", "Data protection officer"
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"

@@ -75,15 +75,30 @@ _CONFIGURATION = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OPERATOR: [*_CASEWORK, "cases.work_case"],
-    Role.SUPERVISOR: [*_CASEWORK, "cases.work_case", "cases.supervise_case", "cases.view_figures"],
+    Role.SUPERVISOR: [
+        *_CASEWORK,
+        "cases.work_case",
+        "cases.supervise_case",
+        "cases.view_figures",
+        "privacy.review_access",
+        "privacy.manage_retention",
+    ],
     Role.CSO_REP: [*_CASEWORK, "referrals.respond_referral", "referrals.log_service"],
     Role.MONITOR: ["cases.view_case", "cases.view_figures"],
     Role.ADMIN: _CONFIGURATION,
+    # reads cases to answer for them (erasure, subject access, who read what), works none
+    Role.DPO: [
+        *_CASEWORK,
+        "privacy.manage_erasure",
+        "privacy.export_subject_data",
+        "privacy.review_access",
+        "privacy.manage_retention",
+    ],
 }
 
 # Which roles make sense in which kind of organisation.
 ROLES_BY_KIND: dict[str, set[str]] = {
-    "helpline": {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN},
+    "helpline": {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.DPO},
     "cso": {Role.CSO_REP, Role.ADMIN},
     "monitor": {Role.MONITOR, Role.ADMIN},
 }

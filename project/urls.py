@@ -47,6 +47,7 @@ urlpatterns = [
     # the console's page, under /cases/ where the case it opens will be (before cases/<number>/)
     path("cases/new/", new_case.new_case, name="new-case"),
     path("cases/<str:number>/portal/", include("portal.staff_urls")),
+    path("cases/<str:number>/", include("privacy.case_urls")),
     path("cases/", include("cases.urls")),
     path("people/", include("people.urls")),
     path("places/", include("people.place_urls")),
@@ -54,6 +55,7 @@ urlpatterns = [
     path("partners/", include("feeds.partner_urls")),
     path("console/", include("helpline.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("privacy/", include("privacy.urls")),
     path("dashboards/reports/", include("dashboards.report_urls")),
     path("", include("risk.urls")),
     path("", include("referrals.urls")),

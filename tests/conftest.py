@@ -127,6 +127,17 @@ def admin_user(helpline: Organisation) -> User:
 
 
 @pytest.fixture
+def dpo(helpline: Organisation) -> User:
+    return StaffFactory(username="dee", organisation=helpline, role=User.Role.DPO)
+
+
+@pytest.fixture
+def second_dpo(helpline: Organisation) -> User:
+    """Another data-protection officer: the second pair of eyes an erasure needs."""
+    return StaffFactory(username="priya", organisation=helpline, role=User.Role.DPO)
+
+
+@pytest.fixture
 def otp_client() -> Callable[[User], Client]:
     """A client signed in as the user with a verified second factor, as after a real 2FA login."""
 

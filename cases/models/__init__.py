@@ -24,10 +24,15 @@ from cases.models.core import (
 )
 from cases.models.people import ContactType, ExternalReference, PersonContact, ReferenceType
 from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag, PersonAlert
+from cases.models.sealing import AuditCheckpoint, AuditPrunePermit, BreakGlass, CaseSeal
 from cases.models.teams import ExternalEvent, Place, RoutingRule, Team
 
 __all__ = [
     "AccessLog",
+    "AuditCheckpoint",
+    "AuditPrunePermit",
+    "BreakGlass",
+    "CaseSeal",
     "Area",
     "Case",
     "CaseCategory",

@@ -178,6 +178,10 @@ class Case(models.Model):
     place = models.ForeignKey(
         "cases.Place", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
     )
+    # only people named on it read it; others break the glass with a reason (cases.sealing)
+    sealed = models.BooleanField(default=False)
+    # its content was removed by retention (privacy.scrub): the row stays, counted in the figures
+    anonymised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -239,6 +243,10 @@ class Person(models.Model):
     language = models.ForeignKey(Language, on_delete=models.PROTECT, null=True, blank=True)
     # how, when and whether it is safe to contact this person (issue: safe contact)
     contact_preferences = EncryptedJSONField(default=dict, blank=True)
+    # erased on request (privacy.erasure): what identified them is gone, the row keeps the cases'
+    # shape; restricted: kept under an exemption (a legal claim), out of everyday views (DP-09)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    processing_restricted = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -330,6 +338,9 @@ class Report(models.Model):
     recording_url = EncryptedTextField(blank=True, default="")  # provider's; never shown as is
     recording_duration = models.PositiveIntegerField(null=True, blank=True)  # seconds
     transcription = EncryptedTextField(blank=True, default="")
+    # the recording kept encrypted in Lantern's storage (intake.recordings): a random name there;
+    # once it is stored, the provider's copy is deleted and recording_url is cleared
+    recording_file = models.CharField(max_length=200, blank=True, default="")
     raw = EncryptedJSONField(default=dict, blank=True)
     history = HistoricalRecords()
 
@@ -405,6 +416,9 @@ class AccessLog(models.Model):
         SEARCH = "search", "Searched cases"
         REVEAL = "reveal", "Showed a masked detail"
         PERSON = "person", "Viewed a person"
+        BREAK_GLASS = "break_glass", "Broke the glass on a sealed case"
+        ACCESS_REPORT = "access_report", "Viewed who accessed a case"
+        SUBJECT_ACCESS = "subject_access", "Exported a person's data (subject access)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     case = models.ForeignKey(
@@ -416,9 +430,16 @@ class AccessLog(models.Model):
     detail = models.CharField(max_length=64, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # the hash chain (cases.audit_chain): this row's keyed hash over its fields and the previous
+    # row's hash, so an edited or removed row shows (verify_audit); rows are append-only
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["case", "at"])]  # "who has looked at this case"
+        indexes = [
+            models.Index(fields=["case", "at"]),  # "who has looked at this case"
+            models.Index(fields=["user", "at"]),  # unusual access: one person's reads
+        ]
 
     def __str__(self) -> str:
         what = f"case {self.case_id}" if self.case_id else "cases"

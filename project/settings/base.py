@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "risk",
     "feeds",
     "portal",
+    "privacy",
     "helpline",
     "dashboards",
     "notifications",
@@ -523,3 +524,6 @@ SAFE_CONTACT_REPLY_HOURS = env.int("SAFE_CONTACT_REPLY_HOURS", default=24)
 
 from project.settings.feeds import *  # noqa: E402, F403  (the feeds app's settings)
 from project.settings.portal import *  # noqa: E402, F403  (the victim portal's settings)
+from project.settings.privacy import *  # noqa: E402, F403  (data protection's settings)
+
+STORAGES["protected"] = PROTECTED_STORAGE  # noqa: F405

@@ -23,3 +23,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Tests print many case files as the same few users; the limit itself is tested with its own rate.
 CASE_PRINT_RATE = "10000/h"
+
+# Files, backups and the erasure ledger in a directory of this test process's own.
+_VAR = Path(tempfile.gettempdir()) / f"lantern-test-var-{os.getpid()}"
+PROTECTED_MEDIA_ROOT = _VAR / "protected"
+STORAGES["protected"]["OPTIONS"]["location"] = str(PROTECTED_MEDIA_ROOT)  # noqa: F405
+BACKUP_DIR = _VAR / "backups"
+ERASURE_LEDGER = _VAR / "erasures.jsonl"

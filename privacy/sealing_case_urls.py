@@ -1,0 +1,3 @@
+"""Filled by its section (see privacy/urls.py)."""
+
+urlpatterns: list = []
