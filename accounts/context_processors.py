@@ -3,6 +3,18 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+# the data-protection home's sections (privacy.views); named here because accounts sits below it
+PRIVACY_PERMISSIONS = (
+    "privacy.manage_retention",
+    "privacy.manage_erasure",
+    "privacy.export_subject_data",
+    "privacy.review_access",
+)
+
+
+def uses_data_protection(user: object) -> bool:
+    return any(user.has_perm(name) for name in PRIVACY_PERMISSIONS)  # type: ignore[attr-defined]
+
 
 def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     """The header links a signed-in, verified user's role gives them."""
@@ -24,6 +36,8 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
         links.append(("Reports", reverse("reports:snapshot")))
     if user.has_perm("cases.supervise_case"):  # texts to numbers no helpline claims
         links.append(("Unrouted texts", reverse("intake:unrouted")))
+    if uses_data_protection(user):
+        links.append(("Data protection", reverse("privacy:home")))
     if user.is_staff:
         links.append(("Administration", reverse("admin:index")))
     links.append(("Backup codes", reverse("backup_codes")))  # for a lost phone, made in advance
