@@ -10,7 +10,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build ALLOWED_HOSTS=build FIELD_ENCRYPTION_KEYS=ZGV2LW9ubHktZmllbGQta2V5LWRvLW5vdC11c2UtISE= \
-    BLIND_INDEX_KEY=build EMAIL_URL=smtp://build python manage.py collectstatic --noinput
+    BLIND_INDEX_KEY=build AUDIT_CHAIN_KEY=build EMAIL_URL=smtp://build python manage.py collectstatic --noinput
 RUN useradd --system --uid 10001 lantern
 USER lantern
 EXPOSE 8000

@@ -55,6 +55,7 @@ SERVER_ENV = {
     "SECURE_SSL_REDIRECT": "False",
     "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
     "BLIND_INDEX_KEY": "bench-" + uuid.uuid4().hex,
+    "AUDIT_CHAIN_KEY": "bench-" + uuid.uuid4().hex,
     "EMAIL_URL": "smtp://127.0.0.1:1",  # required with DEBUG off; benches send no mail
     "SMS_ACK_TEXT": "",
 }

@@ -123,6 +123,7 @@ def server(operator, settings):  # type: ignore[no-untyped-def]
         "SECRET_KEY": settings.SECRET_KEY,
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY,
+        "AUDIT_CHAIN_KEY": settings.AUDIT_CHAIN_KEY,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_MEDIA_HOSTS": "127.0.0.1",  # nothing listens on 443: the fetch fails at once
     }

@@ -15,6 +15,7 @@ PROD_ENV = {
     "PUBLIC_BASE_URL": "https://lantern.example.org",
     "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
     "BLIND_INDEX_KEY": "another-long-random-secret-for-blind-indexes",
+    "AUDIT_CHAIN_KEY": "a-third-long-random-secret-for-the-audit-chain",
     "EMAIL_URL": "smtp+tls://lantern:made-up-password@mail.example.org:587",
     "DJANGO_SETTINGS_MODULE": "project.settings.base",
 }
@@ -50,6 +51,7 @@ def test_refuses_to_start_without_secret_key_and_hosts() -> None:
         "ALLOWED_HOSTS",
         "FIELD_ENCRYPTION_KEYS",
         "BLIND_INDEX_KEY",
+        "AUDIT_CHAIN_KEY",
         "EMAIL_URL",
     )
     for missing in required:

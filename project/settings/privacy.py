@@ -61,10 +61,10 @@ else:
 # Backups (manage.py backup / restore): where they are written, and the key they are encrypted
 # with, kept apart from the data keys (a stolen backup and its key must not travel together).
 BACKUP_DIR = env.path("BACKUP_DIR", default=_BASE_DIR / "var" / "backups")
-if _DEBUG:
-    BACKUP_KEY = env.str("BACKUP_KEY", default="ZGV2LW9ubHktYmFja3VwLWtleS1kby1ub3QtdXNlISE=")
-else:
-    BACKUP_KEY = env.str("BACKUP_KEY")
+# Only backup and restore need it: they refuse to run without it (a web process never reads it).
+BACKUP_KEY = env.str(
+    "BACKUP_KEY", default="ZGV2LW9ubHktYmFja3VwLWtleS1kby1ub3QtdXNlISE=" if _DEBUG else ""
+)
 # Erasures are also written here, outside the database and the backups, so a restore from a
 # backup older than an erasure is erased again (privacy.erasure.reapply_erasures).
 ERASURE_LEDGER = env.path("ERASURE_LEDGER", default=_BASE_DIR / "var" / "erasures.jsonl")
