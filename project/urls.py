@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import idle
+from accounts import idle, step_up
 from accounts import views as account_views
 from accounts.access import public
 from helpline import new_case
@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/logout/", account_views.logout, name="logout"),
     path("accounts/keepalive/", idle.keepalive, name="keepalive"),
     path("accounts/backup-codes/", account_views.backup_codes_page, name="backup_codes"),
+    path("accounts/step-up/", step_up.step_up, name="step_up"),
     path("accounts/password/reset/", account_views.password_reset, name="password_reset"),
     path(
         "accounts/password/reset/sent/",
