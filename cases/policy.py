@@ -9,6 +9,10 @@ them, and which parts they may read. Every view, API call, consumer, export and 
 - Monitors: every case, read-only and without identities; no case files, no notes.
 - Administrators: configuration, no case content.
 - Archived and merged cases are read-only to everyone (a supervisor may undo a merge).
+- Sealed cases (SECURITY AC-06): of those above, only the people named on the case read it, and
+  anyone else while a break-glass of theirs lasts (cases.sealing); to everyone else it does not
+  exist (404, in no list, search, queue or export). Its helpline's supervisors and DPOs manage the
+  seal and review the break-glass.
 - A case's details (issue 12) are changed by its helpline's workers (in triage, only the one
   holding it or a supervisor); a CSO serving it changes what it learns working with the victim:
   the people and their details, flags and references, never how the helpline classed the case.
@@ -21,10 +25,11 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Organisation, User
-from cases.models import Case, Person
+from cases.models import BreakGlass, Case, CaseSeal, Person
 
 # Kept here as literals because cases sits below referrals (referrals.models.Referral.GRANTS_ACCESS
 # names the same statuses; tests/cases/test_policy.py checks the two agree).
@@ -46,10 +51,8 @@ def _kind(user: User) -> str:
     return user.organisation.kind if user.organisation else ""
 
 
-def visible_cases(user: AnyUser) -> QuerySet[Case]:
-    staff = _staff(user)
-    if staff is None or not staff.has_perm("cases.view_case"):
-        return Case.objects.none()
+def _reachable(staff: User) -> QuerySet[Case]:
+    """The cases the user's role reaches, seal or no seal."""
     kind = _kind(staff)
     if kind == Organisation.Kind.HELPLINE:
         return Case.objects.filter(helpline_id=staff.organisation_id)
@@ -63,6 +66,47 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
     if kind == Organisation.Kind.MONITOR:
         return Case.objects.all()
     return Case.objects.none()
+
+
+def _unsealed_for(staff: User) -> Q:
+    """Not sealed, or sealed with this user named on it or inside a break-glass of theirs: a
+    condition in the list's own query (two EXISTS), so every list keeps its one query shape."""
+    named = CaseSeal.objects.filter(case=OuterRef("pk"), user=staff)
+    glass = BreakGlass.objects.filter(
+        case=OuterRef("pk"), user=staff, expires_at__gt=timezone.now()
+    )
+    return Q(sealed=False) | Q(Exists(named)) | Q(Exists(glass))
+
+
+def visible_cases(user: AnyUser) -> QuerySet[Case]:
+    staff = _staff(user)
+    if staff is None or not staff.has_perm("cases.view_case"):
+        return Case.objects.none()
+    return _reachable(staff).filter(_unsealed_for(staff))
+
+
+def may_break_glass(user: AnyUser, case: Case) -> bool:
+    """A sealed case the user's role would reach but the seal keeps from them: they may open it
+    by giving a reason (cases.sealing.break_glass)."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and case.sealed
+        and staff.has_perm("cases.view_case")
+        and _reachable(staff).filter(pk=case.pk).exists()
+        and not visible_cases(staff).filter(pk=case.pk).exists()
+    )
+
+
+def can_manage_seal(user: AnyUser, case: Case) -> bool:
+    """Seal or unseal a case, name people on it or take them off: a supervisor or data-protection
+    officer of its helpline (both review access)."""
+    staff = _staff(user)
+    return (
+        staff is not None
+        and staff.organisation_id == case.helpline_id
+        and staff.has_perm("privacy.review_access")
+    )
 
 
 def can_see_identities(user: AnyUser) -> bool:
