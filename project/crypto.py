@@ -6,6 +6,7 @@ decrypt, so keys rotate), and a value that no key opens raises instead of being 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -15,7 +16,6 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.functional import cached_property
 from encrypted_fields import fields as encrypted
 
 
@@ -27,11 +27,17 @@ def fernet() -> MultiFernet:
     keys = settings.FIELD_ENCRYPTION_KEYS
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty.")
+    return _fernet(tuple(keys))
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
 class _KeyedMixin:
-    @cached_property
+    # Read on every use, not kept on the field: the keys change during a rotation (and in tests).
+    @property
     def f(self) -> MultiFernet:
         return fernet()
 
@@ -66,7 +72,7 @@ class EncryptedJSONField(encrypted.EncryptedJSONField):
     """Keys stay readable, every value is encrypted. Each value is stored as its JSON text, so
     True, 3 and None come back as themselves (the library would hand back "True", "3", "None")."""
 
-    @cached_property
+    @property
     def f(self) -> MultiFernet:
         return fernet()
 

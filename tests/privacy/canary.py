@@ -5,15 +5,14 @@ An erasure or retention test plants canaries, acts, and expects `find` to return
 
 from __future__ import annotations
 
-import contextlib
 import os
 
-from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
 
-from project.crypto import fernet
+from project import protected_files
+from project.crypto import UndecryptableValueError
 
 
 def _rows() -> list[str]:
@@ -43,12 +42,15 @@ def _files() -> list[tuple]:
     for directory, _dirs, names in os.walk(root):
         for name in names:
             path = os.path.join(directory, name)
-            with open(path, "rb") as handle:
-                data = handle.read()
-            with contextlib.suppress(InvalidToken):
-                data = fernet().decrypt(data)
+            relative = os.path.relpath(path, root)
+            try:
+                data = b"".join(protected_files.open_decrypted(relative))
+            except UndecryptableValueError:  # not Lantern's format: searched as it is
+                with open(path, "rb") as handle:
+                    data = handle.read()
             if CANARY_MARK.encode() in data:
-                found.append(("file", os.path.relpath(path, root), 0, ""))
+                # The text is what `find` matches each canary against, so it is the content.
+                found.append(("file", relative, 0, data.decode("utf-8", "replace")))
     return found
 
 
