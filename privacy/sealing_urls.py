@@ -1,3 +1,11 @@
-"""Filled by its section (see privacy/urls.py)."""
+"""/privacy/break-glass/: the review queue, and opening a sealed case by its number."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from privacy import sealing_views
+
+urlpatterns = [
+    path("", sealing_views.queue, name="break-glass-queue"),
+    path("open/", sealing_views.open_sealed, name="break-glass-open"),
+    path("<int:grant_id>/review/", sealing_views.review, name="break-glass-review"),
+]
