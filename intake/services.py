@@ -26,6 +26,7 @@ from cases.services import (
     open_reported_case,
     receive_message,
 )
+from intake import recordings
 from intake.adapters import twilio
 from intake.models import DeliveryReceipt, UnroutedMessage
 from notifications.services import (
@@ -163,9 +164,10 @@ def receive_call(params: twilio.Params) -> None:
     )
 
 
+@transaction.atomic
 def receive_recording(params: twilio.Params) -> None:
     duration = params.get("RecordingDuration", "")
-    attach_recording(
+    case = attach_recording(
         helpline=helpline_for(params.get("To", "")),
         recording=Recording(
             call_sid=params["CallSid"],
@@ -174,6 +176,10 @@ def receive_recording(params: twilio.Params) -> None:
             duration=int(duration) if duration.isdigit() else None,
         ),
     )
+    # Only the status callback says the file is complete (the <Record> action may come first).
+    if params.get("RecordingStatus") == "completed":
+        report = case.reports.get(channel=Case.Channel.VOICE, source_id=params["CallSid"])
+        recordings.queue_store(report.pk)
 
 
 def receive_transcription(params: twilio.Params) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,7 +18,7 @@ from accounts.access import public
 from cases.models import AccessLog
 from cases.policy import can_see_identities
 from cases.selectors import access_case
-from intake import services
+from intake import recordings, services
 from intake.adapters import twilio
 
 logger = logging.getLogger(__name__)
@@ -90,14 +91,16 @@ voice_status = _public_webhook(_voice_status, "CallSid", "CallStatus")
 @never_cache
 def recording(request: HttpRequest, number: str, report_id: int) -> HttpResponse:
     """A call's recording, streamed through us after the access check (and audited as a read):
+    Lantern's encrypted copy, or the provider's while it is not stored yet (intake.recordings);
     staff never get the provider's URL. A voice is an identity: whoever may not read who is on a
     case (monitors) gets the same 404 as for a case they cannot see, and no read is logged."""
     if not can_see_identities(request.user):
         raise Http404
     case = access_case(request.user, number, request=request, action=AccessLog.Action.LISTEN)
-    report = get_object_or_404(case.reports.exclude(recording_url=""), pk=report_id)
+    kept = ~Q(recording_file="") | ~Q(recording_url="")
+    report = get_object_or_404(case.reports.filter(kept), pk=report_id)
     try:
-        audio = twilio.fetch_recording(report.recording_url)
+        audio = recordings.audio(report)
     except twilio.RecordingUnavailableError as exc:
         logger.warning("recording_unavailable", extra={"report_id": report.pk, "reason": str(exc)})
         return HttpResponse("The recording is not available right now.", status=502)

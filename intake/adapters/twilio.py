@@ -190,10 +190,11 @@ def media_url(url: str) -> str | None:
     return f"https://{parts.hostname}{parts.path}.mp3"
 
 
-def fetch_recording(url: str) -> Iterator[bytes]:
+def fetch_recording(url: str, *, whole: bool = False) -> Iterator[bytes]:
     """The recording's audio (MP3), streamed with the account's credentials, never following a
     redirect elsewhere (requests would resend the credentials only to the same host, but a
-    redirect could still leave https)."""
+    redirect could still leave https). With `whole`, a stream that breaks half-way raises
+    RecordingUnavailableError instead of ending short: a copy to keep must be the whole call."""
     address = media_url(url)
     if address is None:
         raise RecordingUnavailableError("recording URL is not an allowed https address")
@@ -211,14 +212,38 @@ def fetch_recording(url: str) -> Iterator[bytes]:
     if response.status_code != 200:
         response.close()
         raise RecordingUnavailableError(f"provider answered {response.status_code}")
-    return _chunks(response)
+    return _chunks(response, whole=whole)
 
 
-def _chunks(response: requests.Response) -> Iterator[bytes]:
+def _chunks(response: requests.Response, *, whole: bool) -> Iterator[bytes]:
     try:
         yield from response.iter_content(chunk_size=64 * 1024)
-    except requests.RequestException:
+    except requests.RequestException as exc:
+        if whole:
+            raise RecordingUnavailableError(f"stream broken: {type(exc).__name__}") from None
         # The stream broke half-way: the answer is already under way, so it just ends short.
         logger.warning("recording_stream_broken")
     finally:
         response.close()
+
+
+def delete_recording(recording_sid: str) -> None:
+    """Delete the provider's copy of a recording (Twilio's REST API, with the account's
+    credentials) once Lantern keeps its own. Already gone (404) is done too: an earlier delete
+    whose answer was lost. RecordingUnavailableError when the provider did not delete it."""
+    account = settings.TWILIO_ACCOUNT_SID
+    if not account or not SID.fullmatch(recording_sid) or not SID.fullmatch(account):
+        raise RecordingUnavailableError("no Twilio account or recording id to delete with")
+    base = (settings.TWILIO_API_BASE_URL or "https://api.twilio.com").rstrip("/")
+    try:
+        response = requests.delete(
+            f"{base}/2010-04-01/Accounts/{account}/Recordings/{recording_sid}.json",
+            auth=(account, settings.TWILIO_AUTH_TOKEN),
+            timeout=(3, 30),
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise RecordingUnavailableError(type(exc).__name__) from None
+    response.close()
+    if response.status_code not in (200, 204, 404):
+        raise RecordingUnavailableError(f"provider answered {response.status_code}")
