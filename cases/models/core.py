@@ -445,6 +445,17 @@ class AccessLog(models.Model):
         what = f"case {self.case_id}" if self.case_id else "cases"
         return f"{self.get_action_display()} {what} by {self.user_id}"
 
+    def save(self, *args, **kwargs) -> None:
+        """Rows are only ever added, each linked into the hash chain as it is inserted."""
+        if not self._state.adding:
+            raise ValueError("An access-log row is never changed once written.")
+        # imported here: cases.audit_chain imports this module's models
+        from cases.audit_chain import chained
+
+        kwargs["force_insert"] = True  # the chain gives the row its id before the insert
+        with chained(self, using=kwargs.get("using") or "default"):
+            super().save(*args, **kwargs)
+
 
 class PriorityTarget(models.Model):
     """How long a case of one priority may wait, edited by admins (read through cases.targets)."""
