@@ -1,0 +1,137 @@
+"""Restoring a backup made by privacy.backups (SECURITY C-8, DP-09 restore).
+
+Everything is checked before anything is touched: every frame of the file opens with BACKUP_KEY
+(an edited or cut-short file stops here), each part matches the manifest's sha256, the database
+is of the same vendor and this code knows every migration in the backup. Then the database and
+the protected files come back, the erasures made since the backup are made again (the ledger
+lives outside the backups), and the audit chain is checked."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from privacy import backup_database, backup_files, restore_checks
+from privacy.backup_stream import BackupDamagedError, DecryptingReader
+from privacy.backups import FILES_PART, FORMAT_VERSION, MANIFEST, file_sha256
+
+
+class RestoreRefusedError(Exception):
+    """The backup cannot be restored here; nothing was changed."""
+
+
+@dataclass
+class RestoreSummary:
+    manifest: dict[str, Any]
+    tables: dict[str, tuple[int, int]]  # table: (rows in the manifest, rows restored)
+    files: int
+    files_not_in_backup: int
+    erasures: restore_checks.Outcome
+    audit: restore_checks.Outcome
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def mismatched(self) -> dict[str, tuple[int, int]]:
+        return {table: pair for table, pair in self.tables.items() if pair[0] != pair[1]}
+
+
+def _unpack(path: Path, into: Path, *, expected_sha256: str | None) -> dict[str, Any]:
+    """Decrypt the whole file into `into` and check it; returns the manifest."""
+    if expected_sha256 and file_sha256(path) != expected_sha256.lower():
+        raise RestoreRefusedError("The backup file's sha256 is not the one given.")
+    allowed = {MANIFEST, FILES_PART, "database.dump", "database.sqlite3"}
+    with path.open("rb") as raw:
+        try:
+            with tarfile.open(fileobj=DecryptingReader(raw), mode="r|") as archive:
+                for member in archive:
+                    if member.name not in allowed or not member.isfile():
+                        raise RestoreRefusedError(f"The backup holds an unexpected {member.name}.")
+                    with (into / member.name).open("wb") as out:
+                        source = archive.extractfile(member)
+                        for block in iter(lambda s=source: s.read(1024 * 1024), b""):
+                            out.write(block)
+        except BackupDamagedError as exc:
+            raise RestoreRefusedError(str(exc)) from None
+        except tarfile.TarError:
+            raise RestoreRefusedError("The backup's contents are not readable.") from None
+    if not (into / MANIFEST).exists():
+        raise RestoreRefusedError("The backup has no manifest.")
+    manifest = json.loads((into / MANIFEST).read_text())
+    if manifest.get("format") != FORMAT_VERSION:
+        raise RestoreRefusedError(f"The backup's format {manifest.get('format')} is not known.")
+    for name, digest in manifest["parts"].items():
+        part = into / name
+        if not part.exists() or file_sha256(part) != digest:
+            raise RestoreRefusedError(f"The backup's {name} does not match its checksum.")
+    return manifest
+
+
+def _check_target(manifest: dict[str, Any], *, replace: bool) -> list[str]:
+    """Refuse a backup this database or this code cannot take; returns notes for the summary."""
+    if manifest["vendor"] != connection.vendor:
+        raise RestoreRefusedError(
+            f"This is a {manifest['vendor']} backup; the configured database is "
+            f"{connection.vendor}."
+        )
+    known = MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    unknown = sorted(
+        f"{app}.{name}" for app, name in manifest["migrations"].items() if (app, name) not in known
+    )
+    if unknown:
+        raise RestoreRefusedError(
+            "The backup was made by another version of Lantern (migrations this code does not "
+            "have: " + ", ".join(unknown) + "). Restore it with that version."
+        )
+    if not replace and not backup_database.is_empty():
+        raise RestoreRefusedError(
+            "The database is not empty: a restore replaces everything in it. Run again with "
+            "--yes to replace it."
+        )
+    if any(name > manifest["migrations"].get(app, "") for app, name in known):
+        return ["This code has newer migrations than the backup: run `manage.py migrate` next."]
+    return []
+
+
+def restore_backup(
+    path: Path, *, replace: bool = False, expected_sha256: str | None = None
+) -> RestoreSummary:
+    """Restore `path` into the configured database and protected storage. `replace` allows
+    replacing a database that has data; raises RestoreRefusedError before any change."""
+    started = time.monotonic()
+    work_root = path.parent if path.parent.is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="lantern-restore-", dir=work_root) as work:
+        parts = Path(work)
+        manifest = _unpack(path, parts, expected_sha256=expected_sha256)
+        notes = _check_target(manifest, replace=replace)
+        database_part = (
+            "database.dump" if manifest["vendor"] == "postgresql" else "database.sqlite3"
+        )
+        backup_database.load(parts / database_part)
+        state = backup_database.live_state()
+        files, others = backup_files.restore_tar(parts / FILES_PART)
+    tables = {
+        table: (manifest["tables"].get(table, 0), state.counts.get(table, 0))
+        for table in sorted({*manifest["tables"], *state.counts})
+    }
+    # erasures first: the audit check then sees the database as it will be used
+    erasures = restore_checks.reapply_erasures()
+    audit = restore_checks.verify_audit()
+    return RestoreSummary(
+        manifest=manifest,
+        tables=tables,
+        files=files,
+        files_not_in_backup=others,
+        erasures=erasures,
+        audit=audit,
+        seconds=time.monotonic() - started,
+        notes=notes,
+    )
