@@ -17,6 +17,7 @@ from accounts.models import User
 from cases.audit_chain import prune, row_hash, verify
 from cases.models import AccessLog, AuditCheckpoint, AuditPrunePermit
 from tests.factories import CaseFactory
+from tests.privacy.audit_flush import clear_access_log_before_flush
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +232,13 @@ def test_a_deletion_after_a_prune_is_still_found(operator) -> None:
     with _behind_the_triggers() as cursor:
         cursor.execute("DELETE FROM cases_accesslog WHERE id = %s", [kept[0].pk])
     assert verify().broken_id == kept[1].pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_leaves_a_log_the_flush_can_clear(operator, request) -> None:
+    """Without clear_access_log_before_flush (called from tests/conftest.py) this test's
+    teardown fails on SQLite: the flush's DELETE is refused like any other."""
+    _reads(operator, 2)
+    clear_access_log_before_flush(request.node)
+    if connection.vendor == "sqlite":
+        assert not AccessLog.objects.exists()
