@@ -1,3 +1,13 @@
-"""Filled by its section (see privacy/urls.py)."""
+"""Subject access requests, under /privacy/subject-access/ (namespace privacy)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from privacy import sar_views
+
+urlpatterns = [
+    path("", sar_views.sar_list, name="sar-list"),
+    path("new/", sar_views.sar_new, name="sar-new"),
+    path("<int:pk>/", sar_views.sar_detail, name="sar-detail"),
+    path("<int:pk>/export/", sar_views.sar_export, name="sar-export"),
+    path("<int:pk>/download/", sar_views.sar_download, name="sar-download"),
+]
