@@ -1,3 +1,12 @@
-"""Filled by its section (see privacy/urls.py)."""
+"""/privacy/retention/ (namespace privacy): what retention removes next, and legal holds."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from privacy import retention_views
+
+urlpatterns = [
+    path("", retention_views.retention_page, name="retention"),
+    path("holds/", retention_views.hold_place, name="hold-place"),
+    path("holds/<int:hold_id>/lift/", retention_views.hold_lift, name="hold-lift"),
+    path("holds/case/<str:number>/", retention_views.case_hold_place, name="case-hold-place"),
+]
