@@ -75,7 +75,8 @@ def identifying_values(person: Person) -> list[str]:
     return [v for v in values if v]
 
 
-def _phones(person: Person) -> set[str]:
+def phones_of(person: Person) -> set[str]:
+    """The person's phone and every phone-shaped contact detail of theirs."""
     phones = {person.phone} if person.phone else set()
     contacts = PersonContact.objects.filter(person=person, kind__shape="phone")
     return phones | {c.value.replace(" ", "") for c in contacts if c.value}
@@ -91,7 +92,7 @@ def _case_ids(person: Person, *, victim_only: bool = False) -> list[int]:
 def _reports_sent(person: Person, victim_cases: list[int]) -> tuple[int, int]:
     """Reports from the person's phone (any case) and their portal messages; the files of their
     recordings are removed from storage too. Returns (messages, recordings)."""
-    indexes = {blind_index(phone) for phone in _phones(person)}
+    indexes = {blind_index(phone) for phone in phones_of(person)}
     sent = Report.objects.filter(
         Q(sender_index__in=indexes) | Q(case__in=victim_cases, channel=Report.PORTAL)
     )
@@ -138,7 +139,7 @@ def erase_person_data(person: Person) -> Counter[str]:
     case_ids = _case_ids(person)
     victim_cases = _case_ids(person, victim_only=True)
     values = identifying_values(person)
-    phones = _phones(person)
+    phones = phones_of(person)
 
     # First what mentions or was sent by them, while their values are still known.
     counts[Category.CASE_CONTENT] += redact_mentions(case_ids, values)
