@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import hypothesis
 import pytest
@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from tests.factories import OrganisationFactory, StaffFactory
+from tests.privacy.audit_flush import clear_access_log_before_flush
 
 REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
 
@@ -51,6 +52,14 @@ def _real_services_are_real(django_db_setup: None, django_db_blocker: object) ->
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """The access log refuses DELETE (migration cases 0023); a transactional test's flush on
+    SQLite is a DELETE, so its rows are pruned first (tests/privacy/audit_flush.py)."""
+    clear_access_log_before_flush(item)
+    yield
 
 
 @pytest.fixture
