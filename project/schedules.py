@@ -50,7 +50,7 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     # A dry run's file waits FEED_DRY_RUN_KEEP_HOURS to be imported for real, then is deleted.
     "Delete checked feed files": ("feeds.tasks.sweep_files", 3600),
     # Alerts DPOs and supervisors to unusual reading of cases (privacy.unusual), once per window.
-    "Look for unusual access": ("privacy.tasks.scan_unusual_access", 300),
+    "Look for unusual access": ("privacy.audit_tasks.scan_unusual_access", 300),
 }
 
 
