@@ -10,12 +10,16 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 import unicodedata
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.db.models.functions import Cast
 from encrypted_fields import fields as encrypted
 
 
@@ -107,6 +111,73 @@ def normalise_text(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
-def blind_index(value: str) -> str:
+def blind_index(value: str, *, key: str | None = None) -> str:
     """A keyed hash for exact look-ups of a value that is stored only encrypted."""
-    return hmac.new(settings.BLIND_INDEX_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+    secret = settings.BLIND_INDEX_KEY if key is None else key
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def previous_blind_index_keys() -> list[str]:
+    """Keys the blind indexes were made with before the current one (BLIND_INDEX_PREVIOUS_KEYS),
+    set while `rotate_keys --blind-index` re-indexes, and while values made under them that
+    cannot be recomputed (sign-in codes, whose plaintext is never kept) are still in use."""
+    return list(getattr(settings, "BLIND_INDEX_PREVIOUS_KEYS", []))
+
+
+def blind_indexes(value: str) -> list[str]:
+    """The value's index under the current key and each previous one: a look-up with
+    `index__in=blind_indexes(value)` finds rows whether or not they are re-indexed yet."""
+    return [
+        blind_index(value),
+        *(blind_index(value, key=key) for key in previous_blind_index_keys()),
+    ]
+
+
+def key_id(key: str) -> str:
+    """A short fingerprint that names a key in progress rows and output, never the key itself."""
+    return hashlib.sha256(b"lantern-key-id\x00" + key.encode()).hexdigest()[:12]
+
+
+# A Fernet token: version byte 0x80 in urlsafe base64, then the rest of the token.
+FERNET_TOKEN = re.compile(r"gAAAAA[A-Za-z0-9_=-]+")
+
+
+def tokens_in(raw: str | None) -> list[str]:
+    """The Fernet tokens in a column's stored text (a text column's one token, or the values of an
+    encrypted JSON column, however its JSON is quoted)."""
+    return FERNET_TOKEN.findall(raw or "")
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
+    """Every model with encrypted columns (historical copies included) and those columns."""
+    found = []
+    for model in apps.get_models():
+        fields = [field for field in model._meta.concrete_fields if is_encrypted(field)]
+        if fields:
+            found.append((model, fields))
+    return found
+
+
+def raw_values(queryset: models.QuerySet, field: models.Field) -> models.QuerySet:
+    """(pk, stored text) of a column, read without decrypting it."""
+    return queryset.annotate(_raw=Cast(field.attname, models.TextField())).values_list("pk", "_raw")
+
+
+def unreadable_sample() -> list[str]:
+    """Readiness (SECURITY DP-02): "model.field" of each encrypted column whose newest value no
+    configured key opens; [] when the keys fit the data. One small query per encrypted column."""
+    keys = fernet()
+    failing = []
+    for model, fields in encrypted_fields():
+        if model._meta.label.split(".")[-1].startswith("Historical"):
+            continue  # the live tables already tell: history holds copies of the same values
+        for field in fields:
+            newest = raw_values(model._base_manager.order_by("-pk"), field)[:5]
+            token = next((t for _pk, raw in newest for t in tokens_in(raw)), None)
+            if token is None:
+                continue  # no value in this column yet (or only blanks)
+            try:
+                keys.decrypt(token.encode())
+            except InvalidToken:
+                failing.append(f"{model._meta.label}.{field.name}")
+    return failing

@@ -158,7 +158,8 @@ def reencrypt(name: str) -> None:
     side = f"{name}.rotating"
     if not storage.exists(name) and storage.exists(side):
         _replace(side, name)
-        return
+        if under_first_key(name):
+            return
     keys = fernet()
     if storage.exists(side):
         storage.delete(side)
@@ -175,3 +176,15 @@ def _replace(side: str, name: str) -> None:
     if saved != name:  # the storage renamed it: the references would point at nothing
         raise RuntimeError("The protected storage did not keep the file's name.")
     storage.delete(side)
+
+
+def walk(path: str = "") -> Iterator[str]:
+    """Every stored file's name (key rotation goes through them all), by the Storage API."""
+    try:
+        directories, files = _storage().listdir(path)
+    except FileNotFoundError:  # nothing stored yet: the filesystem root is not even made
+        return
+    for name in files:
+        yield f"{path}/{name}" if path else name
+    for directory in directories:
+        yield from walk(f"{path}/{directory}" if path else directory)

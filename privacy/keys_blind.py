@@ -1,0 +1,88 @@
+"""Re-indexing under a new BLIND_INDEX_KEY (`rotate_keys --blind-index`): every blind index column
+recomputed from the decrypted values, in locked batches like privacy.keys, resumable by a
+KeyRotation row per table and key. While it runs (and after, for as long as
+BLIND_INDEX_PREVIOUS_KEYS is set) look-ups through project.crypto.blind_indexes also match rows
+still indexed under a previous key, so a repeat caller is recognised mid-way.
+
+Not recomputable, so not here: portal sign-in codes (only their hash is kept) and the portal's
+reference hashes; they keep matching through BLIND_INDEX_PREVIOUS_KEYS until they are replaced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from cases.models import ExternalReference, Person, PersonContact, Report
+from cases.models.people import value_index
+from privacy.models import KeyRotation
+from project.crypto import blind_index, key_id, normalise_text
+
+BATCH = 500
+Progress = Callable[[str, int], None]
+
+
+def _person(person: Person) -> dict[str, str]:
+    person._index_name()  # the name's fuzzy-search tokens (cases.tokens), rebuilt under the key
+    return {
+        "name_index": blind_index(normalise_text(person.name)) if person.name else "",
+        "phone_index": blind_index(person.phone) if person.phone else "",
+    }
+
+
+def _report(report: Report) -> dict[str, str]:
+    return {"sender_index": blind_index(report.sender) if report.sender else ""}
+
+
+def _detail(row: PersonContact | ExternalReference) -> dict[str, str]:
+    return {"value_index": value_index(row.value)}
+
+
+# Each model whose rows carry blind indexes, and how a row's indexes are computed (the same
+# functions its save() uses).
+INDEXED: list[tuple[type[models.Model], Callable[[Any], dict[str, str]]]] = [
+    (Person, _person),
+    (Report, _report),
+    (PersonContact, _detail),
+    (ExternalReference, _detail),
+]
+
+
+def reindex(*, batch: int = BATCH, on_batch: Progress | None = None) -> dict[str, int]:
+    """Recompute every blind index under the current key; rows changed per table."""
+    key = key_id(settings.BLIND_INDEX_KEY)
+    return {
+        model._meta.db_table: _reindex_table(model, compute, key, batch, on_batch)
+        for model, compute in INDEXED
+    }
+
+
+def _reindex_table(model: type[models.Model], compute: Callable[[Any], dict[str, str]], key: str,
+                   batch: int, on_batch: Progress | None) -> int:  # fmt: skip
+    progress, _ = KeyRotation.objects.get_or_create(
+        table=f"{model._meta.db_table}#blind", key_id=key
+    )
+    while progress.finished_at is None:
+        with transaction.atomic():
+            rows = list(
+                model._base_manager.select_for_update()
+                .filter(pk__gt=progress.last_pk)
+                .order_by("pk")[:batch]
+            )
+            for row in rows:
+                wanted = compute(row)
+                if any(getattr(row, name) != value for name, value in wanted.items()):
+                    # an update, not save(): no history row, and only the index columns change
+                    model._base_manager.filter(pk=row.pk).update(**wanted)
+                    progress.rows += 1
+            if rows:
+                progress.last_pk = rows[-1].pk
+            else:
+                progress.finished_at = timezone.now()
+            progress.save()
+        if rows and on_batch is not None:
+            on_batch(model._meta.db_table, len(rows))
+    return progress.rows
