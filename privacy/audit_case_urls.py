@@ -1,3 +1,9 @@
-"""Filled by its section (see privacy/urls.py)."""
+"""Who read a case, under /cases/<number>/ (no namespace: privacy/case_urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from privacy import audit_views
+
+urlpatterns = [
+    path("access-log/", audit_views.case_access_log, name="case-access-log"),
+]

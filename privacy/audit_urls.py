@@ -1,3 +1,10 @@
-"""Filled by its section (see privacy/urls.py)."""
+"""/privacy/access/: the unusual-access alerts and marking one reviewed."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from privacy import audit_views
+
+urlpatterns = [
+    path("", audit_views.alerts, name="access-alerts"),
+    path("<int:alert_id>/reviewed/", audit_views.review_alert, name="access-alert-review"),
+]
