@@ -122,3 +122,56 @@ def test_a_file_left_half_replaced_is_finished_by_the_next_run(stored, k1, setti
     assert protected_files.exists(name)
     assert not protected_files.exists(f"{name}.rotating")
     assert protected_files.under_first_key(name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_during_a_batch_waits_and_is_never_overwritten(
+    require_postgresql, k1, settings, monkeypatch
+):
+    """Rotation holds its batch's rows locked from reading to writing: a concurrent change waits
+    for the batch to commit, then lands; the batch never writes back an older value over it."""
+    import threading
+
+    from cases.models import Person
+    from project.crypto import encrypted_fields
+
+    settings.FIELD_ENCRYPTION_KEYS = [k1]
+    person = Person.objects.create(name=canary("before"), address="1 Made-up Street")
+    settings.FIELD_ENCRYPTION_KEYS = [K2, k1]
+    inside, release = threading.Event(), threading.Event()
+    real_opens = keys._opens
+
+    def opens_then_wait(first, raw):  # type: ignore[no-untyped-def]
+        inside.set()  # the batch has read its rows under the lock
+        assert release.wait(30)
+        return real_opens(first, raw)
+
+    def rotate_people() -> None:
+        from django.db import connection
+
+        fields = dict(encrypted_fields())[Person]
+        keys._rotate_table(Person, fields, "test", 100, None)
+        connection.close()
+
+    def change_name() -> None:
+        from django.db import connection
+
+        row = Person.objects.get(pk=person.pk)
+        row.name = canary("after")
+        row.save()
+        connection.close()
+
+    monkeypatch.setattr(keys, "_opens", opens_then_wait)
+    rotation = threading.Thread(target=rotate_people)
+    rotation.start()
+    assert inside.wait(30)
+    change = threading.Thread(target=change_name)
+    change.start()
+    change.join(1.0)
+    assert change.is_alive()  # waiting for the batch's row lock
+    release.set()
+    rotation.join(30)
+    change.join(30)
+    settings.FIELD_ENCRYPTION_KEYS = [K2]
+    assert Person.objects.get(pk=person.pk).name == canary("after")
+    assert "cases_person.name" not in keys.remaining()
