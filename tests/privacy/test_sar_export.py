@@ -289,3 +289,28 @@ def test_exporting_again_replaces_the_file(
     assert request.export_file != first_file
     assert not protected_files.exists(first_file)
     assert protected_files.exists(request.export_file)
+
+
+def test_a_reporter_gets_the_reports_they_sent_with_the_victim_redacted(helpline, dpo) -> None:
+    # given: someone who reported for a victim, by text from their own phone
+    victim = PersonFactory(name="Vera " + canary("Reportedfor"), phone="+447700900111")
+    reporter = PersonFactory(name="Rita " + canary("Reporter"), phone="+447700900222")
+    case = CaseFactory(helpline=helpline, incident_description=canary("victimsaccount"))
+    CasePersonFactory(case=case, person=victim)
+    CasePersonFactory(case=case, person=reporter, role=CasePerson.Role.REPORTER)
+    ReportFactory(case=case, sender=reporter.phone, body="Vera is not safe, call 07700900111")
+    ReportFactory(case=case, sender=victim.phone, body=canary("victimsownwords"))
+    # when
+    request = open_subject_access_request(
+        person_id=reporter.pk, received_on=timezone.localdate(), actor=dpo
+    )
+    data, _, _ = unpack(export_subject_access(request_id=request.pk, actor=dpo))
+    # then
+    (entry,) = data["cases"]
+    assert entry["your_part"] == ["Reporter"]
+    assert [(r["from"], r["words"]) for r in entry["reports"]] == [
+        ("you", f"{ANOTHER_PERSON} is not safe, call {ANOTHER_PERSON}")
+    ]
+    raw = json.dumps(data, ensure_ascii=False)
+    for hidden in ("Reportedfor", "victimsaccount", "victimsownwords", "Vera", "900111"):
+        assert hidden not in raw
