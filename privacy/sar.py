@@ -112,7 +112,10 @@ def open_export(
     sar = SubjectAccessRequest.objects.get(pk=request_id)
     if not sar.export_file:
         raise SubjectAccessError("There is no export to download: make one first.")
-    chunks = protected_files.open_decrypted(sar.export_file)
+    try:
+        chunks = protected_files.open_decrypted(sar.export_file)
+    except FileNotFoundError as error:  # removed outside Lantern: say so rather than fail
+        raise SubjectAccessError("The export's file is missing: export again.") from error
     with transaction.atomic():
         _audit(sar, actor, what="download", via=via, ip=ip)
     return chunks

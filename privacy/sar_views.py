@@ -38,7 +38,7 @@ def sar_list(request: HttpRequest) -> HttpResponse:
         (item, item.status == SubjectAccessRequest.Status.OPEN and item.due_on < today)
         for item in SubjectAccessRequest.objects.all()
     ]
-    return render(request, "privacy/sar/list.html", {"rows": rows, "today": today})
+    return render(request, "privacy/sar/list.html", {"rows": rows})
 
 
 @never_cache

@@ -164,3 +164,16 @@ def test_download_before_any_export_says_so(dpo, request_, stepped_up_client) ->
     # then
     assert "There is no export to download" in answer.content.decode()
     assert not AccessLog.objects.filter(action=AccessLog.Action.SUBJECT_ACCESS).exists()
+
+
+def test_a_missing_file_is_said_not_a_server_error(dpo, request_, stepped_up_client) -> None:
+    # given
+    client = stepped_up_client(dpo)
+    client.post(reverse("privacy:sar-export", args=[request_.pk]))
+    request_.refresh_from_db()
+    protected_files.delete(request_.export_file)
+    # when
+    answer = client.get(reverse("privacy:sar-download", args=[request_.pk]), follow=True)
+    # then
+    assert "The export&#x27;s file is missing" in answer.content.decode()
+    assert not AccessLog.objects.filter(detail__endswith="download").exists()
