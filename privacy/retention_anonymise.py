@@ -16,12 +16,12 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.core.files.storage import storages
 from django.db import models, transaction
 from django.utils import timezone
 
 from cases.models import Case, Draft, Person, PersonContact, PersonToken, Report
 from feeds.models import FeedRecord
+from intake.recordings import discard_recording
 from notifications.models import Notification
 from portal.models import PortalAccess
 from privacy.models import Category
@@ -80,30 +80,22 @@ def _blank_linked(target: type[models.Model], ids: list[int], depth: int = 2) ->
     return count
 
 
-def discard_recordings(reports: models.QuerySet[Report]) -> int:
-    """Remove the recordings and transcripts of `reports`: the stored files after the commit."""
-    try:
-        from intake.recordings import discard_recording
-    except ImportError:
-        discard_recording = None
+def discard_recordings(reports: models.QuerySet[Report], *, dry_run: bool = False) -> int:
+    """Remove the recordings and transcripts of `reports` through intake.recordings, which also
+    deletes the provider's copy (it raises RecordingUnavailableError, having changed nothing, when
+    that cannot be done now: the caller leaves the case for the next sweep). A dry run must not
+    reach the provider, so it blanks the fields only, in the transaction it rolls back."""
     count = 0
     for report in reports.exclude(recording_url="", transcription="", recording_file=""):
-        if discard_recording is not None:
-            discard_recording(report)
+        if dry_run:
+            blank_rows(
+                Report.objects.filter(pk=report.pk),
+                {"recording_url": "", "transcription": "", "recording_file": ""},
+            )
         else:
-            _forget_recording(report)
+            discard_recording(report)
         count += 1
     return count
-
-
-def _forget_recording(report: Report) -> None:
-    stored = report.recording_file
-    blank_rows(
-        Report.objects.filter(pk=report.pk),
-        {"recording_url": "", "transcription": "", "recording_file": ""},
-    )
-    if stored:
-        transaction.on_commit(lambda: storages["protected"].delete(stored))
 
 
 def blank_people(people: models.QuerySet[Person]) -> int:
@@ -120,16 +112,17 @@ def blank_people(people: models.QuerySet[Person]) -> int:
 
 
 def anonymise_case(
-    case: Case, *, reason: str = "Anonymised: its retention period passed"
+    case: Case, *, reason: str = "Anonymised: its retention period passed", dry_run: bool = False
 ) -> dict[str, int]:
-    """Blank everything written about `case` and the people only on it; set its anonymised_at.
-    Returns rows removed or blanked per category (case content, contact details, recordings,
-    messages). Holds are the caller's to check."""
+    """Blank everything written about `case` (and cases merged into it) and the people only on
+    it; set its anonymised_at. Returns rows removed or blanked per category (case content,
+    contact details, recordings, messages). Holds are the caller's to check; `dry_run` leaves the
+    recording provider alone (see discard_recordings)."""
     counts: Counter[str] = Counter()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         reports = Report.objects.filter(case=locked)
-        counts[Category.RECORDINGS] += discard_recordings(reports)
+        counts[Category.RECORDINGS] += discard_recordings(reports, dry_run=dry_run)
         counts[Category.MESSAGES] += (
             Notification.objects.filter(case=locked)
             .exclude(text="", destination="", override_reason="")
@@ -142,8 +135,10 @@ def anonymise_case(
             cases__case__in=Case.objects.exclude(pk=locked.pk).filter(anonymised_at__isnull=True)
         )
         counts[Category.CONTACT_DETAILS] += blank_people(only_here.distinct())
-        counts[Category.CASE_CONTENT] += _blank_linked(Case, [locked.pk])
-        blank_rows(Case.objects.filter(pk=locked.pk), {**blanks(Case), "place": None})
+        # a merged case keeps its notes and referrals, pointing at the case it joined
+        ids = [locked.pk, *Case.objects.filter(merged_into=locked).values_list("pk", flat=True)]
+        counts[Category.CASE_CONTENT] += _blank_linked(Case, ids)
+        blank_rows(Case.objects.filter(pk__in=ids), {**blanks(Case), "place": None})
         locked.refresh_from_db()
         locked.anonymised_at = timezone.now()
         attribute_change(locked, actor=None, reason=reason)

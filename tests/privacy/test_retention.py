@@ -343,3 +343,67 @@ def test_expired_exports_lose_their_files(supervisor, dpo, sweep) -> None:
     assert request.status == SubjectAccessRequest.Status.EXPIRED
     assert job.content is None
     assert find(canary("sar")) == []
+
+
+def test_old_reads_are_pruned_through_the_chain_and_a_held_case_holds_them_back(
+    supervisor, dpo, sweep
+) -> None:
+    from cases.audit_chain import verify
+    from cases.models import AccessLog
+    from privacy.holds import lift_hold
+
+    days = 6 * 365
+    old, held = CaseFactory(helpline=supervisor.organisation), CaseFactory()
+    for case, at in (
+        (old, NOW - timedelta(days=days + 20)),
+        (held, NOW - timedelta(days=days + 10)),
+    ):
+        with time_machine.travel(at, tick=False):
+            AccessLog.objects.create(user=supervisor, case=case, action="view", via="web")
+    AccessLog.objects.create(user=supervisor, case=old, action="view", via="web")
+    hold = place_hold(actor=dpo, reason="Made-up", case=held)
+
+    with time_machine.travel(NOW, tick=False):
+        assert sweep(dry_run=True)[Category.ACCESS_LOGS] == 1
+        assert AccessLog.objects.count() == 3
+        assert sweep()[Category.ACCESS_LOGS] == 1
+        assert AccessLog.objects.filter(case=held).exists()
+        assert verify().ok
+        lift_hold(hold=hold, actor=dpo, reason="Made-up: over")
+        assert sweep()[Category.ACCESS_LOGS] == 1
+    assert AccessLog.objects.count() == 1
+    assert verify().ok
+
+
+def test_a_recording_the_provider_still_holds_is_deleted_there(
+    supervisor, sweep, monkeypatch
+) -> None:
+    """The case waits for the next sweep when the provider's copy cannot be deleted now; a dry
+    run never reaches the provider."""
+    from intake.adapters import twilio
+
+    calls: list[str] = []
+
+    def refuse(sid: str) -> None:
+        calls.append(sid)
+        raise twilio.RecordingUnavailableError("made-up outage")
+
+    monkeypatch.setattr(twilio, "delete_recording", refuse)
+    with time_machine.travel(YEARS_AGO_7, tick=False):
+        case = CaseFactory(
+            helpline=supervisor.organisation, status=Case.Status.CLOSED, closed_at=YEARS_AGO_7
+        )
+        ReportFactory(
+            case=case, recording_sid="RE" + "0" * 32, body=canary("waits"),
+            recording_url="https://api.twilio.com/made-up",
+        )  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        assert sweep(dry_run=True)[Category.CASE_CONTENT] > 0
+        assert calls == []
+        assert sweep()[Category.CASE_CONTENT] == 0
+    assert calls
+    assert find(canary("waits"))
+    monkeypatch.setattr(twilio, "delete_recording", lambda sid: calls.append(sid))
+    with time_machine.travel(NOW, tick=False):
+        assert sweep()[Category.CASE_CONTENT] > 0
+    assert find(canary("waits")) == []
