@@ -58,13 +58,11 @@ def break_glass(request: HttpRequest, number: str) -> HttpResponse:
     the case for BREAK_GLASS_MINUTES. A case they already read goes straight to its page."""
     if visible_cases(request.user).filter(number=number).exists():
         return redirect(_case_page(number))
-    _break_glass_target(request, number)
-    return _break_glass_form(request, number)
+    return _break_glass_form(request, number, case=_break_glass_target(request, number))
 
 
 @step_up_required
-def _break_glass_form(request: HttpRequest, number: str) -> HttpResponse:
-    case = _break_glass_target(request, number)
+def _break_glass_form(request: HttpRequest, number: str, *, case: object) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     status = 400 if form.is_bound else 200
     if form.is_valid():
