@@ -7,8 +7,10 @@ except DELETE while an AuditPrunePermit row exists, which only `prune` adds, ins
 transaction. An insert without a hash is refused too, so nothing can add rows around the chain.
 
 Appends are serialised: two requests that read the same head would fork the chain. On PostgreSQL a
-transaction-scoped advisory lock; on SQLite a write taken first (SQLite has one writer at a time).
-The lock is held until the reading request's transaction ends, the price of one unbroken chain."""
+transaction-scoped advisory lock; on SQLite the write lock every Lantern transaction begins with.
+The lock is held until the reading request's transaction ends, the price of one unbroken chain.
+An append costs two queries more than a plain insert on PostgreSQL (the lock; the id and head),
+one on SQLite."""
 
 from __future__ import annotations
 
@@ -59,11 +61,11 @@ def row_hash(prev_hash: str, values: dict) -> str:
 @contextmanager
 def chained(row: AccessLog, using: str = "default") -> Iterator[None]:
     """Around the insert of a new row (AccessLog.save): in one transaction, wait for the chain,
-    give the row its id, link it to the head and hash it; the insert runs inside."""
-    with transaction.atomic(using=using):
+    give the row its id, link it to the head and hash it; the insert runs inside. No savepoint,
+    as for any save: a failed insert fails the caller's transaction (fail closed, AU-02)."""
+    with transaction.atomic(using=using, savepoint=False):
         _lock_chain(using)
-        row.pk = _next_id(using)
-        row.prev_hash = _head_hash(using)
+        row.pk, row.prev_hash = _next_id_and_head(using)
         row.hash = row_hash(row.prev_hash, {name: getattr(row, name) for name in CHAINED_FIELDS})
         yield
 
@@ -134,35 +136,34 @@ def verify() -> ChainCheck:
 
 
 def _lock_chain(using: str) -> None:
+    """PostgreSQL: wait for the chain's advisory lock, held until this transaction ends. In a
+    statement of its own, so the head is read afterwards with a snapshot that sees the previous
+    appender's commit. SQLite needs nothing: Lantern begins its transactions IMMEDIATE (settings),
+    so this one already holds the database's only write lock; were that changed, a stale reader
+    would be refused with "database is locked" rather than fork the chain."""
     connection = connections[using]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        else:
-            # a write that changes nothing, so this transaction holds SQLite's one write lock
-            # before it reads the head (a read first could be overtaken by another writer)
-            cursor.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = 'cases_accesslog'")
 
 
-def _next_id(using: str) -> int:
-    """The new row's id before it is inserted, because the hash covers it. Under the lock, ids
-    grow in chain order."""
+# The head: the newest row's hash, or after a prune of every row the checkpoint's, or "" at first.
+_HEAD = (
+    "coalesce((SELECT hash FROM cases_accesslog ORDER BY id DESC LIMIT 1),"
+    " (SELECT last_hash FROM cases_auditcheckpoint ORDER BY last_removed_id DESC LIMIT 1), '')"
+)
+# The new row's id, taken before the insert because the hash covers it; under the lock, ids grow
+# in chain order. SQLite's AUTOINCREMENT never reuses an id, even one a prune removed.
+_NEXT_ID = {
+    "postgresql": "nextval(pg_get_serial_sequence('cases_accesslog', 'id'))",
+    "sqlite": "max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cases_accesslog'), 0),"
+    " coalesce((SELECT max(id) FROM cases_accesslog), 0)) + 1",
+}
+
+
+def _next_id_and_head(using: str) -> tuple[int, str]:
     connection = connections[using]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('cases_accesslog', 'id'))")
-            return cursor.fetchone()[0]
-        # AUTOINCREMENT ids are never reused, even after a prune removed the newest rows
-        cursor.execute(
-            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cases_accesslog'),"
-            " 0), coalesce((SELECT max(id) FROM cases_accesslog), 0))"
-        )
-        return cursor.fetchone()[0] + 1
-
-
-def _head_hash(using: str) -> str:
-    head = AccessLog.objects.using(using).order_by("-id").values_list("hash", flat=True).first()
-    if head is not None:
-        return head
-    checkpoint = AuditCheckpoint.objects.using(using).order_by("-last_removed_id").first()
-    return checkpoint.last_hash if checkpoint else ""
+        cursor.execute(f"SELECT {_NEXT_ID[connection.vendor]}, {_HEAD}")  # noqa: S608 - constants
+        next_id, head = cursor.fetchone()
+    return next_id, head
