@@ -9,6 +9,7 @@ database while Lantern runs; the counts are read from the copy."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -28,9 +29,11 @@ class DatabaseBackupError(Exception):
 
 @dataclass(frozen=True)
 class DumpState:
-    """What the dump holds: rows per table and the latest migration applied per app."""
+    """What the dump holds: rows per table, a checksum of each table's rows (the same whatever
+    order they are read in) and the latest migration applied per app."""
 
     counts: dict[str, int]
+    checksums: dict[str, str]
     migrations: dict[str, str]
 
 
@@ -43,22 +46,45 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _value(value: Any) -> Any:
+    # a driver's memoryview prints its address, not its bytes
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
+def _table(cursor: Any, table: str) -> tuple[int, str]:
+    """Rows and an order-free checksum: the sum of the rows' sha256 values, modulo 2**256."""
+    cursor.execute(f"SELECT * FROM {_quote(table)}")  # noqa: S608 - a table name, quoted
+    count, total = 0, 0
+    while rows := cursor.fetchmany(1000):
+        for row in rows:
+            digest = hashlib.sha256(repr([_value(value) for value in row]).encode()).digest()
+            total = (total + int.from_bytes(digest, "big")) % 2**256
+            count += 1
+    return count, f"{total:064x}"
+
+
 def _state(cursor: Any, tables: list[str]) -> DumpState:
-    """Counts and migrations through any DB-API cursor (Django's or sqlite3's)."""
-    counts = {}
+    """Counts, checksums and migrations through any DB-API cursor (Django's or sqlite3's)."""
+    counts, checksums = {}, {}
     for table in sorted(tables):
-        cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)}")  # noqa: S608 - a table name, quoted
-        counts[table] = cursor.fetchone()[0]
+        counts[table], checksums[table] = _table(cursor, table)
     latest: dict[str, str] = {}
     if "django_migrations" in tables:
         cursor.execute("SELECT app, name FROM django_migrations")
         for app, name in cursor.fetchall():
             latest[app] = max(latest.get(app, ""), name)
-    return DumpState(counts=counts, migrations=dict(sorted(latest.items())))
+    return DumpState(counts=counts, checksums=checksums, migrations=dict(sorted(latest.items())))
 
 
 def live_state() -> DumpState:
-    """The state of the configured database now (after a restore, to compare with the manifest)."""
+    """The state of the configured database now (after a restore, to compare with the manifest),
+    read the way the dump's state was read, so the values compare alike."""
+    if connection.vendor == "sqlite":
+        live = sqlite3.connect(_sqlite_path())
+        try:
+            return _sqlite_state(live)
+        finally:
+            live.close()
     with connection.cursor() as cursor:
         return _state(cursor, connection.introspection.table_names(cursor))
 
@@ -128,15 +154,20 @@ def _sqlite_path() -> str:
     return name
 
 
+def _sqlite_state(database: sqlite3.Connection) -> DumpState:
+    # a plain sqlite3 connection: Django's would turn some columns into Python types
+    cursor = database.cursor()
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    tables = [name for (name,) in cursor.fetchall() if not name.startswith("sqlite_")]
+    return _state(cursor, tables)
+
+
 def _dump_sqlite(target: Path) -> DumpState:
     source = sqlite3.connect(_sqlite_path())
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)
-        cursor = copy.cursor()
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        tables = [name for (name,) in cursor.fetchall() if not name.startswith("sqlite_")]
-        return _state(cursor, tables)
+        return _sqlite_state(copy)
     finally:
         copy.close()
         source.close()

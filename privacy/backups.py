@@ -4,7 +4,8 @@ encrypted with settings.BACKUP_KEY, written while Lantern runs.
 The file `lantern-<UTC timestamp>.backup` is an encrypted stream (privacy.backup_stream) of a tar
 holding three parts: manifest.json, the database (privacy.backup_database) and files.tar (privacy.
 backup_files). The manifest says what the backup should give back: format version, when, the
-database vendor, the latest migration per app, rows per table and the sha256 of each part.
+database vendor, the latest migration per app, rows and a checksum per table and the sha256 of
+each part.
 privacy.restore reads it back."""
 
 from __future__ import annotations
@@ -64,12 +65,14 @@ def create_backup(out_dir: Path) -> BackupResult:
             "vendor": connection.vendor,
             "migrations": state.migrations,
             "tables": state.counts,
+            "table_checksums": state.checksums,
             "files": files,
             "parts": {name: file_sha256(parts / name) for name in (database_part, FILES_PART)},
         }
         (parts / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         partial = target.with_suffix(".partial")
-        with partial.open("wb") as raw:
+        # readable by Lantern's own account only, like the keys that open it
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
             writer = EncryptingWriter(raw)
             with tarfile.open(fileobj=writer, mode="w|") as archive:
                 for name in (MANIFEST, database_part, FILES_PART):

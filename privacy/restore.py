@@ -32,6 +32,7 @@ class RestoreRefusedError(Exception):
 class RestoreSummary:
     manifest: dict[str, Any]
     tables: dict[str, tuple[int, int]]  # table: (rows in the manifest, rows restored)
+    changed: list[str]  # tables whose rows' checksum is not the manifest's
     files: int
     files_not_in_backup: int
     erasures: restore_checks.Outcome
@@ -40,8 +41,10 @@ class RestoreSummary:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def mismatched(self) -> dict[str, tuple[int, int]]:
-        return {table: pair for table, pair in self.tables.items() if pair[0] != pair[1]}
+    def mismatched(self) -> list[str]:
+        """Tables not as they were backed up: other row counts or other rows."""
+        counted = {table for table, (expected, got) in self.tables.items() if expected != got}
+        return sorted(counted | set(self.changed))
 
 
 def _unpack(path: Path, into: Path, *, expected_sha256: str | None) -> dict[str, Any]:
@@ -122,12 +125,18 @@ def restore_backup(
         table: (manifest["tables"].get(table, 0), state.counts.get(table, 0))
         for table in sorted({*manifest["tables"], *state.counts})
     }
+    changed = [
+        table
+        for table, checksum in manifest["table_checksums"].items()
+        if state.checksums.get(table) != checksum
+    ]
     # erasures first: the audit check then sees the database as it will be used
     erasures = restore_checks.reapply_erasures()
     audit = restore_checks.verify_audit()
     return RestoreSummary(
         manifest=manifest,
         tables=tables,
+        changed=changed,
         files=files,
         files_not_in_backup=others,
         erasures=erasures,

@@ -26,6 +26,7 @@ from cases import audit_chain
 from cases.models import AccessLog, CaseNote, Person, Report
 from cases.services import IncomingReport, open_case
 from notifications.models import Notification
+from privacy import backup_database
 from project.crypto import fernet
 from tests.factories import CasePersonFactory, OrganisationFactory, PersonFactory, StaffFactory
 from tests.privacy.canary import canary, find
@@ -161,7 +162,7 @@ def test_backup_wipe_and_restore_give_every_record_and_file_back(tmp_path: Path)
     output = _restore(path)  # an empty database needs no --yes
 
     assert _digest() == before
-    assert re.search(r"tables: (\d+) of \1 match", output)
+    assert re.search(r"tables: (\d+) of \1 match the backup \(rows and checksums\)", output)
     assert "files: 1 restored" in output
     assert re.search(r"time: [\d.]+ s", output)
     assert [p.name for p in path.parent.iterdir()] == [
@@ -230,3 +231,18 @@ def test_restore_replaces_a_database_with_data_only_when_told_to(tmp_path: Path)
     _restore(path, "--yes")
     assert find(canary("after")) == []
     assert find(VICTIM)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_that_does_not_bring_the_rows_back_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed()
+    path = _backup(tmp_path)
+    assert Person.objects.update(age=40)  # the same number of rows, other values
+    monkeypatch.setattr(backup_database, "load", lambda source: None)  # a load that did nothing
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="finished with problems"):
+        call_command("restore", str(path), "--yes", stdout=out)
+    assert "  cases_person: 3 rows (the backup has 3), or other rows" in out.getvalue()

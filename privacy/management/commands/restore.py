@@ -41,11 +41,11 @@ class Command(BaseCommand):
     def _report(self, summary: RestoreSummary) -> None:
         out = self.stdout.write
         out(f"backup of {summary.manifest['created_at']} ({summary.manifest['vendor']})")
-        for table, (expected, restored) in summary.tables.items():
-            if expected != restored:
-                out(f"  {table}: {restored} rows, the backup has {expected}")
+        for table in summary.mismatched:
+            expected, restored = summary.tables[table]
+            out(f"  {table}: {restored} rows (the backup has {expected}), or other rows")
         matched = len(summary.tables) - len(summary.mismatched)
-        out(f"tables: {matched} of {len(summary.tables)} match the backup's row counts")
+        out(f"tables: {matched} of {len(summary.tables)} match the backup (rows and checksums)")
         out(
             f"files: {summary.files} restored, {summary.files_not_in_backup} not in the backup kept"
         )
