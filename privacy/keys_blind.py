@@ -1,5 +1,5 @@
 """Re-indexing under a new BLIND_INDEX_KEY (`rotate_keys --blind-index`): every blind index column
-recomputed from the decrypted values, in locked batches like privacy.keys, resumable by a
+recomputed from the decrypted values (historical copies included), in locked batches like privacy.keys, resumable by a
 KeyRotation row per table and key. While it runs (and after, for as long as
 BLIND_INDEX_PREVIOUS_KEYS is set) look-ups through project.crypto.blind_indexes also match rows
 still indexed under a previous key, so a repeat caller is recognised mid-way.
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from cases.models import ExternalReference, Person, PersonContact, Report
 from cases.models.people import value_index
+from feeds.models import PartnerEvent
 from privacy.models import KeyRotation
 from project.crypto import blind_index, key_id, normalise_text
 
@@ -26,11 +27,15 @@ Progress = Callable[[str, int], None]
 
 
 def _person(person: Person) -> dict[str, str]:
-    person._index_name()  # the name's fuzzy-search tokens (cases.tokens), rebuilt under the key
     return {
         "name_index": blind_index(normalise_text(person.name)) if person.name else "",
         "phone_index": blind_index(person.phone) if person.phone else "",
     }
+
+
+def _person_and_tokens(person: Person) -> dict[str, str]:
+    person._index_name()  # the name's fuzzy-search tokens (cases.tokens), rebuilt under the key
+    return _person(person)
 
 
 def _report(report: Report) -> dict[str, str]:
@@ -41,13 +46,24 @@ def _detail(row: PersonContact | ExternalReference) -> dict[str, str]:
     return {"value_index": value_index(row.value)}
 
 
+def _partner_event(event: PartnerEvent) -> dict[str, str]:
+    # Only a crime reference is indexed (a case number is kept to read, never matched):
+    # an event with an index holds a crime reference.
+    return {"reference_index": value_index(event.reference) if event.reference_index else ""}
+
+
 # Each model whose rows carry blind indexes, and how a row's indexes are computed (the same
-# functions its save() uses).
+# functions its save() uses). Historical copies too: an index under a retired key is not left.
 INDEXED: list[tuple[type[models.Model], Callable[[Any], dict[str, str]]]] = [
-    (Person, _person),
+    (Person, _person_and_tokens),
+    (Person.history.model, _person),
     (Report, _report),
+    (Report.history.model, _report),
     (PersonContact, _detail),
+    (PersonContact.history.model, _detail),
     (ExternalReference, _detail),
+    (ExternalReference.history.model, _detail),
+    (PartnerEvent, _partner_event),
 ]
 
 
