@@ -186,9 +186,11 @@ def feed_records_due(days: int, now: datetime) -> QuerySet[FeedRecord]:
 
 
 def subject_exports_due(days: int, now: datetime) -> QuerySet[SubjectAccessRequest]:
-    """Subject-access files past their own expiry or the exports period, whichever is first."""
+    """Subject-access files still kept past the exports period. Their own expiry
+    (SAR_EXPORT_DAYS, privacy.sar's job) comes first; this is the backstop if that job is off,
+    so a file is never counted by both."""
     return SubjectAccessRequest.objects.exclude(export_file="").filter(
-        Q(expires_at__lt=now) | Q(exported_at__lt=cutoff(days, now))
+        exported_at__lt=cutoff(days, now)
     )
 
 

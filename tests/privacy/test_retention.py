@@ -329,7 +329,13 @@ def test_expired_exports_lose_their_files(supervisor, dpo, sweep) -> None:
     storages["protected"].save("sar/made-up.zip", ContentFile(b"CANARYsar"))
     request = SubjectAccessRequest.objects.create(
         person_id=1, received_on=NOW.date(), due_on=NOW.date(), requested_by=dpo,
-        export_file="sar/made-up.zip", exported_at=NOW - timedelta(days=8),
+        export_file="sar/made-up.zip", exported_at=NOW - timedelta(days=31),
+        expires_at=NOW - timedelta(days=24), status=SubjectAccessRequest.Status.EXPORTED,
+    )  # fmt: skip
+    # past its own expiry but not the exports period: privacy.sar's expiry job removes it
+    recent = SubjectAccessRequest.objects.create(
+        person_id=2, received_on=NOW.date(), due_on=NOW.date(), requested_by=dpo,
+        export_file="sar/recent.zip", exported_at=NOW - timedelta(days=8),
         expires_at=NOW - timedelta(days=1), status=SubjectAccessRequest.Status.EXPORTED,
     )  # fmt: skip
     job = ExportJob.objects.create(
@@ -342,6 +348,8 @@ def test_expired_exports_lose_their_files(supervisor, dpo, sweep) -> None:
     assert request.export_file == ""
     assert request.status == SubjectAccessRequest.Status.EXPIRED
     assert job.content is None
+    recent.refresh_from_db()
+    assert recent.export_file == "sar/recent.zip"
     assert find(canary("sar")) == []
 
 
