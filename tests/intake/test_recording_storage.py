@@ -33,7 +33,8 @@ AUDIO = b"ID3" + canary("voice").encode() + os.urandom(200_000) + canary("voice"
 
 class FakeTwilio(BaseHTTPRequestHandler):
     """Twilio's media host and REST API on loopback: the MP3 for the account's credentials, and a
-    DELETE of the recording that is recorded. `fail` makes a method answer 503."""
+    DELETE of the recording that is recorded. `fail` makes a method answer 503 ("GET cut": the
+    download stops half-way)."""
 
     expected = "Basic " + base64.b64encode(f"{ACCOUNT}:{AUTH_TOKEN}".encode()).decode()
     calls: list[tuple[str, str]]
@@ -48,6 +49,9 @@ class FakeTwilio(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if f"{method} cut" in type(self).fail:  # the connection drops half-way through
+            body = body[: len(body) // 2]
+            self.close_connection = True
         self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -244,3 +248,18 @@ def test_discarding_a_recording_still_at_twilio_deletes_it_there_first(
     report.refresh_from_db()
     assert report.recording_url == ""
     assert [method for method, _ in twilio.calls] == ["DELETE", "DELETE"]
+
+
+def test_a_download_cut_short_is_not_kept_and_twilio_keeps_its_copy(
+    client, twilio, django_capture_on_commit_callbacks
+) -> None:
+    twilio.fail = {"GET cut"}
+    report = a_completed_recording(client, django_capture_on_commit_callbacks)
+    assert report.recording_file == ""  # half a call is not a copy to delete the original for
+    assert report.recording_url == RECORDING_URL
+    assert [method for method, _ in twilio.calls] == ["GET"]
+
+    twilio.fail = set()
+    assert recordings.store_pending() == 1
+    report.refresh_from_db()
+    assert b"".join(protected_files.open_decrypted(report.recording_file)) == AUDIO
