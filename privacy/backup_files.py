@@ -5,26 +5,16 @@ The files are encrypted already (project.protected_files); they go into the tar 
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 
+from project import protected_files
+
 
 def _storage() -> Storage:
     return storages["protected"]
-
-
-def _names(storage: Storage, directory: str = "") -> Iterator[str]:
-    try:
-        directories, files = storage.listdir(directory)
-    except FileNotFoundError:  # the filesystem root is made on the first save
-        return
-    for name in sorted(files):
-        yield f"{directory}/{name}" if directory else name
-    for sub in sorted(directories):
-        yield from _names(storage, f"{directory}/{sub}" if directory else sub)
 
 
 def write_tar(target: Path) -> int:
@@ -32,7 +22,7 @@ def write_tar(target: Path) -> int:
     storage = _storage()
     count = 0
     with tarfile.open(target, "w") as archive:
-        for name in _names(storage):
+        for name in sorted(protected_files.walk()):
             info = tarfile.TarInfo(name)
             info.size = storage.size(name)
             with storage.open(name, "rb") as handle:
@@ -57,5 +47,5 @@ def restore_tar(source: Path) -> tuple[int, int]:
             if saved != member.name:
                 raise OSError(f"The storage saved a restored file as {saved}, not {member.name}.")
             restored.add(member.name)
-    others = sum(1 for name in _names(storage) if name not in restored)
+    others = sum(1 for name in protected_files.walk() if name not in restored)
     return len(restored), others

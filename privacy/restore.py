@@ -9,19 +9,23 @@ lives outside the backups), and the audit chain is checked."""
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from privacy import backup_database, backup_files, restore_checks
+from cases import audit_chain
+from privacy import backup_database, backup_files
 from privacy.backup_stream import BackupDamagedError, DecryptingReader
 from privacy.backups import FILES_PART, FORMAT_VERSION, MANIFEST, file_sha256
+from privacy.erasure import reapply_erasures
 
 
 class RestoreRefusedError(Exception):
@@ -35,10 +39,10 @@ class RestoreSummary:
     changed: list[str]  # tables whose rows' checksum is not the manifest's
     files: int
     files_not_in_backup: int
-    erasures: restore_checks.Outcome
-    audit: restore_checks.Outcome
+    erased_again: int  # people erased since the backup, erased again (settings.ERASURE_LEDGER)
+    audit: audit_chain.ChainCheck
+    migrated: bool  # the backup's schema was older: migrated after the restore
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     @property
     def mismatched(self) -> list[str]:
@@ -78,8 +82,9 @@ def _unpack(path: Path, into: Path, *, expected_sha256: str | None) -> dict[str,
     return manifest
 
 
-def _check_target(manifest: dict[str, Any], *, replace: bool) -> list[str]:
-    """Refuse a backup this database or this code cannot take; returns notes for the summary."""
+def _check_target(manifest: dict[str, Any], *, replace: bool) -> bool:
+    """Refuse a backup this database or this code cannot take. True when the backup's schema is
+    older than this code's (it is migrated after the restore)."""
     if manifest["vendor"] != connection.vendor:
         raise RestoreRefusedError(
             f"This is a {manifest['vendor']} backup; the configured database is "
@@ -99,9 +104,7 @@ def _check_target(manifest: dict[str, Any], *, replace: bool) -> list[str]:
             "The database is not empty: a restore replaces everything in it. Run again with "
             "--yes to replace it."
         )
-    if any(name > manifest["migrations"].get(app, "") for app, name in known):
-        return ["This code has newer migrations than the backup: run `manage.py migrate` next."]
-    return []
+    return any(name > manifest["migrations"].get(app, "") for app, name in known)
 
 
 def restore_backup(
@@ -110,37 +113,43 @@ def restore_backup(
     """Restore `path` into the configured database and protected storage. `replace` allows
     replacing a database that has data; raises RestoreRefusedError before any change."""
     started = time.monotonic()
-    work_root = path.parent if path.parent.is_dir() else None
+    # the decrypted parts sit beside the backup (the disk sized for it), else in the temp dir
+    work_root = path.parent if os.access(path.parent, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="lantern-restore-", dir=work_root) as work:
         parts = Path(work)
-        manifest = _unpack(path, parts, expected_sha256=expected_sha256)
-        notes = _check_target(manifest, replace=replace)
+        try:
+            manifest = _unpack(path, parts, expected_sha256=expected_sha256)
+        except OSError as exc:
+            raise RestoreRefusedError(f"The backup could not be read: {exc}") from None
+        older = _check_target(manifest, replace=replace)
+        # from here on the database and the files change
         database_part = (
             "database.dump" if manifest["vendor"] == "postgresql" else "database.sqlite3"
         )
         backup_database.load(parts / database_part)
         state = backup_database.live_state()
         files, others = backup_files.restore_tar(parts / FILES_PART)
-    tables = {
-        table: (manifest["tables"].get(table, 0), state.counts.get(table, 0))
-        for table in sorted({*manifest["tables"], *state.counts})
-    }
-    changed = [
-        table
-        for table, checksum in manifest["table_checksums"].items()
-        if state.checksums.get(table) != checksum
-    ]
+    if older:
+        # the code below (and Lantern) reads the schema this code expects
+        call_command("migrate", interactive=False, verbosity=0)
     # erasures first: the audit check then sees the database as it will be used
-    erasures = restore_checks.reapply_erasures()
-    audit = restore_checks.verify_audit()
+    erased_again = reapply_erasures()
+    audit = audit_chain.verify()
     return RestoreSummary(
         manifest=manifest,
-        tables=tables,
-        changed=changed,
+        tables={
+            table: (manifest["tables"].get(table, 0), state.counts.get(table, 0))
+            for table in sorted({*manifest["tables"], *state.counts})
+        },
+        changed=[
+            table
+            for table, checksum in manifest["table_checksums"].items()
+            if state.checksums.get(table) != checksum
+        ],
         files=files,
         files_not_in_backup=others,
-        erasures=erasures,
+        erased_again=erased_again,
         audit=audit,
+        migrated=older,
         seconds=time.monotonic() - started,
-        notes=notes,
     )

@@ -5,7 +5,6 @@ PostgreSQL in the real-parts run (pg_dump / pg_restore into the test database); 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import re
 import shutil
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -27,7 +25,7 @@ from cases.models import AccessLog, CaseNote, Person, Report
 from cases.services import IncomingReport, open_case
 from notifications.models import Notification
 from privacy import backup_database
-from project.crypto import fernet
+from project import protected_files
 from tests.factories import CasePersonFactory, OrganisationFactory, PersonFactory, StaffFactory
 from tests.privacy.canary import canary, find
 
@@ -93,9 +91,7 @@ def _seed() -> Person:
         )
         AccessLog.objects.create(user=operator, case=case, action=AccessLog.Action.VIEW, via="web")
     report = Report.objects.order_by("pk").first()
-    report.recording_file = storages["protected"].save(
-        "recordings/drill.bin", ContentFile(fernet().encrypt(RECORDING.encode()))
-    )
+    report.recording_file = protected_files.save_encrypted(RECORDING.encode(), prefix="recordings")
     report.save()
     return victim
 
@@ -110,9 +106,8 @@ def _digest() -> dict[str, str]:
         for row in model._base_manager.order_by("pk").iterator():
             digest.update(repr([getattr(row, name) for name in fields]).encode())
         digests[model._meta.label] = digest.hexdigest()
-    storage = storages["protected"]
-    for name in storage.listdir("recordings")[1]:
-        with storage.open(f"recordings/{name}", "rb") as handle:
+    for name in protected_files.walk():
+        with storages["protected"].open(name, "rb") as handle:
             digests[f"file {name}"] = hashlib.sha256(handle.read()).hexdigest()
     return digests
 
@@ -170,11 +165,6 @@ def test_backup_wipe_and_restore_give_every_record_and_file_back(tmp_path: Path)
     ]  # no decrypted part is left  # the decrypted parts are gone
 
 
-@pytest.mark.xfail(
-    importlib.util.find_spec("privacy.erasure") is None,
-    reason="waits for privacy.erasure (h2): erase_person and reapply_erasures",
-    strict=True,
-)
 @pytest.mark.django_db(transaction=True)
 def test_restore_erases_again_a_person_erased_after_the_backup(tmp_path: Path) -> None:
     victim = _seed()

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         except (DatabaseBackupError, OSError) as exc:
             raise CommandError(f"The restore failed part way: {exc}") from None
         self._report(summary)
-        if summary.mismatched or (summary.audit.available and not summary.audit.ok):
+        if summary.mismatched or not summary.audit.ok:
             raise CommandError("The restore finished with problems (above).")
 
     def _report(self, summary: RestoreSummary) -> None:
@@ -49,8 +49,13 @@ class Command(BaseCommand):
         out(
             f"files: {summary.files} restored, {summary.files_not_in_backup} not in the backup kept"
         )
-        out(f"erasures: {summary.erasures.text}")
-        out(f"audit: {summary.audit.text}")
-        for note in summary.notes:
-            out(note)
+        out(f"erasures: {summary.erased_again} re-applied")
+        audit = summary.audit
+        out(
+            f"audit: ok, {audit.rows} rows"
+            if audit.ok
+            else f"audit: BROKEN at row {audit.broken_id}: {audit.problem}"
+        )
+        if summary.migrated:
+            out("The backup's schema was older than this code's: migrated after the restore.")
         out(f"time: {summary.seconds:.1f} s")
