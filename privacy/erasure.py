@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import CasePerson, Person
-from privacy.erasure_data import erase_person_data, identifying_values
+from privacy.erasure_data import ErasureError, erase_person_data, identifying_values
 from privacy.erasure_mentions import pattern_for, redact_rows
 from privacy.erasure_restrict import restrict_processing
 from privacy.models import DeletionRecord, ErasureRequest, LegalHold, Tombstone
@@ -36,10 +36,6 @@ PERMISSION = "privacy.manage_erasure"
 
 # The staff account a command-line erasure is recorded under (inactive: nobody signs in as it).
 COMMAND_LINE_USERNAME = "command-line"
-
-
-class ErasureError(Exception):
-    """An erasure request that cannot be made or decided, in words the officer can act on."""
 
 
 def _check_officer(actor: AbstractBaseUser) -> None:

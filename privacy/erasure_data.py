@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from django.core.files.storage import storages
 from django.db.models import Q
 
 from cases.models import (
@@ -31,7 +30,9 @@ from cases.models import (
     Report,
 )
 from feeds.models import FeedRecord, FeedRecordVersion
+from intake.adapters.twilio import RecordingUnavailableError
 from intake.models import UnroutedMessage
+from intake.recordings import discard_recording
 from notifications.models import Notification
 from portal.models import PortalAccess, PortalUpdate
 from privacy.erasure_mentions import pattern_for, redact_mentions
@@ -39,6 +40,12 @@ from privacy.models import Category
 from privacy.scrub import blank_rows, delete_rows
 from project.crypto import blind_index
 from risk.models import Assessment
+
+
+class ErasureError(Exception):
+    """An erasure that cannot be asked for, decided or done now, in words the officer can act on
+    (raised before anything is written, or inside the transaction, which then rolls back)."""
+
 
 PERSON_BLANKS = {
     "name": "",
@@ -90,20 +97,24 @@ def _case_ids(person: Person, *, victim_only: bool = False) -> list[int]:
 
 
 def _reports_sent(person: Person, victim_cases: list[int]) -> tuple[int, int]:
-    """Reports from the person's phone (any case) and their portal messages; the files of their
-    recordings are removed from storage too. Returns (messages, recordings)."""
+    """Reports from the person's phone (any case) and their portal messages. A recording goes
+    everywhere through intake.recordings (the provider's copy too, and the stored file once this
+    commits). Returns (messages, recordings)."""
     indexes = {blind_index(phone) for phone in phones_of(person)}
     sent = Report.objects.filter(
         Q(sender_index__in=indexes) | Q(case__in=victim_cases, channel=Report.PORTAL)
     )
     # (the provider's URL is encrypted, so it cannot be filtered on: its sid and the file say)
-    recordings = sent.exclude(recording_sid="", recording_file="")
-    files = [name for name in recordings.values_list("recording_file", flat=True) if name]
-    count_recordings = recordings.count()
-    count = blank_rows(sent, REPORT_BLANKS)
-    for name in files:
-        storages["protected"].delete(name)
-    return count, count_recordings
+    recordings = list(sent.exclude(recording_sid="", recording_file=""))
+    for report in recordings:
+        try:
+            discard_recording(report)
+        except RecordingUnavailableError:
+            raise ErasureError(
+                "A recording could not be deleted at the provider just now: nothing was erased. "
+                "Try again later."
+            ) from None
+    return blank_rows(sent, REPORT_BLANKS), len(recordings)
 
 
 def _unrouted(phones: set[str]) -> int:

@@ -9,9 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from cases.models import CaseNote, CasePerson, Person, Report
+from intake.adapters.twilio import RecordingUnavailableError
 from privacy.erasure import ErasureError, decide, reapply_erasures, request_erasure
 from privacy.erasure_restrict import shows_details
 from privacy.models import DeletionRecord, ErasureRequest, LegalHold, Tombstone
+from project import protected_files
 from tests.privacy.canary import find
 from tests.privacy.erasure_helpers import OTHERS, VICTIM, plant
 
@@ -196,3 +198,43 @@ def test_an_erased_person_cannot_be_asked_for_again(helpline, operator, dpo, sec
         request_erasure(
             person=Person.objects.get(pk=person.pk), ground="withdrawn", reasons="x", actor=dpo
         )
+
+
+def test_their_recording_goes_from_storage_after_the_commit(
+    helpline, operator, dpo, second_dpo, django_capture_on_commit_callbacks
+):
+    # given: a call of theirs, its recording stored encrypted in Lantern
+    planted = plant(helpline, operator)
+    name = protected_files.save_encrypted(f"audio {VICTIM['transcript']}".encode(), prefix="rec")
+    Report.objects.filter(recording_sid="RE123").update(recording_file=name)
+    assert any(hit.startswith("file.") for hit in find(VICTIM["transcript"]))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        _erase(planted.victim, dpo, second_dpo)
+
+    # then
+    assert find(*VICTIM.values()) == []
+
+
+def test_a_recording_the_provider_cannot_delete_now_erases_nothing(
+    helpline, operator, dpo, second_dpo, monkeypatch
+):
+    # given
+    planted = plant(helpline, operator)
+    Report.objects.filter(recording_sid="RE123").update(
+        recording_url="https://api.twilio.com/made-up/RE123"
+    )
+
+    def unreachable(sid: str) -> None:
+        raise RecordingUnavailableError("Twilio did not answer")
+
+    monkeypatch.setattr("intake.recordings.twilio.delete_recording", unreachable)
+    request = request_erasure(person=planted.victim, ground="withdrawn", reasons="x", actor=dpo)
+
+    # when / then
+    with pytest.raises(ErasureError, match="Try again later"):
+        decide(request=request, approve=True, actor=second_dpo)
+    request.refresh_from_db()
+    assert request.status == ErasureRequest.Status.PENDING
+    assert find(VICTIM["name"], VICTIM["sms"])
