@@ -7,7 +7,8 @@ second finding of the same thing a no-op: one alert and one staff alert each.
 What counts as unusual:
 - volume: more than UNUSUAL_READS distinct cases read in one window;
 - outside their queue: someone in a team (not a supervisor or DPO, whose work is every queue)
-  read a case that sits in another team's queue (the shared queue is everyone's);
+  read a case that sits in another team's queue and is not theirs to hold (the shared queue is
+  everyone's);
 - odd hours: a read between ODD_HOURS local time by someone who was not on duty;
 - mass export: more than UNUSUAL_EXPORT_CASES cases exported in one window (case lists, counted
   by their rows, and case files).
@@ -83,6 +84,7 @@ def _outside_queue(reads: QuerySet[AccessLog]) -> QuerySet[AccessLog]:
     return (
         reads.filter(case__team__isnull=False)
         .exclude(user__role__in=REVIEWER_ROLES)
+        .exclude(case__claimed_by_id=F("user_id"))  # a case they hold, moved to another team
         .filter(Exists(in_a_team))
         .exclude(Exists(in_its_team))
     )
@@ -98,7 +100,8 @@ def _at_odd_hours(reads: QuerySet[AccessLog], start: datetime, end: datetime) ->
     if not (is_odd_hour(start) or is_odd_hour(end - timedelta(microseconds=1))):
         return Counter()
     off_duty = reads.filter(user__on_duty=False).values_list("user_id", "case_id", "at")
-    return Counter(user_id for user_id, _, at in set(off_duty) if is_odd_hour(at))
+    read_late = {(user_id, case_id) for user_id, case_id, at in off_duty if is_odd_hour(at)}
+    return Counter(user_id for user_id, _ in read_late)  # distinct cases each
 
 
 def _exported(start: datetime, end: datetime) -> Counter:

@@ -74,8 +74,8 @@ def test_windows_are_fixed_so_each_burst_has_one() -> None:
 
 def test_a_read_at_odd_hours_off_duty_raises_one_alert(helpline, operator, dpo) -> None:
     case = CaseFactory(helpline=helpline)
-    with time_machine.travel(LATE, tick=False):
-        _read(operator, [case, case], LATE)
+    _read(operator, [case, case], LATE)
+    _read(operator, [case], LATE + timedelta(minutes=1))
     with time_machine.travel(LATE + timedelta(minutes=5), tick=False):
         (alert,) = scan()
         assert scan() == []
@@ -110,7 +110,8 @@ def test_reading_another_teams_cases_is_outside_the_queue(
     north.members.add(operator, supervisor)
     own, shared = CaseFactory(helpline=helpline, team=north), CaseFactory(helpline=helpline)
     others = [CaseFactory(helpline=helpline, team=south) for _ in range(2)]
-    _read(operator, [own, shared, *others], AFTERNOON)
+    held = CaseFactory(helpline=helpline, team=south, claimed_by=operator)  # theirs, moved
+    _read(operator, [own, shared, held, *others], AFTERNOON)
     _read(supervisor, others, AFTERNOON)  # every queue is a supervisor's work
     with time_machine.travel(AFTERNOON + timedelta(minutes=1), tick=False):
         (alert,) = scan()
