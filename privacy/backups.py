@@ -46,6 +46,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _encrypt(parts: Path, names: list[str], target: Path) -> str:
+    """Stream a tar of `names` through the encrypting writer into `target`; its sha256."""
+    # readable by Lantern's own account only, like the keys that open it
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
+        writer = EncryptingWriter(raw)
+        with tarfile.open(fileobj=writer, mode="w|") as archive:
+            for name in names:
+                archive.add(parts / name, arcname=name)
+        writer.close()
+        raw.flush()
+        os.fsync(raw.fileno())
+    return writer.sha256
+
+
 def create_backup(out_dir: Path) -> BackupResult:
     """Back up the configured database and the protected files into a new file in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -71,20 +85,16 @@ def create_backup(out_dir: Path) -> BackupResult:
         }
         (parts / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         partial = target.with_suffix(".partial")
-        # readable by Lantern's own account only, like the keys that open it
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as raw:
-            writer = EncryptingWriter(raw)
-            with tarfile.open(fileobj=writer, mode="w|") as archive:
-                for name in (MANIFEST, database_part, FILES_PART):
-                    archive.add(parts / name, arcname=name)
-            writer.close()
-            raw.flush()
-            os.fsync(raw.fileno())
+        try:
+            sha256 = _encrypt(parts, [MANIFEST, database_part, FILES_PART], partial)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         # a half-written backup never carries the final name
         partial.rename(target)
     return BackupResult(
         path=target,
-        sha256=writer.sha256,
+        sha256=sha256,
         tables=len(state.counts),
         rows=sum(state.counts.values()),
         files=files,
