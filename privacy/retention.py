@@ -16,6 +16,7 @@ from django.utils import timezone
 from cases.models import AccessLog, Case, CasePerson, Person, Report
 from dashboards.models import ExportJob
 from feeds.models import FeedRecord
+from intake.models import UnroutedMessage
 from notifications.models import Notification
 from portal.models.updates import PortalUpdate
 from privacy.models import LegalHold, RetentionRule, SubjectAccessRequest
@@ -152,6 +153,11 @@ def portal_messages_due(days: int, now: datetime) -> QuerySet[Report]:
     return Report.objects.filter(
         channel=Report.PORTAL, case__in=ended_before(cutoff(days, now))
     ).exclude(body="")
+
+
+def unrouted_due(days: int, now: datetime) -> QuerySet[UnroutedMessage]:
+    """Texts to a number no helpline claims that nobody took, by when they came."""
+    return UnroutedMessage.objects.filter(case__isnull=True, received_at__lt=cutoff(days, now))
 
 
 def portal_updates_due(days: int, now: datetime) -> QuerySet[PortalUpdate]:

@@ -53,6 +53,7 @@ def _count(category: str, days: int, moment: datetime) -> int:
                     r.notifications_due(days, moment),
                     r.portal_messages_due(days, moment),
                     r.portal_updates_due(days, moment),
+                    r.unrouted_due(days, moment),
                 )
             )
         case Category.ACCESS_LOGS:

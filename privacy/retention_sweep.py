@@ -86,7 +86,8 @@ def _messages(days: int, now: datetime, _dry_run: bool) -> Counter:
     )
     portal = blank_rows(retention.portal_messages_due(days, now), {"body": ""})
     updates = blank_rows(retention.portal_updates_due(days, now), {"body": ""})
-    return Counter({Category.MESSAGES: outbox + portal + updates})
+    unrouted = delete_rows(retention.unrouted_due(days, now))
+    return Counter({Category.MESSAGES: outbox + portal + updates + unrouted})
 
 
 def _access_logs(days: int, now: datetime, _dry_run: bool) -> Counter:

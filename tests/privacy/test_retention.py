@@ -30,6 +30,7 @@ from cases.models import (
 )
 from dashboards.models import ExportJob
 from feeds.models import FeedRecord, FeedSource, ImportBatch
+from intake.models import UnroutedMessage
 from notifications.models import Notification
 from portal.models import PortalAccess
 from portal.models.updates import PortalUpdate, UpdateType
@@ -38,6 +39,7 @@ from privacy.holds import place_hold
 from privacy.models import Category, DeletionRecord, SubjectAccessRequest
 from project.crypto import fernet
 from referrals.models import FollowUp, Referral, ServiceRecord
+from risk.models import Assessment, Questionnaire
 from tests.factories import CaseFactory, CasePersonFactory, PersonFactory, ReportFactory
 from tests.privacy.canary import canary, find
 
@@ -124,6 +126,13 @@ def plant(name: str, *, helpline, author, status=Case.Status.CLOSED, closed_at=N
             text=c["sms"], destination="+447700900111",
         )  # fmt: skip
         PortalAccess.objects.create(case=case, duress_hash=c["duress"])
+        Assessment.objects.create(
+            case=case, questionnaire=Questionnaire.objects.first(), answers={"1": c["risk"]},
+            notes=c["risknote"], score=0, out_of=0, level="standard", completed_by=author,
+        )  # fmt: skip
+        UnroutedMessage.objects.create(
+            message_sid=f"SM{name}", case=case, sender="+447700900999", body=c["unrouted"]
+        )
         PortalUpdate.objects.create(
             case=case, update_type=UpdateType.objects.first() or _update_type(),
             title="Update", body=c["update"],
@@ -166,6 +175,9 @@ FIELDS = [
     "update",
     "feed",
     "feedpersonal",
+    "risk",
+    "risknote",
+    "unrouted",
 ]
 
 
@@ -415,3 +427,13 @@ def test_a_recording_the_provider_still_holds_is_deleted_there(
     with time_machine.travel(NOW, tick=False):
         assert sweep()[Category.CASE_CONTENT] > 0
     assert find(canary("waits")) == []
+
+
+def test_unrouted_texts_nobody_took_go_after_the_messages_period(sweep) -> None:
+    with time_machine.travel(NOW - timedelta(days=2 * 365 + 1), tick=False):
+        UnroutedMessage.objects.create(message_sid="SMold", body=canary("unrouted-old"))
+    UnroutedMessage.objects.create(message_sid="SMnew", body=canary("unrouted-new"))
+    with time_machine.travel(NOW, tick=False):
+        assert sweep()[Category.MESSAGES] == 1
+    assert find(canary("unrouted-old")) == []
+    assert find(canary("unrouted-new"))
