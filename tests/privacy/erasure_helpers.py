@@ -15,6 +15,7 @@ from cases.models import (
     PersonContact,
     ReferenceType,
 )
+from feeds.models import FeedRecord, FeedRecordVersion, FeedSource, ImportBatch
 from intake.models import UnroutedMessage
 from notifications.models import Notification
 from portal.models import PortalAccess, PortalUpdate, UpdateType
@@ -41,6 +42,8 @@ VICTIM = {
     "risk": canary("victimrisknotes"),
     "draft": canary("victimdraft"),
     "unrouted": canary("victimunrouted"),
+    "feed": canary("victimfeed"),
+    "feed_before": canary("victimfeedbefore"),
 }
 OTHERS = {
     "perpetrator": canary("perpname"),
@@ -153,3 +156,15 @@ def _casework(case, victim: Person, staff) -> None:
     )
     Draft.objects.create(user=staff, form="change", case=case, data={"note": VICTIM["draft"]})
     Draft.objects.create(user=staff, form="new-case", case=None, data={"name": VICTIM["name"]})
+    source = FeedSource.objects.create(slug="made-up-force", name="Made-up force")
+    batch = ImportBatch.objects.create(source=source, origin="command", checksum="0" * 64)
+    record = FeedRecord.objects.create(
+        source=source, key="row-1", content_hash="0" * 64, data={"offence": "made-up"},
+        personal={"victim_name": VICTIM["feed"]}, case=case, first_batch=batch, last_batch=batch,
+    )  # fmt: skip
+    FeedRecordVersion.objects.create(
+        record=record,
+        batch=batch,
+        content_hash="1" * 64,
+        personal={"victim": VICTIM["feed_before"]},
+    )
