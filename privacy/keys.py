@@ -64,14 +64,7 @@ def _rotate_table(model: type[models.Model], fields: list[models.Field], key: st
     first = _first_key()
     while progress.finished_at is None:
         with transaction.atomic():
-            rows = list(
-                model._base_manager.select_for_update()
-                .filter(pk__gt=progress.last_pk)
-                .order_by("pk")
-                .only("pk", *(f.attname for f in fields))
-                .annotate(**{f"_raw_{f.attname}": Cast(f.attname, models.TextField()) for f in fields})
-                [:batch]
-            )  # fmt: skip
+            rows = _locked_batch(model, fields, progress.last_pk, batch)
             for row in rows:
                 stale = [
                     f.attname
@@ -93,6 +86,25 @@ def _rotate_table(model: type[models.Model], fields: list[models.Field], key: st
         if rows and on_batch is not None:
             on_batch(model._meta.db_table, len(rows))
     return progress.rows
+
+
+def _locked_batch(model: type[models.Model], fields: list[models.Field], after: int,
+                  batch: int) -> list[models.Model]:  # fmt: skip
+    """The next rows after `after`, locked, read both decrypted and as stored."""
+    raw = {f"_raw_{f.attname}": Cast(f.attname, models.TextField()) for f in fields}
+    rows = (
+        model._base_manager.select_for_update()
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .only("pk", *(f.attname for f in fields))
+        .annotate(**raw)
+    )
+    try:
+        return list(rows[:batch])
+    except UndecryptableValueError as exc:
+        raise UndecryptableValueError(
+            f"{model._meta.db_table} holds a value no configured key opens (after pk {after})"
+        ) from exc
 
 
 def _rotate_files() -> tuple[int, list[str]]:

@@ -9,7 +9,7 @@ import os
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from cases.models import Person, Report
 from privacy import keys
@@ -106,9 +106,8 @@ def test_a_key_that_opens_nothing_raises_and_readiness_says_so(stored, settings)
         protected_files.open_decrypted(stored["file"])
     assert "cases.Person.name" in unreadable_sample()
 
-    out = io.StringIO()
-    with pytest.raises(UndecryptableValueError):
-        call_command("rotate_keys", stdout=out)
+    with pytest.raises(CommandError, match="no configured key opens"):
+        call_command("rotate_keys", stdout=io.StringIO())
 
 
 def test_a_file_left_half_replaced_is_finished_by_the_next_run(stored, k1, settings) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from privacy import keys, keys_blind
+from project.crypto import UndecryptableValueError
 
 
 class Command(BaseCommand):
@@ -30,7 +31,11 @@ class Command(BaseCommand):
             for table, rows in changed.items():
                 self.stdout.write(f"{table}: {rows} rows re-indexed")
             return
-        done = keys.rotate(batch=batch, on_batch=self._batch_done)
+        try:
+            done = keys.rotate(batch=batch, on_batch=self._batch_done)
+        except UndecryptableValueError as exc:
+            # Nothing was changed in that batch; the earlier ones stay done for the next run.
+            raise CommandError(f"{exc}: is its key in FIELD_ENCRYPTION_KEYS?") from None
         self.stdout.write(f"key {done.key}")
         for table, rows in done.tables.items():
             if rows:
