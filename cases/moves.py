@@ -25,6 +25,7 @@ def case_summary(case: Case) -> realtime.CaseSummary:
         created_at=case.created_at.isoformat(),
         claimed_by=case.claimed_by.get_username() if case.claimed_by_id else None,
         team=case.team_id,
+        sealed=case.sealed,
     )
 
 

@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 
 from accounts.models import User
 from accounts.sockets import StaffSocket
-from helpline.selectors import queue_snapshot, queue_watchers
+from helpline.selectors import may_watch_case, queue_snapshot, queue_watchers
 from notifications.realtime import helpline_group, user_group
 
 
@@ -42,9 +42,17 @@ class HelplineConsumer(StaffSocket):
         self.keep_checking()
 
     async def lantern_event(self, message: dict[str, Any]) -> None:
-        """An event from notifications.realtime, passed on unchanged to a user still allowed it."""
-        if await self.still_allowed() is not None:
-            await self.send_json(message["event"])
+        """An event from notifications.realtime, passed on unchanged to a user still allowed it. A
+        sealed case's event goes only to those who may read the case (one query, for those only)."""
+        watcher = await self.still_allowed()
+        if watcher is None:
+            return
+        case = message["event"].get("case") or {}
+        if case.get("sealed") and not await database_sync_to_async(may_watch_case)(
+            watcher, case["number"]
+        ):
+            return
+        await self.send_json(message["event"])
 
 
 class _Checks:

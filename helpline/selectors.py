@@ -77,3 +77,9 @@ def queue_snapshot(user: User) -> list[CaseSummary]:
         .order_by(PRIORITY_RANK.asc(), "created_at", "pk")[:SNAPSHOT_LIMIT]
     )
     return [case_summary(case) for case in cases]
+
+
+def may_watch_case(user: User, number: str) -> bool:
+    """Whether the queue may show this case to the user: a sealed case only to those who may read
+    it (cases.policy.visible_cases)."""
+    return visible_cases(user).filter(number=number).exists()

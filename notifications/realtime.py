@@ -27,6 +27,8 @@ class CaseSummary(TypedDict):
     created_at: str
     claimed_by: str | None  # a staff username, never anything about the people on the case
     team: int | None  # the team whose queue it is in (cases.routing); None: the shared queue
+    # sent only to those who may read it: the named and those inside a break-glass (cases.sealing)
+    sealed: bool
 
 
 class CaseEvent(TypedDict):

@@ -45,7 +45,9 @@ from tests.sockets import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/helpline/"
-SUMMARY_FIELDS = {"number", "status", "channel", "priority", "created_at", "claimed_by", "team"}
+SUMMARY_FIELDS = {
+    "number", "status", "channel", "priority", "created_at", "claimed_by", "team", "sealed"
+}  # fmt: skip
 SENDER = "+447700900123"  # Ofcom's drama range
 BODY = "Made-up test message: please call me after six."
 
@@ -321,6 +323,7 @@ async def test_case_opened_then_claimed_reaches_the_operator(
         "created_at": case.created_at.isoformat(),
         "claimed_by": None,
         "team": None,
+        "sealed": False,
     }
     assert SENDER not in raw
     assert BODY not in raw
@@ -504,3 +507,34 @@ def test_bulk_permission_check_agrees_with_has_perm(
     assert holders == expected
     assert {operator.pk, supervisor.pk, direct.pk} <= holders
     assert superuser.pk not in holders  # a superuser works no case without a case role
+
+
+async def test_a_sealed_cases_events_reach_only_those_who_may_read_it(
+    operator_socket: WebsocketCommunicator, operator: User, supervisor: User, verified_cookie
+) -> None:  # type: ignore[no-untyped-def]
+    # given: a supervisor named on a sealed case watches the queue beside an operator who is not
+    from cases.sealing import seal
+
+    case = await open_sms_case(operator.organisation)
+    assert (await receive(operator_socket))["case"]["number"] == case.number
+    await database_sync_to_async(seal)(
+        case=case, named_users=[supervisor], by=supervisor, reason="A colleague is the victim"
+    )
+    supervisor_socket = communicator(
+        await database_sync_to_async(verified_cookie)(supervisor), OUR_ORIGIN
+    )
+    assert (await supervisor_socket.connect(timeout=5))[0]
+    await receive(supervisor_socket)
+
+    # when: the sealed case is claimed, then an ordinary case opens
+    await claim(await database_sync_to_async(Case.objects.get)(pk=case.pk), supervisor)
+    other = await open_sms_case(operator.organisation)
+
+    # then: the named supervisor hears of both; the operator only of the ordinary one
+    claimed = await receive(supervisor_socket)
+    assert (claimed["type"], claimed["case"]["number"]) == ("case.claimed", case.number)
+    assert (await receive(supervisor_socket))["case"]["number"] == other.number
+    heard = await receive(operator_socket)
+    assert heard["case"]["number"] == other.number
+    assert await operator_socket.receive_nothing(timeout=0.2)
+    await supervisor_socket.disconnect()
