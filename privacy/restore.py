@@ -58,7 +58,8 @@ def _unpack(path: Path, into: Path, *, expected_sha256: str | None) -> dict[str,
     allowed = {MANIFEST, FILES_PART, "database.dump", "database.sqlite3"}
     with path.open("rb") as raw:
         try:
-            with tarfile.open(fileobj=DecryptingReader(raw), mode="r|") as archive:
+            reader = DecryptingReader(raw)
+            with tarfile.open(fileobj=reader, mode="r|") as archive:
                 for member in archive:
                     if member.name not in allowed or not member.isfile():
                         raise RestoreRefusedError(f"The backup holds an unexpected {member.name}.")
@@ -66,6 +67,9 @@ def _unpack(path: Path, into: Path, *, expected_sha256: str | None) -> dict[str,
                         source = archive.extractfile(member)
                         for block in iter(lambda s=source: s.read(1024 * 1024), b""):
                             out.write(block)
+            # tar may stop before the stream's end: read on, so a cut-off end is found too
+            while reader.read(1024 * 1024):
+                pass
         except BackupDamagedError as exc:
             raise RestoreRefusedError(str(exc)) from None
         except tarfile.TarError:
