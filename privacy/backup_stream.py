@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 MAGIC = b"LANTERN-BACKUP 1\n"
 FRAME_BYTES = 1024 * 1024
@@ -28,7 +29,18 @@ class BackupDamagedError(Exception):
 
 
 def _fernet() -> Fernet:
-    return Fernet(settings.BACKUP_KEY)
+    """The backup key; ImproperlyConfigured when it is missing or not a Fernet key (checked
+    before any work, so a backup never dumps a database it then cannot encrypt)."""
+    if not settings.BACKUP_KEY:
+        raise ImproperlyConfigured("BACKUP_KEY is not set: backups cannot be made or read.")
+    try:
+        return Fernet(settings.BACKUP_KEY)
+    except ValueError:
+        raise ImproperlyConfigured("BACKUP_KEY is not a Fernet key (32 bytes, base64).") from None
+
+
+def check_key() -> None:
+    _fernet()
 
 
 class EncryptingWriter:

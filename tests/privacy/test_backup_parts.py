@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from privacy import backup_database, backup_stream
@@ -107,3 +108,12 @@ def test_pg_tools_get_the_password_in_their_environment_only(
     assert "made-up-secret-pw" not in str(failed.value)
     assert env["PGPASSWORD"] == "made-up-secret-pw"
     assert env["PGDATABASE"] == connection.settings_dict["NAME"]
+
+
+@pytest.mark.parametrize("key", ["", "not-a-fernet-key"])
+def test_backup_and_restore_refuse_to_run_without_a_backup_key(settings, tmp_path, key) -> None:
+    settings.BACKUP_KEY = key
+    for command, args in (("backup", ["--out", str(tmp_path)]), ("restore", [str(tmp_path)])):
+        with pytest.raises(CommandError, match="BACKUP_KEY"):
+            call_command(command, *args)
+    assert list(tmp_path.iterdir()) == []

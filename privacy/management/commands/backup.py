@@ -4,9 +4,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from privacy.backup_database import DatabaseBackupError
+from privacy.backup_stream import check_key
 from privacy.backups import create_backup
 
 
@@ -23,6 +25,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, out: Path | None, **options: Any) -> None:
+        try:
+            check_key()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         try:
             result = create_backup(Path(out or settings.BACKUP_DIR))
         except (DatabaseBackupError, OSError) as exc:

@@ -3,9 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from privacy.backup_database import DatabaseBackupError
+from privacy.backup_stream import check_key
 from privacy.restore import RestoreRefusedError, RestoreSummary, restore_backup
 
 
@@ -26,6 +28,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, file: Path, yes: bool, sha256: str | None, **o: Any) -> None:
         file = Path(file)
+        try:
+            check_key()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         if not file.is_file():
             raise CommandError(f"No backup file at {file}.")
         try:
