@@ -85,14 +85,24 @@ def visible_cases(user: AnyUser) -> QuerySet[Case]:
     return _reachable(staff).filter(_unsealed_for(staff))
 
 
+def counted_cases(user: AnyUser) -> QuerySet[Case]:
+    """The cases the user's figures count (dashboards): those their role reaches, sealed ones
+    included, since a figure names no case and a seal must not change the totals."""
+    staff = _staff(user)
+    if staff is None or not staff.has_perm("cases.view_case"):
+        return Case.objects.none()
+    return _reachable(staff)
+
+
 def may_break_glass(user: AnyUser, case: Case) -> bool:
     """A sealed case the user's role would reach but the seal keeps from them: they may open it
-    by giving a reason (cases.sealing.break_glass)."""
+    by giving a reason (cases.sealing.break_glass). Not monitors: their role reads no case file,
+    so there is nothing behind the glass for them."""
     staff = _staff(user)
     return (
         staff is not None
         and case.sealed
-        and staff.has_perm("cases.view_case")
+        and staff.has_perm("cases.view_identities")
         and _reachable(staff).filter(pk=case.pk).exists()
         and not visible_cases(staff).filter(pk=case.pk).exists()
     )

@@ -1,6 +1,6 @@
 """The live dashboard's figures (UX.md 32): what is waiting and what happened in the last hour and
 today, counted by the database through the access policy. Monitors count every helpline, a
-helpline's supervisors their own (cases.policy.visible_cases).
+helpline's supervisors their own (cases.policy.counted_cases).
 
 A fixed handful of aggregate queries, whatever the number of cases: one over the open cases (their
 statuses, categories and helplines and the queue in one GROUP BY, folded here group by group, never
@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from accounts.sessions import verified_users
 from cases.models import Case, Category, Report, RiskLevel
-from cases.policy import AnyUser, can_view_figures, visible_cases
+from cases.policy import AnyUser, can_view_figures, counted_cases
 from dashboards.reports import shareable_only
 from dashboards.suppression import AT_LEAST, Table, is_withheld, threshold
 from notifications.realtime import DASHBOARD_ALL_GROUP, dashboard_helpline_group
@@ -118,7 +118,7 @@ def counted_figures(user: AnyUser) -> LiveFigures:
     if not isinstance(user, User) or not can_view_figures(user):
         raise PermissionDenied
     now = timezone.now()
-    cases = visible_cases(user)
+    cases = counted_cases(user)
     return LiveFigures(
         generated_at=now.isoformat(),
         reports=_reports(cases, now),

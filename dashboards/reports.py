@@ -1,6 +1,6 @@
 """Snapshot reports: figures about the cases reported in a period that match the case list's filters
 (cases.filters.CaseFilter, so the list, the API and the report read a URL the same way), counted
-over the cases the user may see (cases.policy.visible_cases).
+over the cases the user's role reaches, sealed ones included (cases.policy.counted_cases).
 
 The figures describe that cohort of cases: their referrals, services and times, whenever those
 happened. Everything is counted in the database by a handful of GROUP BY and percentile queries,
@@ -40,7 +40,13 @@ from django.utils.dateparse import parse_datetime
 
 from cases.filters import CaseFilter
 from cases.models import Case, DiscardReason, RiskLevel, ServiceType
-from cases.policy import AnyUser, can_see_identities, can_view_figures, visible_cases
+from cases.policy import (
+    AnyUser,
+    can_see_identities,
+    can_view_figures,
+    counted_cases,
+    visible_cases,
+)
 from dashboards.suppression import AT_LEAST, USUALLY_EQUAL, Table, is_withheld
 from dashboards.suppression import threshold as threshold_of
 from referrals.models import Referral, ServiceRecord
@@ -77,11 +83,15 @@ def report_filters(params: Mapping[str, Any]) -> dict[str, str]:
     return filters
 
 
-def filtered_cases(user: AnyUser, filters: Mapping[str, str]) -> QuerySet[Case]:
-    """The cases the report counts: visible to the user, matching the filters (else the error)."""
+def filtered_cases(
+    user: AnyUser, filters: Mapping[str, str], *, counting: bool = False
+) -> QuerySet[Case]:
+    """The cases the report lists (visible to the user) or, `counting`, counts (sealed ones too:
+    cases.policy.counted_cases), matching the filters (else the error)."""
     if not can_view_figures(user):
         raise PermissionDenied("Reports are for supervisors and monitors.")
-    filterset = CaseFilter(dict(filters), queryset=visible_cases(user))
+    base = counted_cases(user) if counting else visible_cases(user)
+    filterset = CaseFilter(dict(filters), queryset=base)
     if not filterset.is_valid():
         raise InvalidFiltersError(filterset.errors)
     return filterset.qs.order_by()  # no ORDER BY, which would join every GROUP BY below
@@ -97,7 +107,7 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
     without cases.view_figures and InvalidFiltersError for filters that do not parse."""
     used = report_filters(filters)
     # a merged case is counted once, as the case it joined (its reports are there now)
-    cases = filtered_cases(user, used).exclude(status=S.MERGED)
+    cases = filtered_cases(user, used, counting=True).exclude(status=S.MERGED)
     start, end = _period(used)
     by_day, by_channel, by_status, by_reason, by_risk = _case_counts(cases)
     _, case_times = _measure(
