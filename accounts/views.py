@@ -18,6 +18,7 @@ from accounts import backup_codes
 from accounts.access import password_step, public
 from accounts.models import BackupCodeDevice
 from accounts.password_reset import over_limit, request_reset
+from project.crypto import unreadable_sample
 
 security_log = logging.getLogger("lantern.security")
 
@@ -41,9 +42,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For the load balancer: the process answers and reaches its database."""
+    """For the load balancer: the process answers and reaches its database. `?ready` also checks
+    that the configured keys open the stored data (SECURITY DP-02): a missing key is an error
+    here, not pages of unreadable values. The answer never says which data."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    if "ready" in request.GET and unreadable_sample():
+        return JsonResponse({"status": "error", "problem": "keys"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

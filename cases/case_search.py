@@ -18,7 +18,7 @@ from cases.people_search import (
     word_reasons,
 )
 from cases.policy import can_see_identities, visible_people
-from project.crypto import blind_index
+from project.crypto import blind_indexes
 from project.phones import to_e164
 
 # The case list's search (cases.selectors) takes at most this many people matching every word of
@@ -75,6 +75,6 @@ def _identity_reasons(user: AbstractBaseUser, reasons: dict[int, list[str]], q: 
         reasons[case_id].append(f"{kind.lower()} matches")
     if phone := to_e164(q.strip()):
         for case_id in Report.objects.filter(
-            case__in=reasons, sender_index=blind_index(phone)
+            case__in=reasons, sender_index__in=blind_indexes(phone)
         ).values_list("case", flat=True):
             reasons[case_id].append("the sender's phone number matches")

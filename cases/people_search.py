@@ -34,7 +34,7 @@ from cases.models import (
 from cases.models.people import value_index
 from cases.policy import visible_cases, visible_people
 from cases.tokens import WordTokens, word_tokens, words
-from project.crypto import blind_index
+from project.crypto import blind_indexes
 from project.phones import to_e164
 
 MAX_WORDS = 6  # words after the sixth are ignored: nobody's name is longer, and each costs a column
@@ -307,7 +307,9 @@ def identifier_matches(
     phone = to_e164(q)
     details = detail_indexes(q)
     if phone:
-        for person_id in people.filter(phone_index=blind_index(phone)).values_list("pk", flat=True):
+        for person_id in people.filter(phone_index__in=blind_indexes(phone)).values_list(
+            "pk", flat=True
+        ):
             add(person_id, "phone number matches")
     for person_id, kind in PersonContact.objects.filter(
         value_index__in=details, person__in=people.values("pk")

@@ -24,7 +24,7 @@ from cases.models import (
     Report,
 )
 from cases.policy import can_see_identities, notes_visible, own_records, visible_cases
-from project.crypto import blind_index, is_encrypted, normalise_text
+from project.crypto import blind_indexes, is_encrypted, normalise_text
 from project.phones import to_e164
 
 # a case's flags, with the flag (its icon and label), in the list's order
@@ -65,12 +65,14 @@ def _search(user: AbstractBaseUser, q: str) -> Q:
     term = q.strip()
     query = Q(number__iexact=term)
     if can_see_identities(user):
-        query |= Q(people__person__name_index=blind_index(normalise_text(term)))
+        query |= Q(people__person__name_index__in=blind_indexes(normalise_text(term)))
         query |= case_search.cases_matching(user, term)
         phone = to_e164(term)
         if phone:
-            index = blind_index(phone)
-            query |= Q(people__person__phone_index=index) | Q(reports__sender_index=index)
+            indexes = blind_indexes(phone)
+            query |= Q(people__person__phone_index__in=indexes) | Q(
+                reports__sender_index__in=indexes
+            )
     return Q(pk__in=Case.objects.filter(query).values("pk"))
 
 

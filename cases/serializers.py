@@ -41,7 +41,7 @@ class ReportSerializer(_RedactingSerializer):
 
     def get_recording_url(self, report: Report) -> str | None:
         # The provider's URL is never handed out: recordings are streamed through our own view.
-        if not report.recording_url:
+        if not (report.recording_file or report.recording_url):
             return None
         path = reverse("case-recording", args=[report.case.number, report.pk])
         request = self.context.get("request")

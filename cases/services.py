@@ -39,7 +39,7 @@ from cases.workflow import (
 )
 from notifications import realtime
 from notifications.services import notify_staff, victim_wrote
-from project.crypto import blind_index
+from project.crypto import blind_index, blind_indexes
 from project.history import attribute_change
 
 # Cases a new message from the same number joins instead of opening another.
@@ -142,7 +142,7 @@ def _open_case_of_sender(helpline: Organisation, sender: str) -> Case | None:
     (sender_index, received_at) index, so the cost does not grow with the number of cases."""
     latest = (
         Report.objects.filter(
-            sender_index=blind_index(sender),
+            sender_index__in=blind_indexes(sender),
             case__helpline=helpline,
             case__status__in=OPEN_STATUSES,
         )

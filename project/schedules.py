@@ -51,6 +51,9 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Delete checked feed files": ("feeds.tasks.sweep_files", 3600),
     # Alerts DPOs and supervisors to unusual reading of cases (privacy.unusual), once per window.
     "Look for unusual access": ("privacy.audit_tasks.scan_unusual_access", 300),
+    # Recordings still at Twilio (a failed download or delete, a Redis outage when queued) are
+    # stored in Lantern and deleted there.
+    "Store call recordings kept by the provider": ("intake.tasks.store_pending_recordings", 300),
     # Removes subject-access exports past SAR_EXPORT_DAYS (privacy.sar_files).
     "Delete expired subject-access exports": (
         "privacy.sar_tasks.expire_subject_access_exports",

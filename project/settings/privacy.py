@@ -19,6 +19,10 @@ if _DEBUG:
 else:
     AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY")
 
+# Blind-index keys before BLIND_INDEX_KEY: look-ups still match rows indexed under them while
+# `rotate_keys --blind-index` re-indexes (and portal codes, which cannot be re-indexed).
+BLIND_INDEX_PREVIOUS_KEYS = env.list("BLIND_INDEX_PREVIOUS_KEYS", default=[])
+
 # Sealed cases: how long one break-glass lets its user in, and how recent the second factor must be
 # before the glass can be broken or a subject's data exported (step-up).
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
