@@ -132,3 +132,14 @@ def test_the_command_prints_each_category_and_a_total(capsys, supervisor) -> Non
     assert "case_content=1" in real
     assert dry[:-1] == real
     assert dry[-1] == "Dry run: nothing was changed."
+
+
+def test_the_nightly_task_runs_the_sweep(supervisor) -> None:
+    from privacy.retention_tasks import run_retention_sweep
+
+    content_days = RetentionRule.objects.get(category=Category.CASE_CONTENT).days
+    case = closed_case(supervisor.organisation, content_days + 1)
+    assert run_retention_sweep.apply().get() == 1
+    case.refresh_from_db()
+    assert case.anonymised_at is not None
+    assert run_retention_sweep.apply().get() == 0
