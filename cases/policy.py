@@ -119,6 +119,13 @@ def can_manage_seal(user: AnyUser, case: Case) -> bool:
     )
 
 
+def shows_person_details(user: AnyUser, person: Person) -> bool:
+    """Whether `user` may see what identifies `person`: a person under restricted processing
+    (exempt from erasure, privacy.erasure_restrict) only to those who decide erasures, the
+    data-protection officers; everyone else sees that the person is restricted."""
+    return not person.processing_restricted or user.has_perm("privacy.manage_erasure")
+
+
 def can_see_identities(user: AnyUser) -> bool:
     staff = _staff(user)
     return staff is not None and staff.has_perm("cases.view_identities")

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.policy import shows_person_details
 from people.selectors import person_record
 from people.serializers import PersonRecordSerializer
 
@@ -14,7 +15,9 @@ from people.serializers import PersonRecordSerializer
 class PersonView(APIView):
     @extend_schema(responses=PersonRecordSerializer)
     def get(self, request: Request, person_id: int) -> Response:
-        """A person and the cases of theirs this user may see (404 otherwise)."""
-        return Response(
-            PersonRecordSerializer(person_record(request.user, person_id, request=request)).data
-        )
+        """A person and the cases of theirs this user may see (404 otherwise); of a person under
+        restricted processing, only that, unless the user decides erasures."""
+        record = person_record(request.user, person_id, request=request)
+        if not shows_person_details(request.user, record.person):
+            return Response({"id": record.person.pk, "restricted": True})
+        return Response(PersonRecordSerializer(record).data)

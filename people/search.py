@@ -26,7 +26,7 @@ from cases import searches
 from cases.models import CasePerson
 from cases.payloads import StrictCharField
 from cases.people_search import PersonMatch, find_people
-from cases.policy import can_see_identities, visible_cases
+from cases.policy import can_see_identities, shows_person_details, visible_cases
 from cases.selectors import audit_listing
 
 
@@ -46,7 +46,7 @@ def _search(user: AbstractBaseUser, q: str) -> list[dict[str, Any]]:
     return [
         {
             "id": match.person.pk,
-            "name": match.person.name,
+            "name": match.person.name if shows_person_details(user, match.person) else "Restricted",
             "matched": list(match.reasons),
             "cases": numbers[match.person.pk],
         }

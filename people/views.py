@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import masking, places, references
 from cases.models import AccessLog, ContactType, PersonContact
-from cases.policy import can_see_identities, visible_people
+from cases.policy import can_see_identities, shows_person_details, visible_people
 from cases.reference_forms import (
     AddContactForm,
     AddReferenceForm,
@@ -32,6 +32,13 @@ def _page(
     request: HttpRequest, person_id: int, *, status: int = 200, **bound: forms.Form
 ) -> HttpResponse:
     record = person_record(request.user, person_id, request=request)
+    if not shows_person_details(request.user, record.person):
+        return render(
+            request,
+            "privacy/erasure/person_restricted.html",
+            {"person": record.person, "record": record},
+            status=status,
+        )
     may_change = references.may_change_person(request.user, record.person)
     contacts = record.contacts
     for contact in contacts:

@@ -49,6 +49,12 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Sweep partner webhooks": ("feeds.tasks.sweep_webhooks", 30),
     # A dry run's file waits FEED_DRY_RUN_KEEP_HOURS to be imported for real, then is deleted.
     "Delete checked feed files": ("feeds.tasks.sweep_files", 3600),
+    # Each night: removes or anonymises what is past its retention period (privacy.retention),
+    # after the archival and outside the hours the clocks change.
+    "Sweep data past its retention period": (
+        "privacy.retention_tasks.run_retention_sweep",
+        {"minute": "45", "hour": "2"},
+    ),
     # Alerts DPOs and supervisors to unusual reading of cases (privacy.unusual), once per window.
     "Look for unusual access": ("privacy.audit_tasks.scan_unusual_access", 300),
     # Recordings still at Twilio (a failed download or delete, a Redis outage when queued) are

@@ -62,6 +62,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _erasure_ledger_of_this_test(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each test its own erasure ledger: a shared one would list ids of people other tests erased
+    and rolled back, and a restore's reapply_erasures would erase whoever has those ids now."""
+    settings.ERASURE_LEDGER = tmp_path / "erasures.jsonl"
+
+
 @pytest.fixture
 def require_postgresql() -> None:
     """For tests only PostgreSQL can answer (row locks, real concurrency): skipped on the embedded

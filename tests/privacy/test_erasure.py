@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from cases.models import CaseNote, CasePerson, Person, Report
+from cases.policy import shows_person_details as shows_details
 from intake.adapters.twilio import RecordingUnavailableError
 from privacy.erasure import ErasureError, decide, reapply_erasures, request_erasure
-from privacy.erasure_restrict import shows_details
 from privacy.models import DeletionRecord, ErasureRequest, LegalHold, Tombstone
 from project import protected_files
 from tests.privacy.canary import find
