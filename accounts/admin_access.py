@@ -51,3 +51,22 @@ class SystemWideAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return administers_system_wide(request.user) and super().has_delete_permission(request, obj)
+
+
+class ListOnlyAdmin(admin.ModelAdmin):
+    """A list and nothing else: no row page (where a row's words would show), and nothing added,
+    changed or deleted here (the outbox, erasure and subject-access requests)."""
+
+    list_display_links = None
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from accounts.admin_access import ListOnlyAdmin
 from accounts.admin_history import HistoryAdmin
 from accounts.models import Organisation, User
 from accounts.roles import ROLE_PERMISSIONS, ROLES_BY_KIND
@@ -20,25 +21,11 @@ from notifications.services import ALERT_KINDS
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ListOnlyAdmin):
     list_display = ["kind", "channel", "status", "case_number", "created_at"]
     list_filter = ["status", "channel", "kind"]
     search_fields = ["case_number"]
     date_hierarchy = "created_at"
-    # The list is all there is: a row's own page would show its text and where it went.
-    list_display_links = None
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return obj is None and super().has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class AlertDefaultForm(forms.ModelForm):

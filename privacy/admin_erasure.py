@@ -5,13 +5,13 @@ pages under /privacy/erasure/ are where a request is made and decided)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accounts.admin_access import ListOnlyAdmin
 from privacy.models import ErasureRequest
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(admin.ModelAdmin):
+class ErasureRequestAdmin(ListOnlyAdmin):
     list_display = [
         "pk",
         "person_id",
@@ -24,17 +24,3 @@ class ErasureRequestAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "ground"]
     date_hierarchy = "requested_at"
-    # The list is all there is: no row page, so no reasons are shown or changed here.
-    list_display_links = None
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return obj is None and super().has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

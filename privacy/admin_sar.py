@@ -4,13 +4,13 @@ export nor its file's name (the DPO's pages under /privacy/subject-access/ are w
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accounts.admin_access import ListOnlyAdmin
 from privacy.models import SubjectAccessRequest
 
 
 @admin.register(SubjectAccessRequest)
-class SubjectAccessRequestAdmin(admin.ModelAdmin):
+class SubjectAccessRequestAdmin(ListOnlyAdmin):
     list_display = [
         "pk",
         "person_id",
@@ -22,17 +22,3 @@ class SubjectAccessRequestAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     date_hierarchy = "due_on"
-    # The list is all there is: no row page, so nothing of an export is shown or changed here.
-    list_display_links = None
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return obj is None and super().has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from privacy.forms import person_number_field
 from privacy.models import ErasureRequest
 
 
@@ -21,13 +22,7 @@ class _ErrorLinks:
 
 
 class ErasureRequestForm(_ErrorLinks, forms.Form):
-    person_id = forms.IntegerField(
-        label="Person number",
-        min_value=1,
-        help_text="The number on the person's page (People, then the person): never their name.",
-        error_messages={"required": "Enter the person's number.", "invalid": "Enter a number."},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    person_id = person_number_field()
     ground = forms.ChoiceField(
         label="Ground the person gave",
         choices=ErasureRequest.Ground.choices,

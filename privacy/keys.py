@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -58,25 +59,20 @@ def rotate(*, batch: int = BATCH, on_batch: Progress | None = None) -> Rotation:
     return done
 
 
-def _rotate_table(model: type[models.Model], fields: list[models.Field], key: str, batch: int,
-                  on_batch: Progress | None) -> int:  # fmt: skip
-    progress, _ = KeyRotation.objects.get_or_create(table=model._meta.db_table, key_id=key)
-    first = _first_key()
+def in_batches(model: type[models.Model], *, table: str, key: str,
+               fetch: Callable[[int], list[models.Model]],
+               change: Callable[[models.Model], dict[str, Any]],
+               on_batch: Progress | None) -> int:  # fmt: skip
+    """Walk a table by primary key in locked batches, writing `change(row)` (when it is not empty)
+    with an update (no history row), resumably: KeyRotation keeps how far `table` got under `key`.
+    `fetch(after)` returns the next batch, locked. Returns the rows changed, this run and before."""
+    progress, _ = KeyRotation.objects.get_or_create(table=table, key_id=key)
     while progress.finished_at is None:
         with transaction.atomic():
-            rows = _locked_batch(model, fields, progress.last_pk, batch)
+            rows = fetch(progress.last_pk)
             for row in rows:
-                stale = [
-                    f.attname
-                    for f in fields
-                    if not _opens(first, getattr(row, f"_raw_{f.attname}"))
-                ]
-                if stale:
-                    # The values were read (decrypted) under this batch's lock, so they are the
-                    # current ones; the update encrypts them under the first key.
-                    model._base_manager.filter(pk=row.pk).update(
-                        **{attname: getattr(row, attname) for attname in stale}
-                    )
+                if values := change(row):
+                    model._base_manager.filter(pk=row.pk).update(**values)
                     progress.rows += 1
             if rows:
                 progress.last_pk = rows[-1].pk
@@ -86,6 +82,29 @@ def _rotate_table(model: type[models.Model], fields: list[models.Field], key: st
         if rows and on_batch is not None:
             on_batch(model._meta.db_table, len(rows))
     return progress.rows
+
+
+def _rotate_table(model: type[models.Model], fields: list[models.Field], key: str, batch: int,
+                  on_batch: Progress | None) -> int:  # fmt: skip
+    first = _first_key()
+
+    def stale(row: models.Model) -> dict[str, Any]:
+        # The values were read (decrypted) under this batch's lock, so they are the current ones;
+        # the update encrypts them under the first key.
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in fields
+            if not _opens(first, getattr(row, f"_raw_{f.attname}"))
+        }
+
+    return in_batches(
+        model,
+        table=model._meta.db_table,
+        key=key,
+        fetch=lambda after: _locked_batch(model, fields, after, batch),
+        change=stale,
+        on_batch=on_batch,
+    )
 
 
 def _locked_batch(model: type[models.Model], fields: list[models.Field], after: int,

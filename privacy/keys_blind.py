@@ -13,17 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
-from django.utils import timezone
+from django.db import models
 
 from cases.models import ExternalReference, Person, PersonContact, Report
 from cases.models.people import value_index
 from feeds.models import PartnerEvent
-from privacy.models import KeyRotation
+from privacy.keys import BATCH, Progress, in_batches
 from project.crypto import blind_index, key_id, normalise_text
-
-BATCH = 500
-Progress = Callable[[str, int], None]
 
 
 def _person(person: Person) -> dict[str, str]:
@@ -78,27 +74,19 @@ def reindex(*, batch: int = BATCH, on_batch: Progress | None = None) -> dict[str
 
 def _reindex_table(model: type[models.Model], compute: Callable[[Any], dict[str, str]], key: str,
                    batch: int, on_batch: Progress | None) -> int:  # fmt: skip
-    progress, _ = KeyRotation.objects.get_or_create(
-        table=f"{model._meta.db_table}#blind", key_id=key
+
+    def changed(row: models.Model) -> dict[str, Any]:
+        wanted = compute(row)
+        differs = any(getattr(row, name) != value for name, value in wanted.items())
+        return wanted if differs else {}
+
+    return in_batches(
+        model,
+        table=f"{model._meta.db_table}#blind",
+        key=key,
+        fetch=lambda after: list(
+            model._base_manager.select_for_update().filter(pk__gt=after).order_by("pk")[:batch]
+        ),
+        change=changed,
+        on_batch=on_batch,
     )
-    while progress.finished_at is None:
-        with transaction.atomic():
-            rows = list(
-                model._base_manager.select_for_update()
-                .filter(pk__gt=progress.last_pk)
-                .order_by("pk")[:batch]
-            )
-            for row in rows:
-                wanted = compute(row)
-                if any(getattr(row, name) != value for name, value in wanted.items()):
-                    # an update, not save(): no history row, and only the index columns change
-                    model._base_manager.filter(pk=row.pk).update(**wanted)
-                    progress.rows += 1
-            if rows:
-                progress.last_pk = rows[-1].pk
-            else:
-                progress.finished_at = timezone.now()
-            progress.save()
-        if rows and on_batch is not None:
-            on_batch(model._meta.db_table, len(rows))
-    return progress.rows

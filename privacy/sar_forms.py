@@ -5,15 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from privacy.forms import person_number_field
+
 
 class SubjectAccessRequestForm(forms.Form):
-    person_id = forms.IntegerField(
-        label="Person number",
-        min_value=1,
-        help_text="The number on the person's page (People, then the person): never their name.",
-        error_messages={"required": "Enter the person's number.", "invalid": "Enter a number."},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    person_id = person_number_field()
     received_on = forms.DateField(
         label="Date the request was received",
         help_text="The answer is due a calendar month after this, on a working day.",
