@@ -6,6 +6,7 @@ and the expiry that removes it. Every export and every download writes an access
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -23,6 +24,7 @@ from project import protected_files
 from project.history import attribute_change
 
 STORAGE_PREFIX = "subject-access"
+security_log = logging.getLogger("lantern.security")
 
 
 class SubjectAccessError(Exception):
@@ -55,6 +57,10 @@ def _audit(
     """One row per case the export covers (a person on no case: one row without a case), so
     "who read this case" shows it; the detail names the request, never the person. Rows one by
     one, not bulk_create: each joins the access log's hash chain as it is saved."""
+    # a security event too (AU-05: exports): ids only
+    security_log.info(
+        f"subject_access_{what}", extra={"request_id": sar.pk, "user_id": actor.pk, "via": via}
+    )
     case_ids = CasePerson.objects.filter(person_id=sar.person_id).values_list("case_id", flat=True)
     for case_id in sorted(set(case_ids)) or [None]:
         AccessLog.objects.create(

@@ -261,9 +261,10 @@ def test_a_perpetrators_export_holds_the_cases_facts_only(scenario, dpo) -> None
     assert "what_happened" not in data["cases"][0]
 
 
-def test_is_kept_encrypted_and_audited_per_case(scenario, dpo) -> None:
+def test_is_kept_encrypted_and_audited_per_case(scenario, dpo, caplog) -> None:
     # when
-    request, payload = export(scenario, dpo)
+    with caplog.at_level("INFO", logger="lantern.security"):
+        request, payload = export(scenario, dpo)
     # then
     request.refresh_from_db()
     assert request.status == SubjectAccessRequest.Status.EXPORTED
@@ -272,6 +273,8 @@ def test_is_kept_encrypted_and_audited_per_case(scenario, dpo) -> None:
     logged = AccessLog.objects.filter(action=AccessLog.Action.SUBJECT_ACCESS, user=dpo)
     assert sorted(logged.values_list("case_id", flat=True)) == sorted(c.pk for c in scenario.cases)
     assert {row.detail for row in logged} == {f"subject access {request.pk} export"}
+    (event,) = [r for r in caplog.records if r.getMessage() == "subject_access_export"]
+    assert (event.request_id, event.user_id) == (request.pk, dpo.pk)  # ids, never the person
 
 
 def test_exporting_again_replaces_the_file(
