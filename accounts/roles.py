@@ -35,6 +35,8 @@ _CONFIGURATION = [
             # teams and routing rules: their own helpline's only (cases.admin)
             ("cases", "team"),
             ("cases", "routingrule"),
+            # how long each kind of data is kept (privacy.admin_retention: days only)
+            ("privacy", "retentionrule"),
             # police and partner feeds, the gazetteer and crime-system event types (feeds.admin)
             ("feeds", "feedsource"),
             ("feeds", "partnereventtype"),

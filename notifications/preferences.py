@@ -47,6 +47,13 @@ ROLE_ALERT_DEFAULTS: dict[str, dict[str, Ways]] = {
         "partner.webhook_failed": Ways(email=True, only_on_duty=False),
         # someone may be making a victim sign in to the portal: nobody may miss it
         "portal.duress": Ways(email=True, sms=True, only_on_duty=False),
+        # data protection: reviewed within the day by whoever is in
+        "case.break_glass": Ways(email=True, only_on_duty=False),
+        "access.unusual": Ways(email=True, only_on_duty=False),
+    },
+    "dpo": {
+        "case.break_glass": Ways(email=True, only_on_duty=False),
+        "access.unusual": Ways(email=True, only_on_duty=False),
     },
 }
 

@@ -42,7 +42,7 @@ ALERT_KINDS: dict[str, str] = {
     "partner.webhook_failed": "A crime system could not be sent an update (supervisors)",
     "portal.duress": "A victim signed in to the portal with their duress code (supervisors)",
     "case.break_glass": "Someone opened a sealed case without being named on it (DPOs, supervisors)",
-    "access.unusual": "Someone's reading of cases looks unusual (DPOs and supervisors)",
+    "access.unusual": "Reading of cases by one person looks unusual (DPOs and supervisors)",
 }
 
 

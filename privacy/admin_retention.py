@@ -1,19 +1,19 @@
 """Retention in the admin: the periods per category (days only: the categories are Lantern's and
 what each counts from is fixed, so no rule is added or removed), and the legal holds, read-only
-(placed and lifted with a reason on /privacy/retention/, which keeps who and why)."""
+(a list only: placed and lifted with a reason on /privacy/retention/, which keeps who and why)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.admin_access import SystemWideAdmin
+from accounts.admin_access import ListOnlyAdmin, SystemWideAdmin
+from accounts.admin_history import HistoryAdmin
 from privacy.models import LegalHold, RetentionRule
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(SystemWideAdmin, SimpleHistoryAdmin):
+class RetentionRuleAdmin(SystemWideAdmin, HistoryAdmin):
     list_display = ["category", "days", "counted_from"]
     fields = ["category", "days", "counted_from"]
     readonly_fields = ["category", "counted_from"]
@@ -26,17 +26,6 @@ class RetentionRuleAdmin(SystemWideAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(SystemWideAdmin, admin.ModelAdmin):
+class LegalHoldAdmin(ListOnlyAdmin):
     # the reason is not listed: it may name people, and the admin list is not where it is read
     list_display = ["pk", "case", "person", "placed_by", "placed_at", "lifted_by", "lifted_at"]
-    readonly_fields = list_display
-    fields = list_display[1:]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -26,6 +26,20 @@ class Category(models.TextChoices):
     EXPORTS = "exports", "Exports"
 
 
+# The periods a helpline starts with (seeded by migration 0002; admins change them): days, and
+# what they count from. A category without a row is kept for its default (privacy.retention).
+DEFAULT_RETENTION: dict[str, tuple[int, str]] = {
+    Category.CASE_CONTENT: (6 * 365, "the case is closed"),
+    Category.CONTACT_DETAILS: (365, "the case is closed"),
+    Category.RECORDINGS: (365, "the case is closed"),
+    Category.MESSAGES: (2 * 365, "the case is closed"),
+    Category.ACCESS_LOGS: (6 * 365, "the read"),
+    Category.FEED_RECORDS: (2 * 365, "the feed record is created"),
+    Category.DISCARDED_REPORTS: (90, "the report is discarded"),
+    Category.EXPORTS: (30, "the export is made"),
+}
+
+
 class RetentionRule(models.Model):
     """How long one category of data is kept, edited by admins; seeded with defaults."""
 

@@ -19,15 +19,18 @@ from feeds.models import FeedRecord
 from intake.models import UnroutedMessage
 from notifications.models import Notification
 from portal.models.updates import PortalUpdate
-from privacy.models import LegalHold, RetentionRule, SubjectAccessRequest
+from privacy.models import DEFAULT_RETENTION, LegalHold, RetentionRule, SubjectAccessRequest
 
 # cases whose content is kept until their closing counts (an archived case was closed first)
 ENDED = (Case.Status.CLOSED, Case.Status.ARCHIVED)
 
 
 def periods() -> dict[str, int]:
-    """Days kept per category, as the admins set them."""
-    return dict(RetentionRule.objects.values_list("category", "days"))
+    """Days kept per category, as the admins set them (a category without a row: its default)."""
+    return {
+        **{category: days for category, (days, _) in DEFAULT_RETENTION.items()},
+        **dict(RetentionRule.objects.values_list("category", "days")),
+    }
 
 
 def kept_until(event_at: datetime, days: int) -> date:

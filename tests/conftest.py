@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import hypothesis
 import pytest
@@ -54,12 +54,11 @@ def _real_services_are_real(django_db_setup: None, django_db_blocker: object) ->
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def _access_log_cleared_before_flush(request: pytest.FixtureRequest) -> None:
     """The access log refuses DELETE (migration cases 0023); a transactional test's flush on
-    SQLite is a DELETE, so its rows are pruned first (tests/privacy/audit_flush.py)."""
-    clear_access_log_before_flush(item)
-    yield
+    SQLite is a DELETE, so its rows are pruned just before it (tests/privacy/audit_flush.py)."""
+    clear_access_log_before_flush(request)
 
 
 @pytest.fixture(autouse=True)

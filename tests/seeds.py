@@ -1,5 +1,5 @@
 """What the data migrations seed (lookups, the risk questionnaire, the portal's update message
-types and articles), for tests that need it again: pytest-django runs transactional tests after
+types and articles, the retention periods), for tests that need it again: pytest-django runs transactional tests after
 the others and flushes the database after each, which removes every seeded row (the role groups
 come back by themselves: the flush re-runs post_migrate). Each seed is idempotent."""
 
@@ -16,6 +16,7 @@ SEEDS = (
     "portal.migrations.0002_system_messages",
     "portal.migrations.0003_update_types",
     "portal.migrations.0004_seed_articles",
+    "privacy.migrations.0002_retention_defaults",
 )
 
 
