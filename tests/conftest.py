@@ -15,9 +15,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from tests.factories import OrganisationFactory, StaffFactory
-from tests.privacy.audit_flush import clear_access_log_before_flush
+from tests.privacy.audit_flush import let_the_flush_clear_the_access_log
 
 REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
+# The append-only access log refuses a plain flush on SQLite (tests/privacy/audit_flush.py).
+let_the_flush_clear_the_access_log()
 
 # In CI the property tests replay the same examples each run, so a landing never hangs on chance;
 # on a developer's machine they keep exploring new ones.
@@ -52,13 +54,6 @@ def _real_services_are_real(django_db_setup: None, django_db_blocker: object) ->
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
-
-
-@pytest.fixture(autouse=True)
-def _access_log_cleared_before_flush(request: pytest.FixtureRequest) -> None:
-    """The access log refuses DELETE (migration cases 0023); a transactional test's flush on
-    SQLite is a DELETE, so its rows are pruned just before it (tests/privacy/audit_flush.py)."""
-    clear_access_log_before_flush(request)
 
 
 @pytest.fixture(autouse=True)

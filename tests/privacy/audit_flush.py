@@ -1,32 +1,26 @@
-"""The access log's triggers refuse DELETE, and Django flushes a SQLite test database with DELETE
-after each transactional test. tests/conftest.py's fixture clears the log through retention's own
-door (cases.audit_chain.prune) just before that flush, so the flush finds no row. PostgreSQL
-flushes with TRUNCATE, which the row triggers do not see."""
+"""The access log's triggers refuse DELETE unless a prune permit exists (migration cases 0023), and
+Django flushes a SQLite test database with DELETE after each transactional test. For tests only,
+SQLite's flush is given a permit first and removes it last, all in the flush's one transaction, so
+rows written up to the very end (a live server's last request) are cleared with the rest.
+PostgreSQL flushes with TRUNCATE, which the row triggers do not see."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from django.db.backends.sqlite3.operations import DatabaseOperations
 
-import pytest
-from django.db import connection
-
-from cases.audit_chain import prune
-
-TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"}
+PERMIT = "cases_auditprunepermit"
+GRANT = 'INSERT INTO "cases_auditprunepermit" (granted_at) VALUES (CURRENT_TIMESTAMP);'
+_original_sql_flush = DatabaseOperations.sql_flush
 
 
-def is_transactional(item: pytest.Item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    return bool(marker and marker.kwargs.get("transaction")) or bool(
-        TRANSACTIONAL & set(getattr(item, "fixturenames", ()))
-    )
+def _sql_flush(self: DatabaseOperations, style, tables, **options) -> list[str]:  # type: ignore[no-untyped-def]
+    statements = _original_sql_flush(self, style, tables, **options)
+    if PERMIT not in tables:
+        return statements
+    last = [s for s in statements if s.startswith("DELETE") and f'"{PERMIT}"' in s]
+    rest = [s for s in statements if s not in last]
+    return [GRANT, *rest, *last]
 
 
-def clear_access_log_before_flush(request: pytest.FixtureRequest) -> None:
-    """Set up the test's transactional database first, so the clearing runs after everything the
-    test set up later has stopped (the browser, the live server's last requests) and right before
-    the database's own teardown flushes it."""
-    if connection.vendor != "sqlite" or not is_transactional(request.node):
-        return
-    request.getfixturevalue("transactional_db")
-    request.addfinalizer(lambda: prune(datetime.max.replace(tzinfo=UTC)))
+def let_the_flush_clear_the_access_log() -> None:
+    DatabaseOperations.sql_flush = _sql_flush  # type: ignore[method-assign]
