@@ -18,8 +18,6 @@ from tests.factories import OrganisationFactory, StaffFactory
 from tests.privacy.audit_flush import let_the_flush_clear_the_access_log
 
 REAL_SERVICES = os.environ.get("LANTERN_REAL_SERVICES") == "1"
-# The append-only access log refuses a plain flush on SQLite (tests/privacy/audit_flush.py).
-let_the_flush_clear_the_access_log()
 
 # In CI the property tests replay the same examples each run, so a landing never hangs on chance;
 # on a developer's machine they keep exploring new ones.
@@ -61,6 +59,12 @@ def _erasure_ledger_of_this_test(settings, tmp_path) -> None:  # type: ignore[no
     """Each test its own erasure ledger: a shared one would list ids of people other tests erased
     and rolled back, and a restore's reapply_erasures would erase whoever has those ids now."""
     settings.ERASURE_LEDGER = tmp_path / "erasures.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_clears_the_access_log() -> None:
+    """The append-only access log refuses a plain flush on SQLite (tests/privacy/audit_flush.py)."""
+    let_the_flush_clear_the_access_log()
 
 
 @pytest.fixture

@@ -6,21 +6,28 @@ PostgreSQL flushes with TRUNCATE, which the row triggers do not see."""
 
 from __future__ import annotations
 
-from django.db.backends.sqlite3.operations import DatabaseOperations
+from typing import Any
+
+from django.db import connection
 
 PERMIT = "cases_auditprunepermit"
 GRANT = 'INSERT INTO "cases_auditprunepermit" (granted_at) VALUES (CURRENT_TIMESTAMP);'
-_original_sql_flush = DatabaseOperations.sql_flush
-
-
-def _sql_flush(self: DatabaseOperations, style, tables, **options) -> list[str]:  # type: ignore[no-untyped-def]
-    statements = _original_sql_flush(self, style, tables, **options)
-    if PERMIT not in tables:
-        return statements
-    last = [s for s in statements if s.startswith("DELETE") and f'"{PERMIT}"' in s]
-    rest = [s for s in statements if s not in last]
-    return [GRANT, *rest, *last]
 
 
 def let_the_flush_clear_the_access_log() -> None:
-    DatabaseOperations.sql_flush = _sql_flush  # type: ignore[method-assign]
+    """Called once Django is set up (imported earlier, SQLite's backend is half-loaded)."""
+    if connection.vendor != "sqlite":
+        return
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: DatabaseOperations, style: Any, tables: Any, **options: Any) -> list[str]:
+        statements = original(self, style, tables, **options)
+        if PERMIT not in tables:
+            return statements
+        last = [s for s in statements if s.startswith("DELETE") and f'"{PERMIT}"' in s]
+        rest = [s for s in statements if s not in last]
+        return [GRANT, *rest, *last]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
