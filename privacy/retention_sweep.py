@@ -36,7 +36,7 @@ def _anonymise(case: Case, reason: str, dry_run: bool) -> dict[str, int]:
     try:
         return anonymise_case(case, reason=reason, dry_run=dry_run)
     except RecordingUnavailableError:
-        log.warning("Retention left case %s for the next sweep: recording not deleted", case.pk)
+        log.warning("retention_case_deferred", extra={"case_id": case.pk})
         return {}
 
 
@@ -75,7 +75,7 @@ def _recordings(days: int, now: datetime, dry_run: bool) -> Counter:
             with transaction.atomic():
                 done += discard_recordings(Report.objects.filter(pk=report.pk), dry_run=dry_run)
         except RecordingUnavailableError:
-            log.warning("Retention left report %s for the next sweep: not deleted", report.pk)
+            log.warning("retention_recording_deferred", extra={"report_id": report.pk})
     return Counter({Category.RECORDINGS: done})
 
 
@@ -141,5 +141,5 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, in
             totals.update(counts)
         if dry_run:
             transaction.set_rollback(True)
-    log.info("Retention sweep%s: %s removed", " (dry run)" if dry_run else "", sum(totals.values()))
+    log.info("retention_swept", extra={"dry_run": dry_run, "removed": sum(totals.values())})
     return {category: totals[category] for category in Category.values}
