@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from django.conf import settings
 from django.db import models, transaction
 
 from cases.models import Report
 from intake.adapters import twilio
-from notifications import realtime
 from project import protected_files
 from project.crypto import UndecryptableValueError
 from project.history import attribute_change
@@ -33,30 +31,6 @@ def _history(values: dict[str, str], pks: list[int]) -> None:
     privacy.scrub does this for privacy; intake is below privacy and cannot import it."""
     Report._base_manager.filter(pk__in=pks).update(**values)
     Report.history.model._base_manager.filter(id__in=pks).update(**values)
-
-
-def queue_store(report_id: int) -> None:
-    """Queue the storing task once the transaction that recorded the recording has committed."""
-    transaction.on_commit(lambda: _publish(report_id), robust=True)
-
-
-def _publish(report_id: int) -> None:
-    # As the outbox does (notifications.outbox): a Redis outage never holds up the voice webhook
-    # (IN-09); the recording stays with the provider until the sweep queues it again.
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from intake.tasks import store_recording
-
-    if realtime.sends_paused() and not settings.CELERY_TASK_ALWAYS_EAGER:
-        logger.info("recording_store_deferred", extra={"report_id": report_id})
-        return
-    try:
-        store_recording.delay(report_id)
-    except BrokerError:
-        realtime.pause_sends()
-        logger.warning("recording_store_publish_failed", extra={"report_id": report_id})
-    except Exception:
-        logger.warning("recording_store_publish_failed", extra={"report_id": report_id})
 
 
 def pending() -> models.QuerySet[Report]:

@@ -26,7 +26,7 @@ from cases.services import (
     open_reported_case,
     receive_message,
 )
-from intake import recordings
+from intake import tasks
 from intake.adapters import twilio
 from intake.models import DeliveryReceipt, UnroutedMessage
 from notifications.services import (
@@ -179,7 +179,7 @@ def receive_recording(params: twilio.Params) -> None:
     # Only the status callback says the file is complete (the <Record> action may come first).
     if params.get("RecordingStatus") == "completed":
         report = case.reports.get(channel=Case.Channel.VOICE, source_id=params["CallSid"])
-        recordings.queue_store(report.pk)
+        tasks.queue_store(report.pk)
 
 
 def receive_transcription(params: twilio.Params) -> None:

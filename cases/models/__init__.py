@@ -2,8 +2,8 @@
 about people (contacts, references) and what a case carries besides (categories, flags, merges,
 drafts), and teams, routing rules, places and crime-system updates."""
 
+from cases.models.access import AccessLog, AuditCheckpoint, AuditPrunePermit
 from cases.models.core import (
-    AccessLog,
     Area,
     Case,
     CaseNote,
@@ -24,7 +24,7 @@ from cases.models.core import (
 )
 from cases.models.people import ContactType, ExternalReference, PersonContact, ReferenceType
 from cases.models.record import CaseCategory, CaseFlag, CaseMerge, Draft, Flag, PersonAlert
-from cases.models.sealing import AuditCheckpoint, AuditPrunePermit, BreakGlass, CaseSeal
+from cases.models.sealing import BreakGlass, CaseSeal
 from cases.models.teams import ExternalEvent, Place, RoutingRule, Team
 
 __all__ = [

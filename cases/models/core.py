@@ -401,62 +401,6 @@ class CaseNote(models.Model):
         return f"{self.get_kind_display()} {self.pk} on case {self.case_id}"
 
 
-class AccessLog(models.Model):
-    """Who read which case, when and from where (DESIGN rule 8). Written in the request that reads,
-    so a read that cannot be logged does not happen. Lists and searches are rows without a case:
-    who looked, never the words they searched for."""
-
-    class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        HISTORY = "history", "Viewed history"
-        LISTEN = "listen", "Listened to a recording"
-        EXPORT = "export", "Exported"
-        PRINT = "print", "Printed"
-        LIST = "list", "Listed cases"
-        SEARCH = "search", "Searched cases"
-        REVEAL = "reveal", "Showed a masked detail"
-        PERSON = "person", "Viewed a person"
-        BREAK_GLASS = "break_glass", "Broke the glass on a sealed case"
-        ACCESS_REPORT = "access_report", "Viewed who accessed a case"
-        SUBJECT_ACCESS = "subject_access", "Exported a person's data (subject access)"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="access_log", null=True, blank=True
-    )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    via = models.CharField(max_length=8)  # "web" | "api"
-    # which masked detail was shown ("person 12 phone"): never the value itself
-    detail = models.CharField(max_length=64, blank=True, default="")
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-    # the hash chain (cases.audit_chain): this row's keyed hash over its fields and the previous
-    # row's hash, so an edited or removed row shows (verify_audit); rows are append-only
-    prev_hash = models.CharField(max_length=64, blank=True, default="")
-    hash = models.CharField(max_length=64, blank=True, default="")
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["case", "at"]),  # "who has looked at this case"
-            models.Index(fields=["user", "at"]),  # unusual access: one person's reads
-        ]
-
-    def __str__(self) -> str:
-        what = f"case {self.case_id}" if self.case_id else "cases"
-        return f"{self.get_action_display()} {what} by {self.user_id}"
-
-    def save(self, *args, **kwargs) -> None:
-        """Rows are only ever added, each linked into the hash chain as it is inserted."""
-        if not self._state.adding:
-            raise ValueError("An access-log row is never changed once written.")
-        # imported here: cases.audit_chain imports this module's models
-        from cases.audit_chain import chained
-
-        kwargs["force_insert"] = True  # the chain gives the row its id before the insert
-        with chained(self, using=kwargs.get("using") or "default"):
-            super().save(*args, **kwargs)
-
-
 class PriorityTarget(models.Model):
     """How long a case of one priority may wait, edited by admins (read through cases.targets)."""
 

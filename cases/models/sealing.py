@@ -65,30 +65,3 @@ class BreakGlass(models.Model):
 
     def __str__(self) -> str:
         return f"Break-glass on case {self.case_id} by {self.user_id}"
-
-
-class AuditCheckpoint(models.Model):
-    """Where the access log's hash chain starts after old rows were removed by retention: the last
-    removed row's id and hash, so verify_audit checks the rest from here (cases.audit_chain)."""
-
-    last_removed_id = models.BigIntegerField()
-    last_hash = models.CharField(max_length=64)
-    removed = models.PositiveIntegerField()
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-last_removed_id"]
-
-    def __str__(self) -> str:
-        return f"Access log pruned up to {self.last_removed_id}"
-
-
-class AuditPrunePermit(models.Model):
-    """While a row exists here, inside one transaction, the database lets access-log rows be
-    deleted (the append-only trigger checks it); retention adds and removes it in one atomic block,
-    so no other connection ever sees it."""
-
-    granted_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return "Access-log prune permit"

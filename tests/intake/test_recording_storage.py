@@ -235,7 +235,7 @@ def test_discard_recording_removes_the_file_the_fields_and_their_history(
 def test_discarding_a_recording_still_at_twilio_deletes_it_there_first(
     client, twilio, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    monkeypatch.setattr("intake.recordings.queue_store", lambda report_id: None)
+    monkeypatch.setattr("intake.tasks.queue_store", lambda report_id: None)
     report = a_completed_recording(client, django_capture_on_commit_callbacks)
     twilio.fail = {"DELETE"}
     with pytest.raises(recordings.twilio.RecordingUnavailableError):
