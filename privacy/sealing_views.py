@@ -10,6 +10,9 @@ helpline's, an unsealed one they cannot see) is the same 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -123,33 +126,44 @@ def _answer(
     )
 
 
+def _act(
+    request: HttpRequest, number: str, form: Any, act: Callable[[dict[str, Any]], object], done: str
+) -> HttpResponse:
+    """A seal form's one shape: valid, then the service (its refusal tied to the form), then back
+    to the case page, or the form again with what to fix (400, or the refusal's status)."""
+    status = 400
+    if form.is_valid():
+        status = attempt(form, lambda: act(form.cleaned_data))
+    return _answer(request, number, form, status, done)
+
+
 @never_cache
 @require_POST
 def seal(request: HttpRequest, number: str) -> HttpResponse:
     case = _managed_case(request, number)
     form = SealForm(request.POST, staff=sealing.nameable_staff(case))
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        status = attempt(
-            form,
-            lambda: sealing.seal(
-                case=case, named_users=data["named"], by=request.user, reason=data["reason"]
-            ),
-        )
-    return _answer(request, number, form, status, "The case is sealed.")
+    return _act(
+        request,
+        number,
+        form,
+        lambda data: sealing.seal(
+            case=case, named_users=data["named"], by=request.user, reason=data["reason"]
+        ),
+        "The case is sealed.",
+    )
 
 
 @never_cache
 @require_POST
 def unseal(request: HttpRequest, number: str) -> HttpResponse:
     case = _managed_case(request, number)
-    form = UnsealForm(request.POST)
-    status = 400
-    if form.is_valid():
-        reason = form.cleaned_data["reason"]
-        status = attempt(form, lambda: sealing.unseal(case=case, by=request.user, reason=reason))
-    return _answer(request, number, form, status, "The case is no longer sealed.")
+    return _act(
+        request,
+        number,
+        UnsealForm(request.POST),
+        lambda data: sealing.unseal(case=case, by=request.user, reason=data["reason"]),
+        "The case is no longer sealed.",
+    )
 
 
 @never_cache
@@ -157,16 +171,15 @@ def unseal(request: HttpRequest, number: str) -> HttpResponse:
 def name(request: HttpRequest, number: str) -> HttpResponse:
     case = _managed_case(request, number)
     form = NameForm(request.POST, staff=sealing.nameable_staff(case))
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        status = attempt(
-            form,
-            lambda: sealing.name(
-                case=case, user=data["user"], by=request.user, reason=data["reason"]
-            ),
-        )
-    return _answer(request, number, form, status, "Named on the sealed case.")
+    return _act(
+        request,
+        number,
+        form,
+        lambda data: sealing.name(
+            case=case, user=data["user"], by=request.user, reason=data["reason"]
+        ),
+        "Named on the sealed case.",
+    )
 
 
 @never_cache
@@ -174,15 +187,15 @@ def name(request: HttpRequest, number: str) -> HttpResponse:
 def unname(request: HttpRequest, number: str, user_id: int) -> HttpResponse:
     case = _managed_case(request, number)
     named = get_object_or_404(CaseSeal, case=case, user_id=user_id)
-    form = UnnameForm(request.POST)
-    status = 400
-    if form.is_valid():
-        reason = form.cleaned_data["reason"]
-        status = attempt(
-            form,
-            lambda: sealing.unname(case=case, user=named.user, by=request.user, reason=reason),
-        )
-    return _answer(request, number, form, status, "Taken off the sealed case.")
+    return _act(
+        request,
+        number,
+        UnnameForm(request.POST),
+        lambda data: sealing.unname(
+            case=case, user=named.user, by=request.user, reason=data["reason"]
+        ),
+        "Taken off the sealed case.",
+    )
 
 
 # The review queue --------------------------------------------------------------------------------
