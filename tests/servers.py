@@ -66,32 +66,28 @@ class Daphne:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                "project.asgi:application"]  # fmt: skip
+
     def start(self) -> Daphne:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "project.asgi:application",
-            ],  # fmt: skip
+            self.argv(),
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        _wait_for(self._healthy, "daphne")
+        _wait_for(self._healthy, type(self).__name__)
         return self
 
     def _healthy(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
             self.log.seek(0)
-            raise RuntimeError("daphne exited:\n" + self.log.read().decode(errors="replace"))
+            output = self.log.read().decode(errors="replace")
+            raise RuntimeError(f"{type(self).__name__} exited:\n{output}")
         with urllib.request.urlopen(f"{self.base_url}/healthz/", timeout=2) as response:  # noqa: S310
             return response.status == 200
 
@@ -111,6 +107,20 @@ class Daphne:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class ServeHttp(Daphne):
+    """bin/serve-http, production's HTTP server, on a free port: every page, API call and webhook
+    (no WebSockets)."""
+
+    def __init__(self, *, env: dict[str, str], settings_module: str = "project.settings.base",
+                 workers: int = 2) -> None:  # fmt: skip
+        super().__init__(settings_module=settings_module, env={
+            "WEB_CONCURRENCY": str(workers), "PYTHON": sys.executable, **env})  # fmt: skip
+        self.env.update(HOST="127.0.0.1", PORT=str(self.port))
+
+    def argv(self) -> list[str]:
+        return [str(ROOT / "bin" / "serve-http")]
 
 
 class RedisServer:

@@ -105,7 +105,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
     {
@@ -125,37 +125,10 @@ TEMPLATES = [
     },
 ]
 
-# Database: embedded SQLite in WAL mode with a busy timeout and BEGIN IMMEDIATE, so a burst of
-# webhooks waits its turn instead of failing with "database is locked" (STACK pitfall 15).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-    }
-else:
-    # Under ASGI every request runs in a thread of its own, so Django's persistent connections
-    # (CONN_MAX_AGE) would pile up; a psycopg pool per process is the way to reuse them.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A database that is down or restarting is answered with a quick 503 (project.faults), not a
-    # long wait: libpq's shortest connect timeout is 2 s, and a pooled connection that died with
-    # the server is checked and replaced before use, so the first request after a restart works.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DB_CONNECT_TIMEOUT", default=2
-    )
-    if env.bool("DB_POOL", default=True):
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": env.int("DB_POOL_MIN", default=2),
-            "max_size": env.int("DB_POOL_MAX", default=20),
-            # wait at most this long for a connection, then answer 503 (project.faults)
-            "timeout": env.float("DB_POOL_TIMEOUT", default=1.5),
-            # While the database is away the pool's retries back off (1, 2, 4 s...); giving up
-            # after 2 s lets the next request start a fresh attempt at once, so the first
-            # request after a restart gets a connection instead of waiting out the back-off.
-            "reconnect_timeout": 2,
-        }
+# Databases, channel layer and cache: one process or several nodes (project/settings/nodes.py).
+from project.settings.nodes import *  # noqa: E402, F403
+from project.settings.nodes import REDIS_URL  # noqa: E402  (named: Celery and rate limits read it)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -308,33 +281,8 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 # Where the REST client sends: Twilio's own API unless set (tests point it at a loopback stand-in).
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 
-# Redis: the real channel layer, Celery broker and cache; absent, everything runs in-process.
-REDIS_URL = env.str("REDIS_URL", default="")
-
 # Channels
 ASGI_APPLICATION = "project.asgi.application"
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 gives every connection a 5 s read timeout and 100 connections at most:
-            # an idle consumer's blocking read would die every 5 s (channels_redis#422). Set
-            # here, not in REDIS_URL, whose query string Celery's broker library rejects.
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 1000}]
-            },
-        }
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
