@@ -123,6 +123,19 @@ class ServeHttp(Daphne):
         return [str(ROOT / "bin" / "serve-http")]
 
 
+class ServeWs(Daphne):
+    """bin/serve-ws, production's WebSocket server, on a free port (it answers /healthz/ too)."""
+
+    def __init__(
+        self, *, env: dict[str, str], settings_module: str = "project.settings.base"
+    ) -> None:
+        super().__init__(settings_module=settings_module, env={"PYTHON": sys.executable, **env})
+        self.env.update(HOST="127.0.0.1", WS_PORT=str(self.port))
+
+    def argv(self) -> list[str]:
+        return [str(ROOT / "bin" / "serve-ws")]
+
+
 class RedisServer:
     """A private redis-server on its own port: a test may kill it without touching anyone else's,
     and start it again on the same port."""
