@@ -1,20 +1,28 @@
 """How long after an SMS webhook is answered do operators' live queues hear of the new case?
 
-    python bench/alerts.py [--events 15] [--sizes 100,500] [--quiet 6]
+    python bench/alerts.py [--events 15] [--sizes 100,500,1000] [--quiet 6] [--sessions each]
+                           [--profile DIR]
 
-For each size, that many operator sockets are held open on /ws/helpline/ across TWO daphne
-processes sharing PostgreSQL (`lantern_bench`) and Redis (db 14), as in production. Signed SMS
-webhooks are sent one at a time, each from a number with no open case, so each opens a case; the
-latency is from the webhook's 200 answer to each socket receiving that case's `case.created`.
-Every event passes through the consumer's per-event re-check of the session (AUTH-07), so this
-measures that too. In the same run, the same small JSON is broadcast to the same number of sockets
-by a bare aiohttp websocket server (one process, no auth, no database, no Redis) as the baseline.
+The production layout (README "Production layout"): signed SMS webhooks go to bin/serve-http
+(gunicorn), and for each size that many operator sockets are held open on /ws/helpline/ across TWO
+bin/serve-ws processes (daphne), all sharing PostgreSQL and Redis (DATABASE_URL and REDIS_URL;
+default `lantern_bench` and db 14, as bench/intake.py). Webhooks are sent one at a time, each from
+a number with no open case, so each opens a case; the latency is from the webhook's 200 answer to
+each socket receiving that case's `case.created`. Every event passes through the consumer's
+per-event re-check of the session (AUTH-07), so this measures that too: with `--sessions each`
+(the default) every socket is a different operator signed in with a session of their own, as on a
+real helpline; `--sessions one` shares one operator's session among all sockets (cheaper checks).
+In the same run, the same small JSON is broadcast to the same number of sockets by a bare aiohttp
+websocket server (one process, no auth, no database, no Redis) as the baseline.
+
+`--profile DIR` runs each socket process under cProfile and leaves its profile in DIR (written when
+the process stops; read with `python -m pstats`).
 
 Lantern's sockets first sit idle for --quiet seconds, as real consoles do between reports (longer
 than channels_redis's 5 s blocking pop, which the project's layer settings must survive).
 
-Latencies can be below zero: daphne may deliver to some sockets before the client has read the
-200 (the broadcast is queued on commit, before the answer is written). The client holding all the
+Latencies can be a little below zero: the broadcast is sent on commit, before gunicorn writes the
+answer, so a socket may hear of the case before the client has read the 200. The client holding all the
 sockets is one asyncio process on the same machine, so it competes with the servers for CPU; the
 baseline pays that too. Made-up data only. `ratio_500` = Lantern's p99 / the bare p99 at 500."""
 
@@ -41,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 TOKEN = "bench-alerts-auth-token"  # made-up, this run only
 HELPLINE_SLUG = "bench-alerts-helpline"
-OPERATOR_USERNAME = "bench-alerts-operator"
+OPERATOR_USERNAME = "bench-alerts-operator"  # the first; the others add -2, -3...
 HELPLINE_NUMBER = "+447700900998"  # Ofcom's drama range; intake.py's bench uses +447700900000
 SENDER_PREFIX = "+447700900"  # senders +447700900000..999: the drama range
 EVENT_TIMEOUT = 20.0  # seconds to wait for every socket to hear of one case
@@ -136,10 +144,10 @@ class BareServer:
 # Lantern's side: database, the operator and their verified session ------------------------------
 
 
-def prepare() -> tuple[str, str]:
+def prepare(operators: int) -> list[tuple[str, str]]:
     """The bench database as bench/intake.py prepares it, plus this bench's own helpline (so the
-    two benches never share cases) and one operator with a 2FA-verified session. Returns the
-    session cookie's name and value."""
+    two benches never share cases) and that many operators, each with a 2FA-verified session of
+    their own. Returns their session cookies' names and values."""
     os.environ.update(SERVER_ENV)
     from bench.intake import prepare_database
 
@@ -155,17 +163,17 @@ def prepare() -> tuple[str, str]:
             "phone_number": HELPLINE_NUMBER,
         },
     )
-    return verified_session(bench_operator(helpline))
+    return [verified_session(bench_operator(helpline, n)) for n in range(operators)]
 
 
-def bench_operator(helpline):  # type: ignore[no-untyped-def]
+def bench_operator(helpline, n: int):  # type: ignore[no-untyped-def]
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
     from accounts.services import set_role
 
     user, _ = User.objects.update_or_create(
-        username=OPERATOR_USERNAME,
+        username=OPERATOR_USERNAME + (f"-{n + 1}" if n else ""),
         defaults={"organisation": helpline, "is_active": True, "email": "op@lantern.invalid"},
     )
     if user.has_usable_password():
@@ -240,9 +248,9 @@ def forget_old_subscribers() -> None:
     from accounts.models import Organisation, User
 
     helpline = Organisation.objects.get(slug=HELPLINE_SLUG)
-    user = User.objects.get(username=OPERATOR_USERNAME)
+    users = User.objects.filter(username__startswith=OPERATOR_USERNAME).values_list("pk", flat=True)
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete(f"asgi:group:helpline.{helpline.pk}", f"asgi:group:user.{user.pk}")
+    client.delete(f"asgi:group:helpline.{helpline.pk}", *(f"asgi:group:user.{pk}" for pk in users))
     client.close()
 
 
@@ -304,18 +312,19 @@ async def hold_socket(session, url: str, headers: dict[str, str], arrivals: Arri
         arrivals.broke(socket.close_code)
 
 
-async def open_sockets(session, urls: list[str], headers: dict[str, str], arrivals: Arrivals):  # type: ignore[no-untyped-def]
-    """Open one socket per url, 25 handshakes at a time (a console fleet reconnecting)."""
+async def open_sockets(session, urls: list[str], headers: list[dict[str, str]], arrivals: Arrivals):  # type: ignore[no-untyped-def]
+    """Open one socket per url (with the headers of the same index), 25 handshakes at a time (a
+    console fleet reconnecting)."""
     gate = asyncio.Semaphore(25)
     readers: list[asyncio.Task[None]] = []
 
-    async def one(url: str):  # type: ignore[no-untyped-def]
+    async def one(url: str, sent: dict[str, str]):  # type: ignore[no-untyped-def]
         async with gate:
             ready = asyncio.get_running_loop().create_future()
-            readers.append(asyncio.create_task(hold_socket(session, url, headers, arrivals, ready)))
+            readers.append(asyncio.create_task(hold_socket(session, url, sent, arrivals, ready)))
             return await ready
 
-    results = await asyncio.gather(*(one(u) for u in urls), return_exceptions=True)
+    results = await asyncio.gather(*map(one, urls, headers), return_exceptions=True)
     sockets = [r for r in results if not isinstance(r, BaseException)]
     failures = [r for r in results if isinstance(r, BaseException)]
     return sockets, readers, failures
@@ -371,7 +380,7 @@ Trigger = Callable[[Any, int], Awaitable[tuple[float, float, str | None, str | N
 async def measure(
     label: str,
     ws_urls: list[str],
-    headers: dict[str, str],
+    headers: list[dict[str, str]],
     trigger: Trigger,
     events: int,
     quiet: float = 0,
@@ -403,12 +412,11 @@ async def measure(
     return run
 
 
-def sms_trigger(servers: list, first_sender: int) -> Trigger:  # type: ignore[type-arg]
-    """A signed SMS from a new number, to each server in turn."""
+def sms_trigger(server, first_sender: int) -> Trigger:  # type: ignore[no-untyped-def]
+    """A signed SMS from a new number."""
 
     async def trigger(session, k: int):  # type: ignore[no-untyped-def]
-        server = servers[k % len(servers)]
-        body, headers = signed_sms(servers[0].base_url, first_sender + k)
+        body, headers = signed_sms(server.base_url, first_sender + k)
         since = time.perf_counter()
         url = server.base_url + "/intake/twilio/sms/"
         async with session.post(url, data=body, headers=headers) as response:
@@ -457,7 +465,7 @@ async def close_all(sockets: list, readers: list[asyncio.Task[None]]) -> None:  
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=15, help="counted SMS per size")
-    parser.add_argument("--sizes", default="100,500")
+    parser.add_argument("--sizes", default="100,500,1000")
     parser.add_argument(
         "--quiet",
         type=float,
@@ -465,6 +473,13 @@ def main() -> None:
         help="seconds Lantern's sockets sit idle before the first SMS, as consoles do between "
         "reports (over channels_redis's 5 s blocking pop)",
     )
+    parser.add_argument(
+        "--sessions",
+        choices=["each", "one"],
+        default="each",
+        help="each socket a different operator's session, or all sockets one operator's",
+    )
+    parser.add_argument("--profile", type=Path, help="leave each socket process's cProfile here")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
@@ -472,29 +487,55 @@ def main() -> None:
         return
 
     began = time.perf_counter()
-    cookie = prepare()
     sizes = [int(s) for s in args.sizes.split(",")]
-    runs = run_all(sizes, args.events, args.quiet, cookie, "bench.settings", SERVER_ENV)
+    cookies = prepare(max(sizes) if args.sessions == "each" else 1)
+    print(
+        f"layout: bin/serve-http (gunicorn) for webhooks, 2 x bin/serve-ws (daphne) for sockets; "
+        f"{len(cookies)} operator session(s)",
+        flush=True,
+    )
+    runs = run_all(sizes, args.events, args.quiet, cookies, "bench.settings", SERVER_ENV,
+                   profile=args.profile)  # fmt: skip
     print(f"total {time.perf_counter() - began:.0f} s on {os.cpu_count()} cores", flush=True)
     print(result_line(runs, sizes))
+
+
+def socket_servers(env: dict[str, str], settings_module: str, profile: Path | None) -> list:  # type: ignore[type-arg]
+    """Two bin/serve-ws processes; under cProfile (each its own file in `profile`) if asked."""
+    from tests.servers import ServeWs
+
+    servers = [ServeWs(env=env, settings_module=settings_module) for _ in range(2)]
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+        for n, server in enumerate(servers, 1):
+            wrapper = profile / f"python-{n}"
+            wrapper.write_text(
+                f'#!/bin/sh\nexec {sys.executable} -m cProfile -o {profile}/serve-ws-{n}.prof "$@"\n'
+            )
+            wrapper.chmod(0o755)
+            server.env["PYTHON"] = str(wrapper)
+    return servers
 
 
 def run_all(
     sizes: list[int],
     events: int,
     quiet: float,
-    cookie: tuple[str, str],
+    cookies: list[tuple[str, str]],
     settings_module: str,
     env: dict[str, str],
+    profile: Path | None = None,
 ) -> dict[tuple[str, int], Run]:
-    from tests.servers import Daphne, running
+    from tests.servers import ServeHttp, running
 
     runs: dict[tuple[str, int], Run] = {}
-    servers = [Daphne(env=env, settings_module=settings_module) for _ in range(2)]
-    # One public address for both, as behind a load balancer: sockets are accepted only from
-    # PUBLIC_BASE_URL's origin, and Twilio signs that URL whichever process answers.
-    servers[1].env["PUBLIC_BASE_URL"] = servers[0].base_url
-    with running(*servers, BareServer()) as (first, second, bare):
+    web = ServeHttp(env=env, settings_module=settings_module)
+    sockets = socket_servers(env, settings_module, profile)
+    # One public address for all three, as behind the reverse proxy: sockets are accepted only
+    # from PUBLIC_BASE_URL's origin, and Twilio signs that URL.
+    for server in sockets:
+        server.env["PUBLIC_BASE_URL"] = web.base_url
+    with running(web, *sockets, BareServer()) as (web, first, second, bare):
         for index, size in enumerate(sizes):
             close_open_cases()
             forget_old_subscribers()
@@ -502,20 +543,26 @@ def run_all(
                 (first, second)[i % 2].base_url.replace("http", "ws", 1) + "/ws/helpline/"
                 for i in range(size)
             ]
-            headers = {"Cookie": f"{cookie[0]}={cookie[1]}", "Origin": first.base_url}
-            trigger = sms_trigger([first, second], first_sender=index * (events + 1))
+            headers = [
+                {"Cookie": f"{name}={value}", "Origin": web.base_url}
+                for name, value in (cookies[i % len(cookies)] for i in range(size))
+            ]
+            trigger = sms_trigger(web, first_sender=index * (events + 1))
             runs["lantern", size] = asyncio.run(
                 measure("lantern", ws_urls, headers, trigger, events, quiet=quiet)
             )
             print(runs["lantern", size].line(), flush=True)
             bare_urls = [bare.base_url.replace("http", "ws", 1) + "/ws"] * size
             runs["bare", size] = asyncio.run(
-                measure("bare", bare_urls, {}, bare_trigger(bare), events)
+                measure("bare", bare_urls, [{}] * size, bare_trigger(bare), events)
             )
             print(runs["bare", size].line(), flush=True)
         if any(r.connect_failures or r.close_codes for r in runs.values()):
-            errors = [line for line in first.log_tail(2000).splitlines() if "Exception" in line]
-            print("first server's errors (last 3):", *errors[-3:], sep="\n", file=sys.stderr)
+            for server in (web, first):
+                errors = [
+                    line for line in server.log_tail(2000).splitlines() if "Exception" in line
+                ]
+                print("errors (last 3):", *errors[-3:], sep="\n", file=sys.stderr)
     return runs
 
 
