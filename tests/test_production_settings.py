@@ -125,3 +125,66 @@ def test_csp_is_strict() -> None:
     ):
         assert needle in directives, needle
     assert "unsafe" not in directives
+
+
+def test_several_nodes_shard_the_channel_layer_but_not_the_cache_or_broker() -> None:
+    two = "redis://10.0.0.5:6379/0,redis://10.0.0.6:6379/0"
+    hosts, cache, broker = settings_values(
+        [
+            "s.CHANNEL_LAYERS['default']['CONFIG']['hosts']",
+            "s.CACHES['default']['LOCATION']",
+            "s.CELERY_BROKER_URL",
+        ],
+        **PROD_ENV,
+        REDIS_URL="redis://10.0.0.4:6379/0",
+        CHANNEL_REDIS_URLS=two,
+    )
+    assert hosts == repr(
+        [{"address": url, "socket_timeout": 10, "max_connections": 1000} for url in two.split(",")]
+    )
+    assert cache == broker == "redis://10.0.0.4:6379/0"
+    (alone,) = settings_values(
+        ["s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']"],
+        **PROD_ENV,
+        REDIS_URL="redis://10.0.0.4:6379/0",
+    )
+    assert alone == "redis://10.0.0.4:6379/0"  # one node's layout: everything on REDIS_URL
+
+
+def test_a_replica_is_a_second_alias_routed_by_replica_reads() -> None:
+    primary, replica = "postgres://lantern@10.0.0.2/lantern", "postgres://lantern@10.0.0.3/lantern"
+    values = settings_values(
+        [
+            "sorted(s.DATABASES)",
+            "s.DATABASES['replica']['HOST']",
+            "s.DATABASES['replica']['TEST']['MIRROR']",
+            "'pool' in s.DATABASES['replica']['OPTIONS']",
+            "s.DATABASE_ROUTERS",
+        ],
+        **PROD_ENV,
+        DATABASE_URL=primary,
+        DATABASE_REPLICA_URL=replica,
+    )
+    assert values == ["['default', 'replica']", "10.0.0.3", "default", "True",
+                      "['project.db_router.ReplicaRouter']"]  # fmt: skip
+    (aliases,) = settings_values(["sorted(s.DATABASES)"], **PROD_ENV, DATABASE_URL=primary)
+    assert aliases == "['default']"
+
+
+def test_pgbouncer_transaction_pooling_settings() -> None:
+    expressions = [
+        "s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']",
+        "s.DATABASES['default']['OPTIONS']['prepare_threshold']",
+        "'pool' in s.DATABASES['default']['OPTIONS']",
+        "s.DATABASES['default']['CONN_MAX_AGE']",
+        "s.DATABASES['default']['CONN_HEALTH_CHECKS']",
+    ]
+    url = "postgres://lantern@127.0.0.1:6432/lantern"
+    bouncer = settings_values(expressions, **PROD_ENV, DATABASE_URL=url, DB_PGBOUNCER="true")
+    assert bouncer == ["True", "None", "False", "0", "True"]
+    kept = settings_values(
+        expressions[3:4], **PROD_ENV, DATABASE_URL=url, DB_PGBOUNCER="true", DB_CONN_MAX_AGE="60"
+    )
+    assert kept == ["60"]  # for nodes that serve only WSGI, whose threads live on
+    direct = settings_values(expressions[2:4], **PROD_ENV, DATABASE_URL=url)
+    assert direct == ["True", "0"]  # straight to PostgreSQL: our own pool
