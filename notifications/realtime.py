@@ -5,14 +5,18 @@ Events carry ids and non-identifying fields only; consumers re-read what a user 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
+import os
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from redis.exceptions import RedisError
 
@@ -69,14 +73,17 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-# One event's sends get this long in all: a hung Redis must not hold the request that caused the
-# event (Twilio gives up after 15 s). Consumers resync from the database, and every alert is an
-# outbox row already, so a push that did not go loses nothing.
+# One event's sends get this long in all, counted from its commit: a hung Redis must not hold
+# anything up (Twilio gives up after 15 s). Consumers resync from the database, and every alert is
+# an outbox row already, so a push that did not go loses nothing.
 SEND_BUDGET_SECONDS = 1.0
 # After a failed send Redis is left alone for this long: the next events of this process (a
-# webhook often causes several) go straight on instead of each waiting out the budget again. The
-# outbox's publish to Celery (same Redis) asks here too: its rows wait for the sweeper meanwhile.
+# webhook often causes several) are dropped at once instead of each waiting out the budget again.
+# The outbox's publish to Celery (same Redis) asks here too: its rows wait for the sweeper.
 PAUSE_AFTER_FAILURE_SECONDS = 5.0
+# Events waiting for the publisher of this process. Far more than a burst needs while Redis
+# answers; a full queue means Redis is not keeping up, and the event is dropped like a failed send.
+PUBLISH_QUEUE_SIZE = 10_000
 
 _deadline: ContextVar[float | None] = ContextVar("realtime_deadline", default=None)
 _paused_until = 0.0
@@ -92,9 +99,13 @@ def pause_sends() -> None:
     _paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
 
 
-def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | FiguresChanged) -> None:
-    """Send the event to each group, within what is left of the event's budget. Never raises: a
-    failure is logged and pauses sending for a few seconds."""
+Event = CaseEvent | NotificationEvent | FiguresChanged
+
+
+def broadcast(groups: Iterable[str], event: Event) -> None:
+    """Send the event to each group, within what is left of the event's budget, without waiting
+    for Redis: the process's publisher sends it (in order, within a millisecond or so while Redis
+    answers). Never raises: a failure or a full queue is logged and pauses sending for a while."""
     names = list(groups)
     if not names:
         return
@@ -102,8 +113,26 @@ def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | Figu
         logger.info("realtime_send_skipped", extra={"groups": len(names)})
         return
     deadline = _deadline.get() or time.monotonic() + SEND_BUDGET_SECONDS
+    message = {"type": "lantern.event", "event": event}
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        # The embedded layer lives in this process's event loop: sent there, at once.
+        async_to_sync(_deliver)(names, message, deadline)
+    elif not publisher().submit((names, message, deadline)):
+        pause_sends()
+        logger.warning("realtime_send_failed", extra={"error": "QueueFull"})
+
+
+async def _deliver(groups: list[str], message: dict[str, object], deadline: float) -> None:
+    """One event's sends, or a log line saying why not; pauses sending when Redis failed."""
+    if sends_paused():
+        logger.info("realtime_send_skipped", extra={"groups": len(groups)})
+        return
     try:
-        async_to_sync(_send)(names, {"type": "lantern.event", "event": event}, deadline)
+        layer = get_channel_layer()
+        async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+            for group in groups:
+                await layer.group_send(group, message)
     except (OSError, RedisError) as exc:  # hung or down (TimeoutError is an OSError): pause
         pause_sends()
         logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
@@ -111,12 +140,78 @@ def broadcast(groups: Iterable[str], event: CaseEvent | NotificationEvent | Figu
         logger.warning("realtime_send_failed", extra={"error": type(exc).__name__})
 
 
-async def _send(groups: list[str], message: dict[str, object], deadline: float) -> None:
-    layer = get_channel_layer()
-    # Measured here, after the thread hop and the layer's creation, against the event's deadline.
-    async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-        for group in groups:
-            await layer.group_send(group, message)
+class Publisher:
+    """The one sender of a process's events to Redis: a daemon thread with its own event loop
+    (so channels_redis keeps its connections open between events) fed by a bounded queue. The
+    request that caused an event only puts it on the queue; one thread sends them all, so events
+    leave in the order their transactions committed."""
+
+    def __init__(self, capacity: int = PUBLISH_QUEUE_SIZE) -> None:
+        self.queue: queue.Queue[tuple[list[str], dict[str, object], float] | threading.Event] = (
+            queue.Queue(maxsize=capacity)
+        )
+        self.thread = threading.Thread(target=self._run, name="realtime-publisher", daemon=True)
+        self.thread.start()
+
+    def submit(self, item: tuple[list[str], dict[str, object], float]) -> bool:
+        """False when the queue is full: the event is not sent."""
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            return False
+        return True
+
+    def flush(self, timeout: float = SEND_BUDGET_SECONDS) -> bool:
+        """Wait until every event queued so far was sent or dropped (at most `timeout`)."""
+        done = threading.Event()
+        try:
+            self.queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        while True:
+            item = self.queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            try:
+                loop.run_until_complete(_deliver(*item))
+            except BaseException as exc:  # noqa: BLE001 - the thread must outlive any one event
+                logger.error("realtime_publisher_error", extra={"error": type(exc).__name__})
+
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def publisher() -> Publisher:
+    """This process's publisher, started on first use."""
+    global _publisher
+    if _publisher is None:
+        with _publisher_lock:
+            if _publisher is None:
+                _publisher = Publisher()
+    return _publisher
+
+
+def _forget_publisher() -> None:
+    """A forked child (gunicorn and Celery workers) has no copy of the parent's thread: it starts
+    its own on its first event. The lock is new too: another thread may have held it at the fork."""
+    global _publisher, _publisher_lock
+    _publisher, _publisher_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_publisher)
+
+
+@atexit.register
+def _send_what_is_queued() -> None:
+    """A command or worker that ends right after an event still sends it (within the budget)."""
+    if _publisher is not None:
+        _publisher.flush()
 
 
 def broadcast_case_event(helpline_id: int, event: CaseEvent) -> None:

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "project.proxy.TrustedProxyMiddleware",  # first: REMOTE_ADDR is the client's from here on
     "project.faults.DatabaseUnavailableMiddleware",  # 503 + Retry-After, not a 500, when down
     "django.middleware.security.SecurityMiddleware",
+    "project.middleware.WebhookPath",  # Twilio's webhooks leave here by a short road
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

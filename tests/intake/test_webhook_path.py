@@ -1,0 +1,100 @@
+"""Twilio's webhooks take the short road (project.middleware.WebhookPath): signed, stored, logged
+and answered with no session, cookie or sign-in machinery; every other page keeps the whole
+stack, lock-out and all."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from structlog.testing import capture_logs
+
+from cases.models import Report
+from tests.accounts.test_login import password_step
+from tests.twilio import post_signed, sign, sms_params
+
+pytestmark = pytest.mark.django_db
+
+SMS = "/intake/twilio/sms/"
+
+
+@pytest.fixture(autouse=True)
+def helpline_line(helpline):
+    helpline.phone_number = "+447700900000"
+    helpline.save()
+    return helpline
+
+
+def test_a_webhook_is_stored_and_answered_without_any_cookie(client: Client) -> None:
+    response = post_signed(client, SMS, sms_params("SM-lean-1", body="Made-up test text"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/xml"
+    assert Report.objects.filter(source_id="SM-lean-1").count() == 1
+    assert not response.cookies  # no session, no CSRF token, nothing set
+    assert "Cookie" not in response.get("Vary", "")  # nothing read from a session either
+    # what every answer carries still comes with it
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # and none of what only pages need: the short road was taken
+    assert "Content-Security-Policy" not in response
+
+
+def test_a_staff_cookie_sent_to_a_webhook_is_never_read_or_renewed(operator, otp_client) -> None:
+    staff = otp_client(operator)
+    session_key = staff.cookies[settings.SESSION_COOKIE_NAME].value
+
+    response = post_signed(staff, SMS, sms_params("SM-lean-2"))
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert staff.cookies[settings.SESSION_COOKIE_NAME].value == session_key
+
+
+def test_the_signature_is_still_checked_on_the_short_road(client: Client) -> None:
+    params = sms_params("SM-forged")
+    response = client.post(
+        SMS,
+        data=urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=sign(SMS, params, token="not-the-token"),  # noqa: S106
+    )
+    assert response.status_code == 403
+    assert not Report.objects.filter(source_id="SM-forged").exists()
+    assert client.get(SMS).status_code == 405  # POST only, as before
+    assert client.post("/intake/twilio/no-such-hook/").status_code == 404
+
+
+def test_a_webhook_is_logged_by_ids_without_the_sender(client: Client) -> None:
+    with capture_logs() as logs:
+        post_signed(client, SMS, sms_params("SM-lean-3", sender="+447700900456"))
+
+    finished = [line for line in logs if line["event"] == "request_finished"]
+    assert [(line["code"], line["request"]) for line in finished] == [(200, f"POST {SMS}")]
+    assert "447700900456" not in repr(logs)
+
+
+def test_staff_pages_keep_the_whole_stack(operator, otp_client, client: Client) -> None:
+    # not signed in: the sign-in page, even for intake's own staff page next to the webhooks
+    for url in ("/cases/", "/intake/unrouted/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    # signed in: the session is used, the page has its CSP and is never stored
+    response = otp_client(operator).get("/cases/")
+    assert response.status_code == 200
+    assert "Cookie" in response["Vary"]
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "no-store" in response["Cache-Control"]
+    # the sign-in form still sets its CSRF cookie
+    assert "csrftoken" in client.get("/accounts/login/").cookies
+
+
+def test_sign_in_lock_out_still_applies(operator) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        password_step(Client(), operator.username, "wrong password", REMOTE_ADDR="192.0.2.9")
+    locked = password_step(Client(), operator.username, REMOTE_ADDR="192.0.2.9")
+    assert locked.status_code == 429
