@@ -20,6 +20,7 @@ from dashboards.models import ExportJob, ExportKind, ExportLog
 from dashboards.reports import filtered_cases
 from dashboards.tasks import build_export
 from notifications.services import notify_staff
+from project.db_router import replica_reads
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +81,11 @@ def build_case_list(job_id: int) -> None:
         # Asked again now: a supervisor who lost the role since does not get the file.
         if not can_export_case_list(job.owner):
             raise PermissionError("no longer allowed to export case lists")
-        cases = filtered_cases(job.owner, job.filters)
-        total = cases.count()
-        content = encode(job.kind, _with_progress(exports.case_rows(cases), job_id, total))
+        # the rows may lag the primary by seconds; the job's own row, just written, may not
+        with replica_reads():
+            cases = filtered_cases(job.owner, job.filters)
+            total = cases.count()
+            content = encode(job.kind, _with_progress(exports.case_rows(cases), job_id, total))
     except Exception:
         logger.exception("export_failed", extra={"job": job_id})
         ExportJob.objects.filter(pk=job_id).update(status=J.FAILED, finished_at=timezone.now())
