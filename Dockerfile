@@ -1,4 +1,5 @@
-# Production image: daphne serves HTTP and WebSockets; the same image runs the Celery worker and beat.
+# Production image: bin/serve-http (gunicorn) serves HTTP; the same image runs bin/serve-ws (daphne,
+# WebSockets), the Celery worker and beat (docker-compose.yml). README "Production layout".
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DEBUG=False
 WORKDIR /app
@@ -13,8 +14,8 @@ RUN SECRET_KEY=build ALLOWED_HOSTS=build FIELD_ENCRYPTION_KEYS=ZGV2LW9ubHktZmllb
     BLIND_INDEX_KEY=build AUDIT_CHAIN_KEY=build EMAIL_URL=smtp://build python manage.py collectstatic --noinput
 RUN useradd --system --uid 10001 lantern
 USER lantern
-EXPOSE 8000
-# -v 0: daphne's own access log (full paths and query strings) off, Lantern logs requests itself;
-# --no-server-name: no Server header. No --proxy-headers: daphne would take the leftmost
-# X-Forwarded-For, which any client writes; project.proxy trusts TRUSTED_PROXY_COUNT hops from the right.
-CMD ["daphne", "-v", "0", "--no-server-name", "-b", "0.0.0.0", "-p", "8000", "project.asgi:application"]
+EXPOSE 8000 8001
+# Gunicorn with project/gunicorn_conf.py: no access log (paths name case numbers; Lantern logs
+# requests itself), no Server header, no trust in X-Forwarded-* (project.proxy counts
+# TRUSTED_PROXY_COUNT hops from the right of X-Forwarded-For, which the proxy appends to).
+CMD ["bin/serve-http"]

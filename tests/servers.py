@@ -1,5 +1,7 @@
-"""Real processes on loopback for fault and load tests: daphne serving Lantern, a private
-redis-server, a Celery worker. Each starts on a free port and is always stopped by its owner."""
+"""Real processes on loopback for fault and load tests: daphne serving Lantern, production's
+bin/serve-http and bin/serve-ws, a private redis-server, a Celery worker. Each starts on a free
+port and is always stopped by its owner. And what a test does to them as a person or Twilio
+would: sign in, send a signed webhook."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import requests
+from django.conf import settings
 from django.db import connection
 from django.utils.datastructures import MultiValueDict
 from twilio.request_validator import RequestValidator
@@ -252,3 +256,28 @@ def send(request: urllib.request.Request, timeout: float = 15) -> int:
         return exc.code
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return 0
+
+
+def sign_in(session: requests.Session, base_url: str, user, password: str) -> None:  # type: ignore[no-untyped-def]
+    """The real two-step sign-in at base_url: the password, then the current code from the
+    user's device. The session keeps the cookies."""
+    # here, not at the top: benches import this module before Django is set up
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def csrf() -> str:
+        return session.cookies[settings.CSRF_COOKIE_NAME]
+
+    login = f"{base_url}/accounts/login/"
+    session.get(login)
+    steps = (
+        {"auth-username": user.username, "auth-password": password},
+        {"token-otp_token": f"{totp(TOTPDevice.objects.get(user=user).bin_key):06d}"},
+    )
+    for step, data in zip(("auth", "token"), steps, strict=True):
+        answer = session.post(
+            login,
+            data={"csrfmiddlewaretoken": csrf(), "login_view-current_step": step, **data},
+            headers={"Referer": login},
+        )
+    assert "Sign out" in answer.text, "not signed in"
