@@ -7,7 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 
 from cases import case_search
@@ -18,6 +19,7 @@ from cases.models import (
     CaseFlag,
     CaseNote,
     CasePerson,
+    ExternalReference,
     Person,
     PersonContact,
     Place,
@@ -29,6 +31,16 @@ from project.phones import to_e164
 
 # a case's flags, with the flag (its icon and label), in the list's order
 FLAGS = Prefetch("flag_links", queryset=CaseFlag.objects.select_related("flag"))
+# how many contact details the person on a case has (the case page links to them)
+_CONTACT_COUNT = Coalesce(
+    Subquery(
+        PersonContact.objects.filter(person=OuterRef("person"))
+        .values("person")
+        .annotate(n=Count("pk"))
+        .values("n")
+    ),
+    0,
+)
 
 
 def list_cases(user: AbstractBaseUser, *, q: str = "") -> QuerySet[Case]:
@@ -100,7 +112,10 @@ def access_case(
     `case.visible_notes` and `case.visible_follow_ups` hold only what the policy allows, and each
     service and referral carries `readable_notes` / `readable_reason` / `readable_decline_reason`,
     empty where the text belongs to another organisation. Pages and JSON read only those."""
-    follow_ups = Case._meta.get_field("follow_ups").related_model  # referrals sits above cases
+    # referrals sits above cases: its models are reached through the case's relations
+    follow_ups, referrals, services = (
+        Case._meta.get_field(name).related_model for name in ("follow_ups", "referrals", "services")
+    )
     case = (
         visible_cases(user)
         .select_related("category", "area", "claimed_by", "helpline", "merged_into")
@@ -112,14 +127,27 @@ def access_case(
                 "people",
                 queryset=CasePerson.objects.select_related(
                     "person", "person__language", "relationship"
+                ).annotate(contact_count=_CONTACT_COUNT),
+            ),
+            # the page says how many contact details a person has, not what they are: counted in
+            # the people's query, none fetched (nor decrypted)
+            Prefetch(
+                "people__person__references",
+                queryset=ExternalReference.objects.select_related("kind"),
+            ),
+            # each with what it names joined in: one query apiece, not four
+            Prefetch(
+                "referrals",
+                queryset=referrals.objects.select_related(
+                    "organisation", "assignee", "referred_by"
                 ),
             ),
-            "referrals__organisation",
-            "referrals__assignee",
-            "referrals__referred_by",
-            "services__organisation",
-            "services__service_type",
-            "services__recorded_by",
+            Prefetch(
+                "services",
+                queryset=services.objects.select_related(
+                    "organisation", "service_type", "recorded_by"
+                ),
+            ),
             Prefetch(
                 "notes",
                 queryset=CaseNote.objects.filter(notes_visible(user)).select_related(

@@ -27,6 +27,10 @@ from referrals.forms import NoteForm
 from referrals.offers import next_step, offers_for
 
 S = Case.Status
+# The case page shows the latest entries of the timeline; `?timeline=all` shows every one. A case
+# worked for months has hundreds, and each is a row to lay out on every visit (the printed case
+# file always has them all).
+TIMELINE_ON_PAGE = 25
 # What the case list's form may carry on into its URL: filters (codes), never words about a person.
 LIST_FILTERS = ("status", "channel", "category", "flag", "risk", "language", "flagged_by")
 # The workflow bar (UX.md 21), in the order a case goes through.
@@ -117,6 +121,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     offers = offers_for(user, case)
     # Writing to the victim: whoever may write on the case (the archived one no one may).
     writes = can_change_case(user, case)
+    history = readable(selectors.case_history(user, case))
+    whole = request.GET.get("timeline") == "all"
     return render(
         request,
         "cases/case_detail.html",
@@ -135,7 +141,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
                 key=lambda f: (f.done_at is not None, f.due_at),
             ),
             "note_form": NoteForm() if offers.note else None,
-            "history": readable(selectors.case_history(user, case)),
+            "history": history if whole else history[-TIMELINE_ON_PAGE:],
+            "history_total": len(history),
             "earlier_cases": selectors.earlier_cases_from_same_number(user, case),
             "victim_messages": victim_messages(user, case),
             "message_form": MessageForm() if writes else None,
