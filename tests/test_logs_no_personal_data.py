@@ -1,10 +1,10 @@
 """Nothing about the people in a case reaches a log line (DESIGN rule 9, SECURITY DP-05).
 
-The real server, started with production's arguments (the Dockerfile's CMD), takes a victim's SMS
+The real server, started as production starts it (the Dockerfile's CMD, bin/serve-http), takes a victim's SMS
 and web report, a member of staff signing in, searching by phone and name in the pages and the
 API, opening the case and its recording, typing a phone number into a URL, a password reset by
 email and its link, a sign-in with an email as the username. Everything the process writes
-(daphne's own lines, Lantern's structured log at INFO, errors) goes to one file, and no line of it
+(gunicorn's own lines, Lantern's structured log at INFO, errors) goes to one file, and no line of it
 may hold any canary: names, phone numbers in every spelling, email, report text, the reset token,
 the provider's recording URL.
 """
@@ -25,15 +25,13 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.models import Case, Report
 from project.logging import formatter
 from tests.e2e.canaries import describe, leaks, spellings
 from tests.factories import TEST_PASSWORD, ReportFactory
-from tests.launchers import LaunchedDaphne, dockerfile_argv
-from tests.servers import running, send, signed_request
+from tests.launchers import LaunchedServeHttp
+from tests.servers import running, send, sign_in, signed_request
 from tests.test_security_headers import _server_env
 from tests.twilio import AUTH_TOKEN, sms_params
 
@@ -127,35 +125,12 @@ def server(operator, settings):  # type: ignore[no-untyped-def]
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_MEDIA_HOSTS": "127.0.0.1",  # nothing listens on 443: the fetch fails at once
     }
-    with running(LaunchedDaphne(dockerfile_argv(), env=env)) as (launched,):
+    with running(LaunchedServeHttp(env=env)) as (launched,):
         yield launched
 
 
 def _csrf(session: requests.Session) -> str:
     return session.cookies[settings.CSRF_COOKIE_NAME]
-
-
-def _sign_in(session: requests.Session, base: str, user) -> None:  # type: ignore[no-untyped-def]
-    session.get(f"{base}/accounts/login/")
-    session.post(
-        f"{base}/accounts/login/",
-        data={
-            "csrfmiddlewaretoken": _csrf(session),
-            "login_view-current_step": "auth",
-            "auth-username": user.username,
-            "auth-password": TEST_PASSWORD,
-        },
-    )
-    code = f"{totp(TOTPDevice.objects.get(user=user).bin_key):06d}"
-    answer = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "csrfmiddlewaretoken": _csrf(session),
-            "login_view-current_step": "token",
-            "token-otp_token": code,
-        },
-    )
-    assert "Sign out" in answer.text, "the journey must run signed in"
 
 
 def _victim_reports(base: str) -> Case:
@@ -181,7 +156,7 @@ def _victim_reports(base: str) -> Case:
 
 def _staff_works_the_case(base: str, operator, case: Case) -> None:  # type: ignore[no-untyped-def]
     staff = requests.Session()
-    _sign_in(staff, base, operator)
+    sign_in(staff, base, operator, TEST_PASSWORD)
     headers = {"X-CSRFToken": _csrf(staff), "Referer": f"{base}/cases/"}
     for q in (PHONE, "07700 900731", NAME, EMAIL, STORY):
         staff.get(f"{base}/cases/", params={"q": q})
@@ -227,7 +202,7 @@ def _password_reset(base: str, operator) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_log_line_holds_anything_about_a_person(server: LaunchedDaphne, operator) -> None:
+def test_no_log_line_holds_anything_about_a_person(server: LaunchedServeHttp, operator) -> None:
     base = server.base_url
     case = _victim_reports(base)
     _staff_works_the_case(base, operator, case)

@@ -150,15 +150,21 @@ def _raw_head(port: int, request: str) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("launcher", ["Dockerfile", "Makefile"])
+@pytest.mark.parametrize("launcher", ["serve-http", "serve-ws", "make run"])
 def test_the_real_server_sends_no_server_header(launcher: str) -> None:
-    """Daphne as production and `make run` start it (their arguments read from those files) says
-    nothing about itself: not on a page, an error or a WebSocket handshake."""
-    from tests.launchers import LaunchedDaphne, dockerfile_argv, makefile_argv
+    """Each server as it ships (bin/serve-http, the Dockerfile's CMD; bin/serve-ws, docker-compose's
+    `ws`; daphne as `make run` starts it) says nothing about itself: not on a page, an error of
+    Lantern's or of the server's own (a request it cannot parse), nor a WebSocket handshake."""
+    from tests.launchers import LaunchedDaphne, LaunchedServeHttp, LaunchedServeWs, makefile_argv
     from tests.servers import running
 
-    args = dockerfile_argv() if launcher == "Dockerfile" else makefile_argv()
-    with running(LaunchedDaphne(args, env=_server_env())) as (server,):
+    env = _server_env()
+    server = {
+        "serve-http": lambda: LaunchedServeHttp(env={**env, "WEB_CONCURRENCY": "1"}),
+        "serve-ws": lambda: LaunchedServeWs(env=env),
+        "make run": lambda: LaunchedDaphne(makefile_argv(), env=env),
+    }[launcher]()
+    with running(server):
         host = f"Host: 127.0.0.1:{server.port}\r\n"
         heads = [
             _raw_head(server.port, f"GET /healthz/ HTTP/1.1\r\n{host}Connection: close\r\n\r\n"),
@@ -171,10 +177,13 @@ def test_the_real_server_sends_no_server_header(launcher: str) -> None:
                 f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 f"Origin: {server.base_url}\r\n\r\n",
             ),
+            _raw_head(server.port, "NOT A REQUEST\r\n\r\n"),
         ]
     assert heads[0].startswith("HTTP/1.1 200"), heads[0]
     assert heads[1].startswith("HTTP/1.1 404"), heads[1]
-    assert heads[2].startswith("HTTP/1.1 403"), heads[2]  # no session: refused at the handshake
+    # no session: refused at the handshake; serve-http serves no sockets at all (a page 404)
+    assert heads[2].startswith("HTTP/1.1 404" if launcher == "serve-http" else "HTTP/1.1 403")
+    assert " 400 " in heads[3].splitlines()[0], heads[3]
     for head in heads:
         names = [line.split(":", 1)[0].strip().lower() for line in head.splitlines()[1:]]
         assert "server" not in names, head
