@@ -74,3 +74,55 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.action} by {self.user_id}"
+
+
+# Roll-ups (dashboards.rollups) ------------------------------------------------------------------
+
+
+class RollupCell(models.Model):
+    """A snapshot report's figures for one local day (Europe/London), folded by everything a
+    report groups or filters by: `n` cases (measure "case"), of which `n` have a time of `value`
+    whole seconds ("first_contact", "closure", "referral_acceptance": a histogram, so medians
+    stay exact), `n` referrals ("referral:<status>") or services of type `value` ("service").
+    Ids are plain numbers, not keys: a roll-up must not hold back a deletion."""
+
+    day = models.DateField()
+    helpline_id = models.BigIntegerField()
+    channel = models.CharField(max_length=8)
+    status = models.CharField(max_length=16)
+    priority = models.CharField(max_length=8)
+    risk_level = models.CharField(max_length=8, blank=True)
+    discard_reason_id = models.BigIntegerField(null=True)
+    measure = models.CharField(max_length=32)
+    value = models.BigIntegerField(null=True)
+    n = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "measure"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.measure} {self.n}"
+
+
+class DirtyDay(models.Model):
+    """A UTC date some of whose cases (or their referrals or services) changed since the roll-up
+    was built: a row per changed row, written by database triggers (migration 0002) in the
+    writer's own transaction, so no write, however it is made, goes unnoticed. Never one row per
+    day: a shared row would either lock every writer of the day against each other, or let the
+    job miss a write still in flight when it cleared the day (dashboards.rollups.refresh)."""
+
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RollupCoverage(models.Model):
+    """The local days the roll-up was built for, first to last (one row). Days outside, and the
+    dirty ones, are counted from the cases themselves."""
+
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.first_day} to {self.last_day}"

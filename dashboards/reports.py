@@ -7,33 +7,27 @@ happened. Everything is counted in the database by a handful of GROUP BY and per
 however many cases there are; Python only folds their result rows (one per day, channel, status
 and discard reason at most), never the cases themselves.
 
-Times are medians and 90th percentiles in seconds. On PostgreSQL they are `percentile_cont`
-aggregates. SQLite (the embedded set-up) has none: there the count comes from COUNT and each
-percentile from the one or two rows at its rank (ORDER BY ... LIMIT 2 OFFSET k), interpolated as
-percentile_cont does, so it stays a query per figure reading two rows, not a loop over cases.
+Times are medians and 90th percentiles of whole seconds (rounded down per case: the unit the
+roll-up's histograms keep, so both ways of counting give the same numbers). On PostgreSQL they are
+`percentile_cont` aggregates. SQLite (the embedded set-up) has none: there the count comes from
+COUNT and each percentile from the one or two rows at its rank (ORDER BY ... LIMIT 2 OFFSET k),
+interpolated as percentile_cont does, so it stays a query per figure reading two rows.
+
+Where it can, a report adds up the daily roll-up (dashboards.rollups) and counts only the days it
+does not hold from the cases; the figures are the same either way (tests/dashboards/test_rollups).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Count,
-    DurationField,
-    Expression,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-)
+from django.db.models import Aggregate, Count, Expression, FloatField, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -47,6 +41,8 @@ from cases.policy import (
     counted_cases,
     visible_cases,
 )
+from dashboards import rollups
+from dashboards.rollups import Tally, WholeSeconds
 from dashboards.suppression import AT_LEAST, USUALLY_EQUAL, Table, is_withheld
 from dashboards.suppression import threshold as threshold_of
 from referrals.models import Referral, ServiceRecord
@@ -102,14 +98,26 @@ def shareable_only(user: AnyUser) -> bool:
     return not can_see_identities(user)
 
 
-def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
-    """Every figure of the report, unsuppressed (see suppress). Raises PermissionDenied for users
-    without cases.view_figures and InvalidFiltersError for filters that do not parse."""
+def snapshot(user: AnyUser, filters: Mapping[str, Any], *, rollup: bool = True) -> dict[str, Any]:
+    """Every figure of the report, unsuppressed (see suppress), from the roll-up where it can
+    answer (and `rollup`), else from the cases. Raises PermissionDenied for users without
+    cases.view_figures and InvalidFiltersError for filters that do not parse."""
     used = report_filters(filters)
     # a merged case is counted once, as the case it joined (its reports are there now)
     cases = filtered_cases(user, used, counting=True).exclude(status=S.MERGED)
-    start, end = _period(used)
-    by_day, by_channel, by_status, by_reason, by_risk = _case_counts(cases)
+    counted = rollups.tally(user, used, cases) if rollup else None
+    if counted is None:
+        counted, times = _raw_tally(cases)
+    else:
+        times = counted.times()
+    return _figures(used, counted, times)
+
+
+def _raw_tally(cases: QuerySet[Case]) -> tuple[Tally, dict[str, dict[str, Any]]]:
+    """The report's counts and times from the cases themselves (percentile_cont aggregates)."""
+    counted = Tally()
+    for day, channel, status, reason, risk, n in _case_rows(cases):
+        counted.add_cases(day, channel, status, reason, risk, n)
     _, case_times = _measure(
         cases,
         counts={},
@@ -123,12 +131,21 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
         counts={code: Q(status=code) for code in Referral.Status.values},
         spans={"referral_acceptance": ("created_at", "responded_at", Q(status__in=ACCEPTED))},
     )
-    services = (
-        ServiceRecord.objects.filter(case__in=cases.values("pk"))
-        .order_by()
-        .values_list("service_type_id")
-        .annotate(n=Count("pk"))
+    counted.referrals.update(referral_counts)
+    counted.services.update(
+        dict(
+            ServiceRecord.objects.filter(case__in=cases.values("pk"))
+            .order_by()
+            .values_list("service_type_id")
+            .annotate(n=Count("pk"))
+        )
     )
+    return counted, {**case_times, **referral_times}
+
+
+def _figures(used: dict[str, str], counted: Tally, times: dict[str, Any]) -> dict[str, Any]:
+    start, end = _period(used)
+    by_day, by_channel, by_status = counted.by_day, counted.by_channel, counted.by_status
     return {
         "filters": used,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -148,22 +165,22 @@ def snapshot(user: AnyUser, filters: Mapping[str, Any]) -> dict[str, Any]:
             {"code": "discarded", "label": "Discarded", "count": by_status.get(S.DISCARDED, 0)},
             {"code": "awaiting", "label": "Not yet triaged", "count": _sum(by_status, AWAITING)},
         ],
-        "discard_reasons": _labelled(DiscardReason, by_reason),
+        "discard_reasons": _labelled(DiscardReason, counted.by_reason),
         # the cases by their latest risk assessment, the highest first; "" not assessed yet
         "risk": [
             {
                 "code": level or "not_assessed",
                 "label": RiskLevel(level).label if level else "Not assessed",
-                "count": by_risk.get(level, 0),
+                "count": counted.by_risk.get(level, 0),
             }
             for level in (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD, "")
         ],
         "referrals": [
-            {"code": code, "label": label, "count": referral_counts[code]}
+            {"code": code, "label": label, "count": counted.referrals.get(code, 0)}
             for code, label in Referral.Status.choices
         ],
-        "services": _labelled(ServiceType, Counter(dict(services))),
-        "times": {**case_times, **referral_times},
+        "services": _labelled(ServiceType, counted.services),
+        "times": times,
     }
 
 
@@ -238,36 +255,22 @@ def _drop_withheld_times(figures: Any) -> None:
 # Counting -----------------------------------------------------------------------------------------
 
 
-def _case_counts(cases: QuerySet[Case]) -> tuple[Counter, Counter, Counter, Counter, Counter]:
+def _case_rows(cases: QuerySet[Case]) -> QuerySet:
     """One pass over the period's cases (the case_snapshot index on PostgreSQL, which covers all
-    but the risk level): counts by local day, channel, status, discard reason and risk level,
-    folded into the five breakdowns."""
-    rows = (
+    but the risk level): counts by local day, channel, status, discard reason and risk level."""
+    return (
         cases.annotate(day=TruncDate("created_at"))
         .values_list("day", "channel", "status", "discard_reason_id", "risk_level")
         .annotate(n=Count("pk"))
     )
-    by_day: Counter = Counter()
-    by_channel: Counter = Counter()
-    by_status: Counter = Counter()
-    by_reason: Counter = Counter()
-    by_risk: Counter = Counter()
-    for day, channel, status, reason, risk, n in rows:
-        by_day[day] += n
-        by_channel[channel] += n
-        by_status[status] += n
-        by_risk[risk] += n
-        if status == S.DISCARDED and reason is not None:
-            by_reason[reason] += n
-    return by_day, by_channel, by_status, by_reason, by_risk
 
 
 class Percentile(Aggregate):
-    """PostgreSQL's percentile_cont of a time span (an interval: no per-row conversion)."""
+    """PostgreSQL's percentile_cont of a time span in whole seconds."""
 
     function = "percentile_cont"
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = DurationField()
+    output_field = FloatField()
 
     def __init__(self, expression: Expression, fraction: float, **extra: Any) -> None:
         super().__init__(expression, fraction=float(fraction), **extra)
@@ -278,24 +281,24 @@ def _measure(
 ) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
     """How many rows match each Q; and for each span (start field, end field, which rows) how
     many of those rows have an end, with the median and 90th percentile of end - start in
-    seconds. One query on PostgreSQL; elsewhere each percentile adds a _rank query."""
+    whole seconds. One query on PostgreSQL; elsewhere each percentile adds a _rank query."""
     postgres = connection.vendor == "postgresql"
     aggregates: dict[str, Aggregate] = {name: Count("pk", filter=q) for name, q in counts.items()}
     for name, (start, end, which) in spans.items():
         aggregates[f"{name}__count"] = Count(end, filter=which)
         if postgres:
-            aggregates[f"{name}__p50"] = Percentile(_span(start, end), 0.5, filter=which)
-            aggregates[f"{name}__p90"] = Percentile(_span(start, end), 0.9, filter=which)
+            aggregates[f"{name}__p50"] = Percentile(WholeSeconds(start, end), 0.5, filter=which)
+            aggregates[f"{name}__p90"] = Percentile(WholeSeconds(start, end), 0.9, filter=which)
     result = rows.aggregate(**aggregates)
     times = {}
     for name, (start, end, which) in spans.items():
         count = result[f"{name}__count"]
         if postgres:
-            p50, p90 = _seconds(result[f"{name}__p50"]), _seconds(result[f"{name}__p90"])
+            p50, p90 = _round(result[f"{name}__p50"]), _round(result[f"{name}__p90"])
         else:
             ordered = (
                 rows.filter(which or Q(), **{f"{end}__isnull": False})
-                .annotate(span=_span(start, end))
+                .annotate(span=WholeSeconds(start, end))
                 .order_by("span")
                 .values_list("span", flat=True)
             )
@@ -304,23 +307,19 @@ def _measure(
     return {name: result[name] for name in counts}, times
 
 
-def _span(start: str, end: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
 def _rank(ordered: QuerySet, count: int, fraction: float) -> int | None:
     """percentile_cont from the one or two rows around its rank (the SQLite fallback)."""
     if not count:
         return None
     position = fraction * (count - 1)
     low = math.floor(position)
-    spans = [span.total_seconds() for span in ordered[low : low + 2]]
+    spans = list(ordered[low : low + 2])
     upper = spans[-1] if position > low else spans[0]
     return round(spans[0] + (upper - spans[0]) * (position - low))
 
 
-def _seconds(span: timedelta | None) -> int | None:
-    return None if span is None else round(span.total_seconds())
+def _round(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)
 
 
 # Shaping ------------------------------------------------------------------------------------------

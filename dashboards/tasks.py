@@ -17,3 +17,12 @@ def delete_expired_exports() -> int:
     from dashboards.jobs import delete_expired
 
     return delete_expired()
+
+
+@shared_task(ignore_result=True)
+def refresh_rollups() -> int:
+    """Every few minutes (project.schedules): the reports' roll-up rebuilt for the days whose
+    cases changed, and extended to yesterday (dashboards.rollups.refresh)."""
+    from dashboards.rollups import refresh
+
+    return refresh()

@@ -1,0 +1,407 @@
+"""Roll-ups: the snapshot report's figures kept per local day (dashboards.models.RollupCell), so a
+year's report adds up a few thousand rows instead of counting a million cases.
+
+Exact, not close: a cell counts the cases of one day that share every value a report groups or
+filters by, and times are kept as histograms of whole seconds, so the median and 90th percentile
+rolled up from them equal percentile_cont over the same whole seconds (dashboards.reports
+measures times in whole seconds on both paths for that reason).
+
+Always current: the cells cover the days `RollupCoverage` names (built by `rebuild_rollups` and
+extended every night by `refresh`); a change to a case, a referral or a service marks its day
+dirty through a database trigger (migration 0002), and a report counts from the cases themselves
+the days that are dirty, not covered, or cut by the period's bounds (today, at least). Both
+halves become the same cells (`cells`), so they add up.
+
+The cells hold what the report filters by only for some filters (FILTER_COLUMNS) and only for
+roles whose reach is a helpline or everything (`_reach`); any other report is counted from the
+cases (reports.snapshot), with the same figures in the same shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import Organisation
+from cases.filters import CaseFilter
+from cases.models import Case
+from cases.policy import AnyUser
+from dashboards.models import DirtyDay, RollupCell, RollupCoverage
+from referrals.models import Referral, ServiceRecord
+
+DIMENSIONS = ("helpline_id", "channel", "status", "priority", "risk_level", "discard_reason_id")
+# The report filters a cell holds (filter: column); a report using any other is counted raw.
+FILTER_COLUMNS = {
+    "status": "status",
+    "channel": "channel",
+    "priority": "priority",
+    "risk": "risk_level",
+}
+PERIOD_FILTERS = frozenset({"created_after", "created_before"})
+# Times of a case: (start field, end field); a referral's is "referral_acceptance".
+CASE_SPANS = {
+    "first_contact": ("created_at", "first_claimed_at"),
+    "closure": ("created_at", "closed_at"),
+}
+ACCEPTED = (Referral.Status.ACCEPTED, Referral.Status.COMPLETED)
+SPANS = (*CASE_SPANS, "referral_acceptance")
+BATCH_DAYS = 31  # days built per transaction by rebuild
+
+
+class WholeSeconds(Func):
+    """The whole seconds (rounded down) from the start field to the end field: the unit every
+    report time is measured in, on both databases."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)))::bigint"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # django_timestamp_diff gives microseconds; SQLite's "/" truncates, so floor by hand
+        micro = "django_timestamp_diff(%(expressions)s)"
+        template = (
+            f"CASE WHEN {micro} >= 0 THEN {micro} / 1000000"
+            f" ELSE -((999999 - {micro}) / 1000000) END"
+        )
+        return self.as_sql(compiler, connection, template=template, arg_joiner=", ", **extra)
+
+
+@dataclass
+class Tally:
+    """What a report's figures are made from, whichever way they were counted."""
+
+    by_day: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+    by_status: Counter = field(default_factory=Counter)
+    by_reason: Counter = field(default_factory=Counter)
+    by_risk: Counter = field(default_factory=Counter)
+    referrals: Counter = field(default_factory=Counter)  # by referral status
+    services: Counter = field(default_factory=Counter)  # by service type id
+    histograms: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPANS})
+
+    def add_cases(
+        self, day: date, channel: str, status: str, reason: Any, risk: str, n: int
+    ) -> None:
+        self.by_day[day] += n
+        self.by_channel[channel] += n
+        self.by_status[status] += n
+        self.by_risk[risk] += n
+        if status == Case.Status.DISCARDED and reason is not None:
+            self.by_reason[reason] += n
+
+    def add(self, measure: str, value: Any, n: int) -> None:
+        """A cell of any measure but "case"."""
+        if measure == "service":
+            self.services[value] += n
+        elif measure.startswith("referral:"):
+            self.referrals[measure.removeprefix("referral:")] += n
+        else:
+            self.histograms[measure][value] += n
+
+    def times(self) -> dict[str, dict[str, int | None]]:
+        return {
+            name: {
+                "count": sum(histogram.values()),
+                "p50_seconds": percentile(histogram, 0.5),
+                "p90_seconds": percentile(histogram, 0.9),
+            }
+            for name, histogram in self.histograms.items()
+        }
+
+
+def percentile(histogram: Mapping[int, int], fraction: float) -> int | None:
+    """percentile_cont over the values a histogram counts, rounded to a whole second: the two
+    values around the rank, interpolated exactly as PostgreSQL does (first + (second - first) *
+    proportion, in floating point), so the result is the same number."""
+    count = sum(histogram.values())
+    if not count:
+        return None
+    position = fraction * (count - 1)
+    low = math.floor(position)
+    ranks = (low, min(low + 1, count - 1))
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while len(found) < 2 and seen > ranks[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            break
+    first, second = found
+    upper = second if position > low else first
+    return round(first + (upper - first) * (position - low))
+
+
+# Cells ---------------------------------------------------------------------------------------------
+
+
+def cells(cases: QuerySet[Case]) -> Iterator[tuple[Any, ...]]:
+    """The cells of these cases: (day, *DIMENSIONS, measure, value, n), a handful of GROUP BY
+    queries. The roll-up stores them; a report adds those of its raw days to the stored ones."""
+    day = TruncDate("created_at")
+    for *key, n in cases.annotate(day=day).values_list("day", *DIMENSIONS).annotate(n=Count("pk")):
+        yield (*key, "case", None, n)
+    for name, (start, end) in CASE_SPANS.items():
+        timed = cases.filter(**{f"{end}__isnull": False}).annotate(
+            day=day, value=WholeSeconds(start, end)
+        )
+        for *key, value, n in timed.values_list("day", *DIMENSIONS, "value").annotate(
+            n=Count("pk")
+        ):
+            yield (*key, name, value, n)
+    # a referral or service belongs to its case's cell; names apart from their own fields
+    of_case = {
+        "c_day": TruncDate("case__created_at"),
+        **{f"c_{d}": F(f"case__{d}") for d in DIMENSIONS},
+    }
+    keys = list(of_case)
+    referrals = Referral.objects.filter(case__in=cases.values("pk")).order_by().annotate(**of_case)
+    for *key, status, n in referrals.values_list(*keys, "status").annotate(n=Count("pk")):
+        yield (*key, f"referral:{status}", None, n)
+    accepted = referrals.filter(status__in=ACCEPTED, responded_at__isnull=False).annotate(
+        value=WholeSeconds("created_at", "responded_at")
+    )
+    for *key, value, n in accepted.values_list(*keys, "value").annotate(n=Count("pk")):
+        yield (*key, "referral_acceptance", value, n)
+    services = (
+        ServiceRecord.objects.filter(case__in=cases.values("pk")).order_by().annotate(**of_case)
+    )
+    for *key, service_type, n in services.values_list(*keys, "service_type_id").annotate(
+        n=Count("pk")
+    ):
+        yield (*key, "service", service_type, n)
+
+
+def fold(rows: Iterable[tuple[Any, ...]], tally: Tally) -> Tally:
+    """Cells (as `cells` yields them) added to a tally."""
+    for day, _, channel, status, _, risk, reason, measure, value, n in rows:
+        if measure == "case":
+            tally.add_cases(day, channel, status, reason, risk, n)
+        else:
+            tally.add(measure, value, n)
+    return tally
+
+
+# Building ------------------------------------------------------------------------------------------
+
+
+def midnight(day: date) -> datetime:
+    """When a local day begins (Europe/London: a DST day is 23 or 25 hours to the next one)."""
+    return timezone.make_aware(datetime.combine(day, time()))
+
+
+def cases_of(first: date, last: date) -> QuerySet[Case]:
+    return Case.objects.filter(
+        created_at__gte=midnight(first), created_at__lt=midnight(last + timedelta(days=1))
+    )
+
+
+def build(first: date, last: date) -> int:
+    """The cells of these local days, made again from their cases (in the caller's transaction)."""
+    RollupCell.objects.filter(day__range=(first, last)).delete()
+    made = [
+        RollupCell(**dict(zip(("day", *DIMENSIONS, "measure", "value", "n"), row, strict=True)))
+        for row in cells(cases_of(first, last).order_by())
+    ]
+    RollupCell.objects.bulk_create(made, batch_size=5000)
+    return len(made)
+
+
+def rebuild(
+    since: date | None = None, today: date | None = None
+) -> tuple[int, RollupCoverage | None]:
+    """Build every day from `since` (the first case's day) to yesterday, a month per transaction,
+    and cover them (with the days covered before, if they join up). Safe while cases are written:
+    a write a batch misses leaves its mark, so reports count its day raw until `refresh`."""
+    yesterday = (today or timezone.localdate()) - timedelta(days=1)
+    if since is None:
+        first_case = (
+            Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        )
+        since = timezone.localdate(first_case) if first_case else yesterday
+    # Marks of the days about to be built are moot: deleted first, so a write still in flight
+    # keeps its mark (the DELETE does not see it) and the days stay counted raw until refresh.
+    DirtyDay.objects.filter(day__gt=since).delete()
+    made = 0
+    for first, last in _batches(since, yesterday):
+        with transaction.atomic():
+            made += build(first, last)
+    with transaction.atomic():
+        before = RollupCoverage.objects.select_for_update().first()
+        RollupCoverage.objects.all().delete()
+        if since > yesterday:
+            return made, None
+        first_day = since
+        if before is not None and before.first_day <= since <= before.last_day + timedelta(days=1):
+            first_day = before.first_day
+        RollupCell.objects.filter(day__lt=first_day).delete()
+        return made, RollupCoverage.objects.create(first_day=first_day, last_day=yesterday)
+
+
+def _batches(first: date, last: date) -> Iterator[tuple[date, date]]:
+    while first <= last:
+        end = min(first + timedelta(days=BATCH_DAYS - 1), last)
+        yield first, end
+        first = end + timedelta(days=1)
+
+
+def _local_days(utc_day: date) -> set[date]:
+    """The local days a UTC date's 24 hours fall on."""
+    start = datetime.combine(utc_day, time(), tzinfo=UTC)
+    ends = (start, start + timedelta(days=1) - timedelta(microseconds=1))
+    return set(_days_between(*(timezone.localdate(moment) for moment in ends)))
+
+
+def _days_between(first: date, last: date) -> Iterator[date]:
+    for n in range((last - first).days + 1):
+        yield first + timedelta(days=n)
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, last) runs."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+@transaction.atomic
+def refresh(today: date | None = None) -> int:
+    """The periodic job: rebuild the covered days whose cases changed, and extend the cover to
+    yesterday. The marks are deleted first: one a writer has not committed yet is not seen by the
+    DELETE, so it survives for the next run, while the rebuild sees every write that committed
+    its mark before. Does nothing until rebuild_rollups has built the cells once."""
+    coverage = RollupCoverage.objects.select_for_update().first()
+    if coverage is None:
+        return 0
+    yesterday = (today or timezone.localdate()) - timedelta(days=1)
+    stale = {day for utc in _take_marks() for day in _local_days(utc)}
+    stale |= set(_days_between(coverage.last_day + timedelta(days=1), yesterday))
+    stale = {day for day in stale if coverage.first_day <= day <= yesterday}
+    made = sum(build(first, last) for first, last in _runs(stale))
+    if yesterday > coverage.last_day:
+        coverage.last_day = yesterday
+        coverage.save(update_fields=["last_day"])
+    return made
+
+
+def _take_marks() -> set[date]:
+    """Delete the marks, and the days they named, in one statement (no mark can slip between a
+    read and a delete). SQLite has RETURNING since 3.35."""
+    table = connection.ops.quote_name(DirtyDay._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} RETURNING day")  # noqa: S608 (no outside input)
+        day = DirtyDay._meta.get_field("day")
+        return {day.to_python(value) for (value,) in cursor.fetchall()}
+
+
+# Reading -------------------------------------------------------------------------------------------
+
+
+def tally(user: AnyUser, filters: Mapping[str, str], cases: QuerySet[Case]) -> Tally | None:
+    """The report's tally from the cells where they can answer it, `cases` (the report's own,
+    filtered and reached) counted for the rest; None when the cells cannot answer it at all."""
+    reach = _reach(user)
+    if reach is None or set(filters) - PERIOD_FILTERS - set(FILTER_COLUMNS):
+        return None
+    coverage = RollupCoverage.objects.first()
+    if coverage is None:
+        return None
+    after, before = _bounds(filters)
+    first = coverage.first_day
+    if after is not None:  # the first day that begins at or after the bound
+        day = timezone.localdate(after)
+        first = max(first, day if midnight(day) >= after else day + timedelta(days=1))
+    last = coverage.last_day
+    if before is not None:  # the last day that ends by the bound (it is exclusive)
+        last = min(last, timezone.localdate(before) - timedelta(days=1))
+    dirty = {
+        day
+        for utc in DirtyDay.objects.values_list("day", flat=True).distinct()
+        for day in _local_days(utc)
+    }
+    runs = _runs(day for day in _days_between(first, last) if day not in dirty)
+    result = Tally()
+    if runs:
+        _read_cells(result, runs, reach, filters)
+    return fold(cells(_outside(cases, runs)), result)
+
+
+def _read_cells(
+    result: Tally, runs: list[tuple[date, date]], reach: Q, filters: Mapping[str, str]
+) -> None:
+    days = Q()
+    for first, last in runs:
+        days |= Q(day__range=(first, last))
+    wanted = {
+        FILTER_COLUMNS[name]: value for name, value in filters.items() if name in FILTER_COLUMNS
+    }
+    stored = (
+        RollupCell.objects.filter(days, reach, **wanted)
+        .exclude(status=Case.Status.MERGED)
+        .order_by()
+    )
+    counts = stored.filter(measure="case").values_list(
+        "day", "channel", "status", "discard_reason_id", "risk_level"
+    )
+    for day, channel, status, reason, risk, n in counts.annotate(total=Sum("n")):
+        result.add_cases(day, channel, status, reason, risk, n)
+    others = stored.exclude(measure="case").values_list("measure", "value").annotate(total=Sum("n"))
+    for measure, value, n in others:
+        result.add(measure, value, n)
+
+
+def _outside(cases: QuerySet[Case], runs: list[tuple[date, date]]) -> QuerySet[Case]:
+    """The cases created outside the runs of days the cells answer for: the gaps between them, and
+    before and after (ranges on created_at, so the case_snapshot index reads only those)."""
+    if not runs:
+        return cases
+    gaps = Q(created_at__lt=midnight(runs[0][0]))
+    for (_, last), (first, _) in zip(runs, runs[1:], strict=False):
+        gaps |= Q(
+            created_at__gte=midnight(last + timedelta(days=1)), created_at__lt=midnight(first)
+        )
+    gaps |= Q(created_at__gte=midnight(runs[-1][1] + timedelta(days=1)))
+    return cases.filter(gaps)
+
+
+def _bounds(filters: Mapping[str, str]) -> tuple[datetime | None, datetime | None]:
+    """The period's bounds as the case list reads them (CaseFilter's own fields)."""
+    form = CaseFilter(
+        {k: filters[k] for k in PERIOD_FILTERS if k in filters}, queryset=Case.objects.none()
+    ).form
+    form.is_valid()
+    return form.cleaned_data.get("created_after"), form.cleaned_data.get("created_before")
+
+
+def _reach(user: AnyUser) -> Q | None:
+    """The cells a user's figures count, as cases.policy.counted_cases reaches them: a monitor's
+    every helpline, a helpline's staff their own. None (count raw) for anyone else, CSO staff
+    among them: their reach is a set of referred cases, which no cell key holds."""
+    organisation = getattr(user, "organisation", None)
+    if not (user.is_active and organisation is not None and organisation.is_active):
+        return None
+    if not user.has_perm("cases.view_case"):
+        return None
+    if organisation.kind == Organisation.Kind.MONITOR:
+        return Q()
+    if organisation.kind == Organisation.Kind.HELPLINE:
+        return Q(helpline_id=organisation.pk)
+    return None
