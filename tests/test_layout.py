@@ -5,8 +5,11 @@ front, bin/serve-http (gunicorn, the Dockerfile's CMD) for pages, API and webhoo
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
+import subprocess
+import sys
 import threading
 import urllib.request
 import uuid
@@ -27,6 +30,7 @@ from tests.launchers import (
     LaunchedServeWs,
     compose_command,
     dockerfile_cmd,
+    serve_ws_daphne_args,
 )
 from tests.servers import ROOT, database_url, running, sign_in, signed_request
 from tests.test_security_headers import _raw_head, _server_env
@@ -234,3 +238,20 @@ def test_a_text_message_through_the_layout_reaches_an_operator_socket(layout_env
                 timeout=20, cookie=cookie, origin=public,
             )  # fmt: skip
         assert refused.value.status_code == 404
+
+
+def test_neither_server_trusts_forwarded_headers() -> None:
+    """The client's address and scheme are Lantern's to decide (project.proxy counts
+    TRUSTED_PROXY_COUNT hops from the right, SECURE_PROXY_SSL_HEADER): gunicorn would take
+    X-Forwarded-Proto from the addresses it is told to trust, daphne --proxy-headers the
+    leftmost X-Forwarded-For, which any client writes."""
+    printed = subprocess.run(  # noqa: S603 - our own script and interpreter
+        [str(ROOT / "bin" / "serve-http"), "--print-config"],
+        env={**os.environ, "PYTHON": sys.executable, "DEBUG": "True"},
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert re.search(r"^forwarded_allow_ips\s+= \[\]$", printed, re.MULTILINE), printed
+    assert re.search(r"^accesslog\s+= None$", printed, re.MULTILINE)
+    assert "--proxy-headers" not in serve_ws_daphne_args()
+    assert "--proxy-headers" not in (ROOT / "docker-compose.yml").read_text()
+    assert settings.MIDDLEWARE[0] == "project.proxy.TrustedProxyMiddleware"
