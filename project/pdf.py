@@ -10,6 +10,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -21,6 +22,7 @@ from django.template.backends.django import Template
 from django.template.loader import get_template
 from django.utils._os import safe_join
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # Relative URLs resolve against this made-up origin, which the fetcher maps onto the static folders:
@@ -76,7 +78,20 @@ def render_template_pdf(
 ) -> bytes:
     """render_pdf for a template already loaded (get_template, select_template, from_string)."""
     html = template.render(context, request)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher())
+    return document.write_pdf(font_config=_font_config())
+
+
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """The fonts found once per thread and kept: print.css names only installed fonts (no
+    @font-face, nothing downloaded), so what fontconfig finds does not change between PDFs. Per
+    thread because a font configuration is not shared between threads (gthread workers)."""
+    if not hasattr(_fonts, "config"):
+        _fonts.config = FontConfiguration()
+    return _fonts.config
 
 
 def pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -70,8 +70,11 @@ def workspace(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", "")
     view = view if view in lists else next(iter(lists))
     label, chosen = lists[view]
+    sizes = selectors.counts({key: rows for key, (_, rows) in lists.items()})
     # A page at a time: an organisation with hundreds of cases still gets a quick list on a phone.
-    page = Paginator(chosen, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(chosen, WORKSPACE_PAGE_SIZE)
+    paginator.count = sizes[view]  # counted with the tabs above, not once more
+    page = paginator.get_page(request.GET.get("page"))
     rows: list[Any] = list(page.object_list)
     now = timezone.now()
     audit_listing(request.user, request, searched=False)  # a list of cases: who looked, when
@@ -79,7 +82,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
         request,
         "referrals/workspace.html",
         {
-            "tabs": [(key, name, qs.count()) for key, (name, qs) in lists.items()],
+            "tabs": [(key, name, sizes[key]) for key, (name, _) in lists.items()],
             "view": view,
             "view_label": label,
             "rows": rows,
