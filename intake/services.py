@@ -4,6 +4,8 @@ flows"). Each function is idempotent on the provider's id: a retry is a no-op.""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -66,6 +68,36 @@ def helpline_for(number: str = "") -> Organisation:
     return candidates[0]
 
 
+# Where a text goes changes only when an admin edits a helpline, yet finding it cost every message
+# a round trip to the database. Each process keeps what it found this long: an edit in this
+# process clears it at once (intake.apps), one made elsewhere is seen within these seconds.
+ROUTE_CACHE_SECONDS = 10.0
+_routes: dict[tuple[str, str], tuple[float, Organisation]] = {}
+_routes_lock = threading.Lock()
+
+
+def routed_helpline(number: str) -> Organisation:
+    """helpline_for(number), remembered for ROUTE_CACHE_SECONDS (raises IntakeError likewise,
+    never remembered: a helpline set up a moment later takes the next message)."""
+    key = (number, settings.INTAKE_DEFAULT_HELPLINE)
+    now = time.monotonic()
+    cached = _routes.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    helpline = helpline_for(number)
+    with _routes_lock:
+        if len(_routes) >= 1000:  # only numbers Twilio signed for: a bound, not an expected case
+            _routes.clear()
+        _routes[key] = (now + ROUTE_CACHE_SECONDS, helpline)
+    return helpline
+
+
+def forget_routes(**kwargs: Any) -> None:
+    """A helpline was saved or deleted: look routes up afresh."""
+    with _routes_lock:
+        _routes.clear()
+
+
 def receive_sms(params: twilio.Params) -> str:
     """An inbound SMS or MMS; returns the reply text ("" for none). STOP/START are recorded and
     never open a case; any other message joins its number's open case or opens one."""
@@ -86,7 +118,7 @@ def receive_sms(params: twilio.Params) -> str:
     if UnroutedMessage.objects.filter(message_sid=report.source_id).exists():
         return ""  # a retry of one already kept for a supervisor
     try:
-        helpline = helpline_for(params.get("To", ""))
+        helpline = routed_helpline(params.get("To", ""))
     except IntakeError:
         keep_unrouted(report, to_number=twilio.clean(params.get("To", ""))[:40])
         return ""

@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from structlog.testing import capture_logs
 
 from cases.models import Report
@@ -98,3 +100,24 @@ def test_sign_in_lock_out_still_applies(operator) -> None:
         password_step(Client(), operator.username, "wrong password", REMOTE_ADDR="192.0.2.9")
     locked = password_step(Client(), operator.username, REMOTE_ADDR="192.0.2.9")
     assert locked.status_code == 429
+
+
+def test_a_text_finds_its_helpline_without_asking_the_database_each_time(helpline) -> None:
+    client = Client()
+    post_signed(client, SMS, sms_params("SM-route-1", sender="+447700900201"))
+
+    def organisation_queries(sid: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert (
+                post_signed(client, SMS, sms_params(sid, sender="+447700900202")).status_code == 200
+            )
+        return sum('"accounts_organisation"' in q["sql"] for q in queries.captured_queries)
+
+    assert organisation_queries("SM-route-2") == 0  # remembered by this process
+    helpline.name = "North Helpline (renamed)"
+    helpline.save()  # an edit here clears what was remembered
+    assert organisation_queries("SM-route-3") == 1
+    assert (
+        Report.objects.filter(source_id__startswith="SM-route-", case__helpline=helpline).count()
+        == 3
+    )
