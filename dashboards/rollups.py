@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum, When
+from django.db.models import Case as SqlCase
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -149,41 +150,63 @@ def percentile(histogram: Mapping[int, int], fraction: float) -> int | None:
 # Cells ---------------------------------------------------------------------------------------------
 
 
-def cells(cases: QuerySet[Case]) -> Iterator[tuple[Any, ...]]:
-    """The cells of these cases: (day, *DIMENSIONS, measure, value, n), a handful of GROUP BY
-    queries. The roll-up stores them; a report adds those of its raw days to the stored ones."""
-    day = TruncDate("created_at")
-    for *key, n in cases.annotate(day=day).values_list("day", *DIMENSIONS).annotate(n=Count("pk")):
-        yield (*key, "case", None, n)
-    for name, (start, end) in CASE_SPANS.items():
-        timed = cases.filter(**{f"{end}__isnull": False}).annotate(
-            day=day, value=WholeSeconds(start, end)
-        )
-        for *key, value, n in timed.values_list("day", *DIMENSIONS, "value").annotate(
-            n=Count("pk")
-        ):
-            yield (*key, name, value, n)
+def cells(cases: QuerySet[Case], ranges: list[Q] | None = None) -> Iterator[tuple[Any, ...]]:
+    """The cells of these cases (those in any of `ranges` of created_at, if given): (day,
+    *DIMENSIONS, measure, value, n). Three GROUP BY queries: the cases by their two times, their
+    referrals by status and time to acceptance, their services by type; the roll-up stores the
+    cells, a report adds those of its raw days to the stored ones."""
+    if ranges is not None:
+        # an OR of ranges for the cases themselves; for the joins a UNION of one range each, as
+        # PostgreSQL overestimates an OR of ranges a hundredfold and then scans every referral
+        ids = [cases.filter(gap).values("pk") for gap in ranges]
+        chosen = ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]
+        cases = cases.filter(_any(ranges))
+    else:
+        chosen = cases.values("pk")
+    made: Counter = Counter()
+    spans = {name: WholeSeconds(start, end) for name, (start, end) in CASE_SPANS.items()}
+    rows = cases.annotate(day=TruncDate("created_at"), **spans).values_list(
+        "day", *DIMENSIONS, *spans
+    )
+    for *key, first_contact, closure, n in rows.annotate(n=Count("pk")):
+        made[(*key, "case", None)] += n
+        for name, value in (("first_contact", first_contact), ("closure", closure)):
+            if value is not None:
+                made[(*key, name, value)] += n
     # a referral or service belongs to its case's cell; names apart from their own fields
     of_case = {
         "c_day": TruncDate("case__created_at"),
         **{f"c_{d}": F(f"case__{d}") for d in DIMENSIONS},
     }
     keys = list(of_case)
-    referrals = Referral.objects.filter(case__in=cases.values("pk")).order_by().annotate(**of_case)
-    for *key, status, n in referrals.values_list(*keys, "status").annotate(n=Count("pk")):
-        yield (*key, f"referral:{status}", None, n)
-    accepted = referrals.filter(status__in=ACCEPTED, responded_at__isnull=False).annotate(
-        value=WholeSeconds("created_at", "responded_at")
+    accepted = Q(status__in=ACCEPTED, responded_at__isnull=False)
+    referrals = (
+        Referral.objects.filter(case__in=chosen)
+        .order_by()
+        .annotate(
+            **of_case,
+            value=SqlCase(When(accepted, then=WholeSeconds("created_at", "responded_at"))),
+        )
+        .values_list(*keys, "status", "value")
     )
-    for *key, value, n in accepted.values_list(*keys, "value").annotate(n=Count("pk")):
-        yield (*key, "referral_acceptance", value, n)
-    services = (
-        ServiceRecord.objects.filter(case__in=cases.values("pk")).order_by().annotate(**of_case)
-    )
+    for *key, status, value, n in referrals.annotate(n=Count("pk")):
+        made[(*key, f"referral:{status}", None)] += n
+        if value is not None:
+            made[(*key, "referral_acceptance", value)] += n
+    services = ServiceRecord.objects.filter(case__in=chosen).order_by().annotate(**of_case)
     for *key, service_type, n in services.values_list(*keys, "service_type_id").annotate(
         n=Count("pk")
     ):
-        yield (*key, "service", service_type, n)
+        made[(*key, "service", service_type)] += n
+    for key, n in made.items():
+        yield (*key, n)
+
+
+def _any(ranges: list[Q]) -> Q:
+    either = Q()
+    for one in ranges:
+        either |= one
+    return either
 
 
 def fold(rows: Iterable[tuple[Any, ...]], tally: Tally) -> Tally:
@@ -341,7 +364,7 @@ def tally(user: AnyUser, filters: Mapping[str, str], cases: QuerySet[Case]) -> T
     result = Tally()
     if runs:
         _read_cells(result, runs, reach, filters)
-    return fold(cells(_outside(cases, runs)), result)
+    return fold(cells(cases, _gaps(runs)), result)
 
 
 def _read_cells(
@@ -368,18 +391,18 @@ def _read_cells(
         result.add(measure, value, n)
 
 
-def _outside(cases: QuerySet[Case], runs: list[tuple[date, date]]) -> QuerySet[Case]:
-    """The cases created outside the runs of days the cells answer for: the gaps between them, and
-    before and after (ranges on created_at, so the case_snapshot index reads only those)."""
+def _gaps(runs: list[tuple[date, date]]) -> list[Q] | None:
+    """The times outside the runs of days the cells answer for: before, between and after them
+    (None: all of it)."""
     if not runs:
-        return cases
-    gaps = Q(created_at__lt=midnight(runs[0][0]))
+        return None
+    gaps = [Q(created_at__lt=midnight(runs[0][0]))]
     for (_, last), (first, _) in zip(runs, runs[1:], strict=False):
-        gaps |= Q(
-            created_at__gte=midnight(last + timedelta(days=1)), created_at__lt=midnight(first)
+        gaps.append(
+            Q(created_at__gte=midnight(last + timedelta(days=1)), created_at__lt=midnight(first))
         )
-    gaps |= Q(created_at__gte=midnight(runs[-1][1] + timedelta(days=1)))
-    return cases.filter(gaps)
+    gaps.append(Q(created_at__gte=midnight(runs[-1][1] + timedelta(days=1))))
+    return gaps
 
 
 def _bounds(filters: Mapping[str, str]) -> tuple[datetime | None, datetime | None]:
