@@ -121,7 +121,14 @@ NAMES_ORG_REASON = "The message names an organisation, and the victim asked us n
 
 
 def victim_of(case: Any) -> Any:
-    link = case.people.select_related("person").filter(role="victim").first()
+    # The case page fetched its people already (cases.selectors.access_case): read those, not
+    # the database again (three times a page: the contact answers and the portal's rules).
+    fetched = getattr(case, "_prefetched_objects_cache", {}).get("people")
+    if fetched is not None:
+        link = min((link for link in fetched if link.role == "victim"), key=lambda link: link.pk,
+                   default=None)  # fmt: skip
+    else:
+        link = case.people.select_related("person").filter(role="victim").first()
     return link.person if link else None
 
 

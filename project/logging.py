@@ -94,8 +94,8 @@ def _scrub(text: str) -> str:
 
 
 def _foreign_message(record: logging.LogRecord, args: object) -> str:
-    """A standard-library line, its arguments filled in. Django's own lines name the request path
-    in them ("%s: %s" with "Not Found" and the path, "Forbidden (%s): %s"): made safe first."""
+    """A standard-library line, its arguments filled in. Django's and gunicorn's own lines name the
+    request path in them ("%s: %s" with "Not Found" and the path, "Forbidden (%s): %s"): made safe first."""
     if isinstance(args, dict) and args:
         # logging's own way of passing one mapping, for "%(name)s" (Celery's task lines): `%`
         # with the mapping itself, as logging does; wrapped in a tuple it fails and drops them
@@ -105,7 +105,7 @@ def _foreign_message(record: logging.LogRecord, args: object) -> str:
             return str(record.msg)
     if not isinstance(args, tuple) or not args:
         return str(record.msg)
-    if record.name.startswith("django"):
+    if record.name.startswith(("django", "gunicorn")):  # gunicorn's "Error handling request %s"
         args = tuple(safe_path(a) if isinstance(a, str) and a.startswith("/") else a for a in args)
     try:
         return str(record.msg) % args
