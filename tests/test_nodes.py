@@ -38,6 +38,8 @@ from tests.twilio import AUTH_TOKEN
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_services]
 
 HELPLINE_NUMBER = "+447700900000"  # Ofcom's drama range
+# The replica alias's connections carry this name, so the test can count them in PostgreSQL.
+REPLICA_APP = f"lantern-replica-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -52,9 +54,6 @@ def nodes_env(require_postgresql: None, helpline) -> dict[str, str]:  # type: ig
         "DEBUG": "True",  # plain HTTP on loopback: cookies without Secure
         "SMS_ACK_TEXT": "",
     }
-
-
-REPLICA_APP = f"lantern-replica-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
