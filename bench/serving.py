@@ -105,7 +105,8 @@ def start(name: str, workers: int, log) -> tuple[list[subprocess.Popen[bytes]], 
 
     def healthy() -> bool:
         if any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"{name} exited")
+            log.seek(0)
+            raise RuntimeError(f"{name} exited:\n" + log.read().decode(errors="replace")[-3000:])
         with urllib.request.urlopen(base + "/healthz/", timeout=2) as response:  # noqa: S310
             return response.status == 200
 
