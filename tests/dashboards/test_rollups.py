@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +266,29 @@ def test_before_the_first_build_reports_are_counted_raw(helpline, monitor) -> No
 )
 def test_percentiles_of_a_histogram_interpolate_as_percentile_cont(histogram, expected) -> None:
     assert (rollups.percentile(histogram, 0.5), rollups.percentile(histogram, 0.9)) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("require_postgresql", "_march_31")
+def test_a_write_in_flight_while_the_job_runs_is_caught_by_the_next_run(helpline, monitor) -> None:
+    """A writer whose transaction is still open when the job clears the marks: the DELETE does not
+    see its mark, so the day stays dirty (counted raw) once it commits, until the next run."""
+    case = CaseFactory(helpline=helpline, created_at=datetime(2026, 3, 28, 12, tzinfo=UTC))
+    call_command("rebuild_rollups")
+    period = {"created_after": "2026-03-20"}
+    writer = connections.create_connection("default")
+    try:
+        writer.set_autocommit(False)
+        with writer.cursor() as cursor:
+            cursor.execute("UPDATE cases_case SET status = 'verified' WHERE id = %s", [case.pk])
+        rollups.refresh()  # meanwhile, on its own connection: not blocked, and misses the write
+        writer.commit()
+    finally:
+        writer.close()
+    assert set(DirtyDay.objects.values_list("day", flat=True)) == {date(2026, 3, 28)}
+    verified = {"code": "verified", "label": "Verified", "count": 1}
+    assert verified in snapshot(monitor, period)["triage"]
+    assert snapshot(monitor, period) == snapshot(monitor, period, rollup=False)
+    rollups.refresh()
+    assert not DirtyDay.objects.exists()
+    assert verified in snapshot(monitor, period)["triage"]
