@@ -5,21 +5,16 @@ another application_name, so the test can tell which connections were opened).""
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
-import re
-import urllib.parse
-import urllib.request
 import uuid
 
 import pytest
 import redis
+import requests
 import websocket
 from channels_redis.core import RedisChannelLayer
 from django.conf import global_settings, settings
 from django.db import connection
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from cases.models import Case
@@ -31,6 +26,7 @@ from tests.servers import (
     database_url,
     running,
     send,
+    sign_in,
     signed_request,
 )
 from tests.twilio import AUTH_TOKEN
@@ -74,35 +70,8 @@ def replica_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def sign_in(base_url: str, user: User) -> http.cookiejar.CookieJar:
-    """The real sign-in on one node: the password, then the current code from the user's device."""
-    jar = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login = f"{base_url}/accounts/login/"
-    key = TOTPDevice.objects.get(user=user).bin_key
-    with browser.open(login, timeout=15) as answer:
-        page = answer.read().decode()
-    for step in ({"auth-username": user.username, "auth-password": TEST_PASSWORD},
-                 {"token-otp_token": f"{totp(key):06d}"}):  # fmt: skip
-        hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page))
-        form = urllib.parse.urlencode({**hidden, **step}).encode()
-        request = urllib.request.Request(login, data=form)  # noqa: S310 - loopback only
-        with browser.open(request, timeout=15) as answer:
-            page, landed = answer.read().decode(), answer.geturl()
-    assert landed != login, "the sign-in was refused"
-    return jar
-
-
-def get(base_url: str, path: str, jar: http.cookiejar.CookieJar) -> tuple[int, str]:
-    """A GET with the cookies another node set: the load balancer may send it anywhere."""
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    request = urllib.request.Request(f"{base_url}{path}", headers={"Cookie": cookie})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-        return answer.status, answer.read().decode()
-
-
-def listen(ws: ServeWs, jar: http.cookiejar.CookieJar, origin: str) -> websocket.WebSocket:
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+def listen(ws: ServeWs, browser: requests.Session, origin: str) -> websocket.WebSocket:
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     url = ws.base_url.replace("http", "ws", 1) + "/ws/helpline/"
     return websocket.create_connection(url, timeout=15, cookie=cookie, origin=origin)
 
@@ -138,8 +107,9 @@ def test_two_web_and_two_socket_nodes_share_everything(nodes_env, staff) -> None
             server.env["PUBLIC_BASE_URL"] = public
         with running(*web, *ws):
             # given: a supervisor signed in on web #1, listening on both socket nodes
-            jar = sign_in(web[0].base_url, staff)
-            sockets = [listen(node, jar, public) for node in ws]
+            browser = requests.Session()
+            sign_in(browser, web[0].base_url, staff, TEST_PASSWORD)
+            sockets = [listen(node, browser, public) for node in ws]
             try:
                 # when: a text message reaches web #1
                 sms = {"MessageSid": "SM" + "7" * 32, "From": "+447700900123",
@@ -156,15 +126,15 @@ def test_two_web_and_two_socket_nodes_share_everything(nodes_env, staff) -> None
 
             # and web #2 serves the case page to the session web #1 signed in (sessions are in
             # the database: no sticky sessions)
-            status, page = get(web[1].base_url, f"/cases/{number}/", jar)
-            assert status == 200
-            assert number in page
+            page = browser.get(f"{web[1].base_url}/cases/{number}/", timeout=30)
+            assert page.status_code == 200
+            assert number in page.text
             # nothing so far read the replica: webhooks, sign-in, case pages and sockets read
             # what they have just written
             assert replica_connections() == 0
 
             # and a report on web #2 reads its figures through the replica
-            status, report = get(web[1].base_url, "/dashboards/reports/", jar)
-            assert status == 200
-            assert "Snapshot" in report
+            report = browser.get(f"{web[1].base_url}/dashboards/reports/", timeout=30)
+            assert report.status_code == 200
+            assert "Snapshot" in report.text
             assert replica_connections() > 0

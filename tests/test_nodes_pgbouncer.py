@@ -13,12 +13,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 
 from cases.models import Case
-from tests.servers import ServeHttp, _wait_for, free_port, running, send, signed_request
-from tests.test_nodes import HELPLINE_NUMBER, get, sign_in
+from tests.factories import TEST_PASSWORD
+from tests.servers import ServeHttp, _wait_for, free_port, running, send, sign_in, signed_request
+from tests.test_nodes import HELPLINE_NUMBER
 from tests.test_nodes import staff as staff  # a fixture
 from tests.twilio import AUTH_TOKEN
 
@@ -102,11 +104,12 @@ def test_a_webhook_and_a_case_page_through_pgbouncer_in_transaction_mode(
         (number,) = Case.objects.filter(reports__source_id=sms["MessageSid"]).values_list(
             "number", flat=True
         )
-        jar = sign_in(web.base_url, staff)
+        browser = requests.Session()
+        sign_in(browser, web.base_url, staff, TEST_PASSWORD)
         for _ in range(5):  # more statements than psycopg's default prepare threshold
-            status, page = get(web.base_url, f"/cases/{number}/", jar)
-            assert status == 200
-            assert number in page
+            page = browser.get(f"{web.base_url}/cases/{number}/", timeout=30)
+            assert page.status_code == 200
+            assert number in page.text
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APP]

@@ -186,5 +186,5 @@ def test_pgbouncer_transaction_pooling_settings() -> None:
         expressions[3:4], **PROD_ENV, DATABASE_URL=url, DB_PGBOUNCER="true", DB_CONN_MAX_AGE="60"
     )
     assert kept == ["60"]  # for nodes that serve only WSGI, whose threads live on
-    direct = settings_values(expressions[2:4], **PROD_ENV, DATABASE_URL=url)
-    assert direct == ["True", "0"]  # straight to PostgreSQL: our own pool
+    direct = settings_values(expressions[:4], **PROD_ENV, DATABASE_URL=url)
+    assert direct == ["True", "None", "True", "0"]  # straight to PostgreSQL: our own pool
