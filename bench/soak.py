@@ -20,22 +20,22 @@ from locust; the RESULT line's p95 per class is its slowest page's. Made-up data
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.alerts import SERVER_ENV as ALERTS_ENV  # noqa: E402
+from bench.alerts import TOKEN  # noqa: E402
+from bench.soak_watch import Memory, Sockets  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_bench_soak"
 )
@@ -43,24 +43,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
 os.environ.update(
     DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="bench.settings"
 )
-TOKEN = "bench-soak-auth-token"  # noqa: S105 - made-up, this run only
 HELPLINE_SLUG = "bench-soak-helpline"
 HELPLINE_NUMBER = "+447700900997"  # Ofcom's drama range; the other benches use 000 and 998
 CSO_SLUG = "bench-soak-cso"
-# As in production (DEBUG off), plain HTTP on loopback. The script shares the secret key with the
-# servers, since it signs the sessions they read. The form's per-address limit is lifted: every
-# locust reporter comes from 127.0.0.1.
+# bench/alerts.py's production-like environment (DEBUG off, plain HTTP on loopback, a secret key
+# shared with this script, which signs the sessions the servers read), with the form's
+# per-address limit lifted (every locust reporter comes from 127.0.0.1) and web reports routed to
+# this soak's helpline.
 SERVER_ENV = {
-    "TWILIO_AUTH_TOKEN": TOKEN,
-    "DEBUG": "False",
-    "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "False",
-    "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
-    "BLIND_INDEX_KEY": "bench-" + uuid.uuid4().hex,
-    "AUDIT_CHAIN_KEY": "bench-" + uuid.uuid4().hex,
-    "EMAIL_URL": "smtp://127.0.0.1:1",  # required with DEBUG off; benches send no mail
-    "SMS_ACK_TEXT": "",
+    **ALERTS_ENV,
     "INTAKE_FORM_RATE": "1000000/h",
     "INTAKE_DEFAULT_HELPLINE": HELPLINE_SLUG,
 }
@@ -83,7 +74,6 @@ PAGE_CLASSES = {
     "dashboards": ("dashboard", "dashboard tiles", "reports page"),
 }
 SETTINGS = "bench.soak_settings"
-SAMPLE_EVERY = 3.0  # seconds between RSS samples
 
 
 def prepare() -> dict[str, object]:
@@ -141,99 +131,6 @@ def prepare() -> dict[str, object]:
         "users": USERS,
         "staff": staff,
     }
-
-
-class Memory(threading.Thread):
-    """The RSS of each server process and its children, every SAMPLE_EVERY seconds."""
-
-    def __init__(self, servers: dict[str, int]) -> None:
-        super().__init__(daemon=True)
-        self.servers = servers
-        self.samples: dict[str, list[tuple[float, int]]] = {}
-        self.done = threading.Event()
-        self.began = time.monotonic()
-
-    def run(self) -> None:
-        import psutil
-
-        while True:
-            now = time.monotonic() - self.began
-            for name, pid in self.servers.items():
-                try:
-                    root = psutil.Process(pid)
-                    family = [(name, root)] + [
-                        (f"{name} worker {child.pid}", child) for child in root.children(True)
-                    ]
-                    for label, process in family:
-                        self.samples.setdefault(label, []).append((now, process.memory_info().rss))
-                except psutil.NoSuchProcess:
-                    self.samples.setdefault(f"{name} (gone)", []).append((now, 0))
-            if self.done.wait(SAMPLE_EVERY):
-                return
-
-    def growth(self, warm_up: float) -> dict[str, tuple[float, float, float]]:
-        """Per process: (RSS at the end of the warm-up, at the end, growth %), each the median
-        of three samples so one sample's noise is not a trend."""
-        table = {}
-        for label, samples in self.samples.items():
-            after = [rss for t, rss in samples if t >= warm_up]
-            if len(after) < 2 or not after[0]:
-                continue
-            start = statistics.median(after[:3])
-            end = statistics.median(after[-3:])
-            table[label] = (start, end, (end - start) / start * 100)
-        return table
-
-
-class Sockets(threading.Thread):
-    """Consoles on /ws/helpline/ and dashboards on /ws/dashboard/, held for the whole run."""
-
-    def __init__(self, targets: list[tuple[str, dict[str, str]]]) -> None:
-        super().__init__(daemon=True)
-        self.targets = targets
-        self.events: Counter[str] = Counter()
-        self.failed: list[str] = []
-        self.opened = 0
-        self.ready = threading.Event()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stopping: asyncio.Event | None = None
-
-    def run(self) -> None:
-        asyncio.run(self.main())
-
-    def stop(self) -> None:
-        if self.loop and self.stopping:
-            self.loop.call_soon_threadsafe(self.stopping.set)
-        self.join(30)
-
-    async def main(self) -> None:
-        import aiohttp
-
-        self.loop = asyncio.get_running_loop()
-        self.stopping = asyncio.Event()
-        async with aiohttp.ClientSession() as session:
-            sockets = []
-            for url, headers in self.targets:
-                try:
-                    sockets.append(await session.ws_connect(url, headers=headers, heartbeat=None))
-                    self.opened += 1
-                except Exception as exc:  # counted as an error of the run
-                    self.failed.append(f"connect {url}: {exc!r}"[:200])
-            self.ready.set()
-            readers = [asyncio.create_task(self.read(s)) for s in sockets]
-            await self.stopping.wait()
-            for socket in sockets:
-                await socket.close()
-            await asyncio.gather(*readers)
-
-    async def read(self, socket) -> None:  # type: ignore[no-untyped-def]
-        from aiohttp import WSMsgType
-
-        async for message in socket:
-            if message.type == WSMsgType.TEXT:
-                self.events[json.loads(message.data).get("type", "?")] += 1
-        if not self.stopping.is_set():  # type: ignore[union-attr]
-            self.failed.append(f"closed by the server: {socket.close_code}")
 
 
 def patient(server_class):  # type: ignore[no-untyped-def]
