@@ -15,6 +15,7 @@ import logging
 import random
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -72,6 +73,17 @@ class StaffSocket(AsyncJsonWebsocketConsumer, metaclass=abc.ABCMeta):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' own dispatch without its thread hop before every message to close old
+        database connections: every read these sockets make goes through database_sync_to_async,
+        which closes them itself, before and after. Those hops all queue for the one database
+        thread, so an event reaching 500 sockets of a process waited for 500 hops, one after
+        another, around its access check (bench/alerts.py: most of the time to the last socket)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Ignored: nothing a client says changes what it is sent, and a malformed frame must not
