@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ from cases.filters import CaseFilter
 from cases.models import Case
 from cases.policy import AnyUser
 from dashboards.models import DirtyDay, RollupCell, RollupCoverage
-from referrals.models import Referral, ServiceRecord
+from referrals.models import Referral
 
 DIMENSIONS = ("helpline_id", "channel", "status", "priority", "risk_level", "discard_reason_id")
 # The report filters a cell holds (filter: column); a report using any other is counted raw.
@@ -155,58 +155,50 @@ def cells(cases: QuerySet[Case], ranges: list[Q] | None = None) -> Iterator[tupl
     *DIMENSIONS, measure, value, n). Three GROUP BY queries: the cases by their two times, their
     referrals by status and time to acceptance, their services by type; the roll-up stores the
     cells, a report adds those of its raw days to the stored ones."""
-    if ranges is not None:
-        # an OR of ranges for the cases themselves; for the joins a UNION of one range each, as
-        # PostgreSQL overestimates an OR of ranges a hundredfold and then scans every referral
-        ids = [cases.filter(gap).values("pk") for gap in ranges]
-        chosen = ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]
-        cases = cases.filter(_any(ranges))
-    else:
-        chosen = cases.values("pk")
+    # Each range is its own branch of a UNION ALL: PostgreSQL estimates one range right, but an
+    # OR of them a hundredfold too high, and then scans every referral or starts parallel workers.
+    parts = [cases] if ranges is None else [cases.filter(gap) for gap in ranges]
+
+    def each(query: Callable[[QuerySet[Case]], QuerySet]) -> QuerySet:
+        queries = [query(part) for part in parts]
+        return queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+
     made: Counter = Counter()
-    spans = {name: WholeSeconds(start, end) for name, (start, end) in CASE_SPANS.items()}
-    rows = cases.annotate(day=TruncDate("created_at"), **spans).values_list(
-        "day", *DIMENSIONS, *spans
-    )
-    for *key, first_contact, closure, n in rows.annotate(n=Count("pk")):
+    for *key, first_contact, closure, n in each(_case_cells):
         made[(*key, "case", None)] += n
         for name, value in (("first_contact", first_contact), ("closure", closure)):
             if value is not None:
                 made[(*key, name, value)] += n
-    # a referral or service belongs to its case's cell; names apart from their own fields
-    of_case = {
-        "c_day": TruncDate("case__created_at"),
-        **{f"c_{d}": F(f"case__{d}") for d in DIMENSIONS},
-    }
-    keys = list(of_case)
-    accepted = Q(status__in=ACCEPTED, responded_at__isnull=False)
-    referrals = (
-        Referral.objects.filter(case__in=chosen)
-        .order_by()
-        .annotate(
-            **of_case,
-            value=SqlCase(When(accepted, then=WholeSeconds("created_at", "responded_at"))),
-        )
-        .values_list(*keys, "status", "value")
-    )
-    for *key, status, value, n in referrals.annotate(n=Count("pk")):
+    for *key, status, value, n in each(_referral_cells):
         made[(*key, f"referral:{status}", None)] += n
         if value is not None:
             made[(*key, "referral_acceptance", value)] += n
-    services = ServiceRecord.objects.filter(case__in=chosen).order_by().annotate(**of_case)
-    for *key, service_type, n in services.values_list(*keys, "service_type_id").annotate(
-        n=Count("pk")
-    ):
+    for *key, service_type, n in each(_service_cells):
         made[(*key, "service", service_type)] += n
     for key, n in made.items():
         yield (*key, n)
 
 
-def _any(ranges: list[Q]) -> Q:
-    either = Q()
-    for one in ranges:
-        either |= one
-    return either
+def _case_cells(cases: QuerySet[Case]) -> QuerySet:
+    spans = {name: WholeSeconds(start, end) for name, (start, end) in CASE_SPANS.items()}
+    rows = cases.annotate(day=TruncDate("created_at"), **spans)
+    return rows.values_list("day", *DIMENSIONS, *spans).annotate(n=Count("pk"))
+
+
+def _referral_cells(cases: QuerySet[Case]) -> QuerySet:
+    """A referral in its case's cell: read from the cases joined to their referrals, one probe of
+    the referrals' case index per case (an IN over the cases would look each case up again)."""
+    accepted = Q(referrals__status__in=ACCEPTED, referrals__responded_at__isnull=False)
+    waited = WholeSeconds("referrals__created_at", "referrals__responded_at")
+    rows = cases.annotate(day=TruncDate("created_at"), value=SqlCase(When(accepted, then=waited)))
+    rows = rows.values_list("day", *DIMENSIONS, "referrals__status", "value")
+    return rows.annotate(n=Count("referrals")).filter(n__gt=0)
+
+
+def _service_cells(cases: QuerySet[Case]) -> QuerySet:
+    rows = cases.annotate(day=TruncDate("created_at"))
+    rows = rows.values_list("day", *DIMENSIONS, "services__service_type_id")
+    return rows.annotate(n=Count("services")).filter(n__gt=0)
 
 
 def fold(rows: Iterable[tuple[Any, ...]], tally: Tally) -> Tally:
