@@ -187,4 +187,5 @@ def test_pgbouncer_transaction_pooling_settings() -> None:
     )
     assert kept == ["60"]  # for nodes that serve only WSGI, whose threads live on
     direct = settings_values(expressions[:4], **PROD_ENV, DATABASE_URL=url)
-    assert direct == ["True", "None", "True", "0"]  # straight to PostgreSQL: our own pool
+    # straight to PostgreSQL: our own pool, and big reads streamed through server-side cursors
+    assert direct == ["False", "None", "True", "0"]

@@ -22,7 +22,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_REDIS_URLS = env.list("CHANNEL_REDIS_URLS", default=[REDIS_URL] if REDIS_URL else [])
 
 # PostgreSQL behind PgBouncer in transaction pooling: a server connection serves one transaction,
-# then another client. So no server-side cursors (never used, below), no prepared statements
+# then another client. So no server-side cursors, no prepared statements
 # (PgBouncer before 1.21 does not carry them over), no session advisory locks, and no pool of our
 # own in front of PgBouncer's (DB_POOL defaults to off with it).
 DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
@@ -32,10 +32,10 @@ DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 
 
 def _postgresql(db: dict) -> dict:  # type: ignore[type-arg]
-    # No server-side cursors: .iterator() (every form's choice list) would otherwise DECLARE a
-    # cursor WITH HOLD, fetch and close it, three round trips for a ten-row lookup table (14-18 ms
-    # on a loaded case page), and a held cursor cannot outlive its transaction behind PgBouncer.
-    db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Server-side cursors stream the few big reads (exports, key rotation's scans) in chunks
+    # instead of loading them whole into a worker's memory; behind PgBouncer a cursor held across
+    # transactions would land on another client's server connection, so there they are off.
+    db["DISABLE_SERVER_SIDE_CURSORS"] = DB_PGBOUNCER
     if DB_PGBOUNCER:
         # Connecting to a PgBouncer beside the node costs no server process; a connection kept
         # per thread would leak under ASGI, whose requests each run in a new thread.
