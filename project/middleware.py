@@ -75,12 +75,15 @@ class NoStoreMiddleware(AnswerMiddleware):
 # no cookie, no session, no person signed in. Every view under them is `public` and CSRF-exempt.
 WEBHOOK_PREFIXES = ("/intake/twilio/",)
 # What a webhook still gets, in this order: the structured request log (ids, no personal data),
-# the frame and cache headers every answer carries. SecurityMiddleware, the client address and the
-# database-down 503 come before WebhookPath in MIDDLEWARE, so they apply to both roads.
+# the frame and cache headers every answer carries, and, right around the view, the database-down
+# 503 (on the full stack its process_exception answers before Django renders a 500; here it
+# catches the view's error itself). SecurityMiddleware and the client address come before
+# WebhookPath in MIDDLEWARE, so they apply to both roads.
 WEBHOOK_MIDDLEWARE = (
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "project.middleware.NoStoreMiddleware",
+    "project.faults.DatabaseUnavailableMiddleware",
 )
 
 
@@ -102,7 +105,7 @@ class WebhookPath:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        handler: Callable[[HttpRequest], Any] = convert_exception_to_response(_view)
+        handler: Callable[[HttpRequest], Any] = _view
         for path in reversed(WEBHOOK_MIDDLEWARE):
             handler = convert_exception_to_response(import_string(path)(handler))
         self.webhook = handler

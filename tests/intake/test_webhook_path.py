@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.signals import got_request_exception
+from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from structlog.testing import capture_logs
@@ -121,3 +122,20 @@ def test_a_text_finds_its_helpline_without_asking_the_database_each_time(helplin
         Report.objects.filter(source_id__startswith="SM-route-", case__helpline=helpline).count()
         == 3
     )
+
+
+def test_a_database_that_is_down_is_a_503_to_retry_not_a_500(monkeypatch) -> None:
+    def down(*args: object) -> None:
+        raise OperationalError("could not connect to server")
+
+    errors: list[object] = []
+    got_request_exception.connect(errors.append, weak=False, dispatch_uid="test-lean-503")
+    monkeypatch.setattr("intake.services.routed_helpline", down)
+    try:
+        response = post_signed(Client(raise_request_exception=False), SMS, sms_params("SM-db-down"))
+    finally:
+        got_request_exception.disconnect(dispatch_uid="test-lean-503")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "60")
+    assert "no-store" in response["Cache-Control"]
+    assert errors == []  # answered before Django's 500 (with DEBUG, its slow debug page)
