@@ -200,7 +200,7 @@ def roll_up() -> tuple[float, int]:
     """The roll-up built (first run: every day, as rebuild_rollups does) or brought up to date (as
     the periodic job does); the seconds it took and the cells it holds."""
     from dashboards.models import RollupCell, RollupCoverage
-    from dashboards.rollups import rebuild, refresh
+    from dashboards.rollup_builds import rebuild, refresh
 
     start = time.perf_counter()
     if RollupCoverage.objects.exists():

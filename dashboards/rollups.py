@@ -7,7 +7,7 @@ rolled up from them equal percentile_cont over the same whole seconds (dashboard
 measures times in whole seconds on both paths for that reason).
 
 Always current: the cells cover the days `RollupCoverage` names (built by `rebuild_rollups` and
-extended every night by `refresh`); a change to a case, a referral or a service marks its day
+kept up by the job: dashboards.rollup_builds); a change to a case, a referral or a service marks its day
 dirty through a database trigger (migration 0002), and a report counts from the cases themselves
 the days that are dirty, not covered, or cut by the period's bounds (today, at least). Both
 halves become the same cells (`cells`), so they add up.
@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum, When
 from django.db.models import Case as SqlCase
 from django.db.models.functions import TruncDate
@@ -55,7 +56,6 @@ CASE_SPANS = {
 }
 ACCEPTED = (Referral.Status.ACCEPTED, Referral.Status.COMPLETED)
 SPANS = (*CASE_SPANS, "referral_acceptance")
-BATCH_DAYS = 31  # days built per transaction by rebuild
 
 
 class WholeSeconds(Func):
@@ -211,7 +211,7 @@ def fold(rows: Iterable[tuple[Any, ...]], tally: Tally) -> Tally:
     return tally
 
 
-# Building ------------------------------------------------------------------------------------------
+# Days ------------------------------------------------------------------------------------------
 
 
 def midnight(day: date) -> datetime:
@@ -219,74 +219,19 @@ def midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time()))
 
 
-def cases_of(first: date, last: date) -> QuerySet[Case]:
-    return Case.objects.filter(
-        created_at__gte=midnight(first), created_at__lt=midnight(last + timedelta(days=1))
-    )
-
-
-def build(first: date, last: date) -> int:
-    """The cells of these local days, made again from their cases (in the caller's transaction)."""
-    RollupCell.objects.filter(day__range=(first, last)).delete()
-    made = [
-        RollupCell(**dict(zip(("day", *DIMENSIONS, "measure", "value", "n"), row, strict=True)))
-        for row in cells(cases_of(first, last).order_by())
-    ]
-    RollupCell.objects.bulk_create(made, batch_size=5000)
-    return len(made)
-
-
-def rebuild(
-    since: date | None = None, today: date | None = None
-) -> tuple[int, RollupCoverage | None]:
-    """Build every day from `since` (the first case's day) to yesterday, a month per transaction,
-    and cover them (with the days covered before, if they join up). Safe while cases are written:
-    a write a batch misses leaves its mark, so reports count its day raw until `refresh`."""
-    yesterday = (today or timezone.localdate()) - timedelta(days=1)
-    if since is None:
-        first_case = (
-            Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
-        )
-        since = timezone.localdate(first_case) if first_case else yesterday
-    # Marks of the days about to be built are moot: deleted first, so a write still in flight
-    # keeps its mark (the DELETE does not see it) and the days stay counted raw until refresh.
-    DirtyDay.objects.filter(day__gt=since).delete()
-    made = 0
-    for first, last in _batches(since, yesterday):
-        with transaction.atomic():
-            made += build(first, last)
-    with transaction.atomic():
-        before = RollupCoverage.objects.select_for_update().first()
-        RollupCoverage.objects.all().delete()
-        if since > yesterday:
-            return made, None
-        first_day = since
-        if before is not None and before.first_day <= since <= before.last_day + timedelta(days=1):
-            first_day = before.first_day
-        RollupCell.objects.filter(day__lt=first_day).delete()
-        return made, RollupCoverage.objects.create(first_day=first_day, last_day=yesterday)
-
-
-def _batches(first: date, last: date) -> Iterator[tuple[date, date]]:
-    while first <= last:
-        end = min(first + timedelta(days=BATCH_DAYS - 1), last)
-        yield first, end
-        first = end + timedelta(days=1)
-
-
-def _local_days(utc_day: date) -> set[date]:
+def local_days(utc_day: date) -> set[date]:
     """The local days a UTC date's 24 hours fall on."""
     start = datetime.combine(utc_day, time(), tzinfo=UTC)
     ends = (start, start + timedelta(days=1) - timedelta(microseconds=1))
-    return set(_days_between(*(timezone.localdate(moment) for moment in ends)))
+    return set(days_between(*(timezone.localdate(moment) for moment in ends)))
 
 
-def _days_between(first: date, last: date) -> Iterator[date]:
+def days_between(first: date, last: date) -> Iterator[date]:
     for n in range((last - first).days + 1):
         yield first + timedelta(days=n)
 
 
-def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+def runs_of(days: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive days as (first, last) runs."""
     runs: list[tuple[date, date]] = []
     for day in sorted(set(days)):
@@ -295,36 +240,6 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
         else:
             runs.append((day, day))
     return runs
-
-
-@transaction.atomic
-def refresh(today: date | None = None) -> int:
-    """The periodic job: rebuild the covered days whose cases changed, and extend the cover to
-    yesterday. The marks are deleted first: one a writer has not committed yet is not seen by the
-    DELETE, so it survives for the next run, while the rebuild sees every write that committed
-    its mark before. Does nothing until rebuild_rollups has built the cells once."""
-    coverage = RollupCoverage.objects.select_for_update().first()
-    if coverage is None:
-        return 0
-    yesterday = (today or timezone.localdate()) - timedelta(days=1)
-    stale = {day for utc in _take_marks() for day in _local_days(utc)}
-    stale |= set(_days_between(coverage.last_day + timedelta(days=1), yesterday))
-    stale = {day for day in stale if coverage.first_day <= day <= yesterday}
-    made = sum(build(first, last) for first, last in _runs(stale))
-    if yesterday > coverage.last_day:
-        coverage.last_day = yesterday
-        coverage.save(update_fields=["last_day"])
-    return made
-
-
-def _take_marks() -> set[date]:
-    """Delete the marks, and the days they named, in one statement (no mark can slip between a
-    read and a delete). SQLite has RETURNING since 3.35."""
-    table = connection.ops.quote_name(DirtyDay._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} RETURNING day")  # noqa: S608 (no outside input)
-        day = DirtyDay._meta.get_field("day")
-        return {day.to_python(value) for (value,) in cursor.fetchall()}
 
 
 # Reading -------------------------------------------------------------------------------------------
@@ -350,13 +265,28 @@ def tally(user: AnyUser, filters: Mapping[str, str], cases: QuerySet[Case]) -> T
     dirty = {
         day
         for utc in DirtyDay.objects.values_list("day", flat=True).distinct()
-        for day in _local_days(utc)
+        for day in local_days(utc)
     }
-    runs = _runs(day for day in _days_between(first, last) if day not in dirty)
+    runs = runs_of(day for day in days_between(first, last) if day not in dirty)
     result = Tally()
-    if runs:
-        _read_cells(result, runs, reach, filters)
-    return fold(cells(cases, _gaps(runs)), result)
+    if not runs:
+        return fold(cells(cases), result)
+    _read_cells(result, runs, reach, filters)
+    with _serially(cases.db):
+        return fold(cells(cases, _gaps(runs)), result)
+
+
+@contextmanager
+def _serially(alias: str) -> Iterator[None]:
+    """The days counted raw beside the cells are a few thousand cases (today, a cut first day):
+    PostgreSQL's parallel workers cost more to start than they save there (10-20 ms measured on
+    bench/dashboard.py's year), so the queries for them run without."""
+    if connections[alias].vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
 
 
 def _read_cells(

@@ -22,7 +22,7 @@ def delete_expired_exports() -> int:
 @shared_task(ignore_result=True)
 def refresh_rollups() -> int:
     """Every few minutes (project.schedules): the reports' roll-up rebuilt for the days whose
-    cases changed, and extended to yesterday (dashboards.rollups.refresh)."""
-    from dashboards.rollups import refresh
+    cases changed, and extended to yesterday (dashboards.rollup_builds.refresh)."""
+    from dashboards.rollup_builds import refresh
 
     return refresh()

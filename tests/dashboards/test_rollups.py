@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cases.models import Case, DiscardReason, RiskLevel, ServiceType
-from dashboards import rollups
+from dashboards import rollup_builds, rollups
 from dashboards.models import DirtyDay, RollupCell, RollupCoverage
 from dashboards.reports import snapshot
 from referrals.models import Referral, ServiceRecord
@@ -170,7 +170,7 @@ def test_the_rolled_up_report_equals_the_raw_one(
         assert DirtyDay.objects.exists()
         assert_equal_both_ways(users, world, chosen)
 
-        rollups.refresh()
+        rollup_builds.refresh()
         assert not DirtyDay.objects.exists()
         assert_equal_both_ways(users, world, chosen)
         transaction.set_rollback(True)
@@ -217,7 +217,7 @@ def test_it_covers_the_days_up_to_yesterday(built) -> None:
 
 def test_the_nightly_refresh_extends_the_cover_to_the_new_yesterday(built) -> None:
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
-        rollups.refresh()
+        rollup_builds.refresh()
     assert RollupCoverage.objects.get().last_day == date(2026, 3, 31)
     assert RollupCell.objects.filter(day=date(2026, 3, 31), measure="case").get().n == 1
 
@@ -250,7 +250,7 @@ def test_filters_the_cells_do_not_hold_are_counted_raw(built, monitor) -> None:
 @pytest.mark.usefixtures("_march_31")
 def test_before_the_first_build_reports_are_counted_raw(helpline, monitor) -> None:
     CaseFactory(helpline=helpline, created_at=datetime(2026, 3, 27, 12, tzinfo=UTC))
-    assert rollups.refresh() == 0  # nothing covered: the job waits for rebuild_rollups
+    assert rollup_builds.refresh() == 0  # nothing covered: the job waits for rebuild_rollups
     assert not RollupCoverage.objects.exists()
     assert snapshot(monitor, {"created_after": "2026-03-20"})["incoming"]["total"] == 1
 
@@ -281,7 +281,7 @@ def test_a_write_in_flight_while_the_job_runs_is_caught_by_the_next_run(helpline
         writer.set_autocommit(False)
         with writer.cursor() as cursor:
             cursor.execute("UPDATE cases_case SET status = 'verified' WHERE id = %s", [case.pk])
-        rollups.refresh()  # meanwhile, on its own connection: not blocked, and misses the write
+        rollup_builds.refresh()  # meanwhile, on its own connection: not blocked, and misses the write
         writer.commit()
     finally:
         writer.close()
@@ -289,6 +289,6 @@ def test_a_write_in_flight_while_the_job_runs_is_caught_by_the_next_run(helpline
     verified = {"code": "verified", "label": "Verified", "count": 1}
     assert verified in snapshot(monitor, period)["triage"]
     assert snapshot(monitor, period) == snapshot(monitor, period, rollup=False)
-    rollups.refresh()
+    rollup_builds.refresh()
     assert not DirtyDay.objects.exists()
     assert verified in snapshot(monitor, period)["triage"]

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dashboards.rollups import rebuild
+from dashboards.rollup_builds import rebuild
 
 
 class Command(BaseCommand):
