@@ -10,6 +10,7 @@ can reach every socket of a helpline, and each must be checked before it is sent
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Collection
@@ -46,11 +47,25 @@ def _live_sessions(keys: set[str]) -> Sessions:
         rows = store_class.get_model_class().objects.filter(
             session_key__in=keys, expire_date__gt=timezone.now()
         )
-        decoder = store_class()
-        found = {row.session_key: decoder.decode(row.session_data) for row in rows}
+        found = {
+            key: _decoded(store_class, data, settings.SECRET_KEY)
+            for key, data in rows.values_list("session_key", "session_data")
+        }
     else:  # another engine: as it loads a session for a request
         found = {key: store_class(key).load() for key in keys}
     return {key: data for key, data in found.items() if data and not _over_limits(data)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_once(store_class: type, data: str, secret_key: str) -> dict[str, Any]:
+    return store_class().decode(data)
+
+
+def _decoded(store_class: type, data: str, secret_key: str) -> dict[str, Any]:
+    """A session row's data decoded, remembered by its exact text (and the key that signs it):
+    every check re-reads the rows, but a socket's session rarely changes between two checks, so
+    its signature need not be verified and its JSON parsed again. A copy: callers may change it."""
+    return dict(_decode_once(store_class, data, secret_key))
 
 
 def _over_limits(data: dict[str, Any]) -> bool:
