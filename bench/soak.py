@@ -133,26 +133,6 @@ def prepare() -> dict[str, object]:
     }
 
 
-def patient(server_class):  # type: ignore[no-untyped-def]
-    """The server, given up to two minutes to come up: on a busy two-core machine gunicorn and
-    its workers can take longer than tests.servers' 30 s. One that never comes up is stopped."""
-    from tests.servers import _wait_for
-
-    class Patient(server_class):  # type: ignore[misc, valid-type]
-        def start(self):  # type: ignore[no-untyped-def]
-            try:
-                return super().start()
-            except TimeoutError:
-                try:
-                    _wait_for(self._healthy, type(self).__name__, timeout=90)
-                except BaseException:
-                    self.stop()
-                    raise
-                return self
-
-    return Patient
-
-
 def socket_targets(config: dict, ws_servers: list, web_url: str, consoles: int):  # type: ignore[no-untyped-def]
     """`consoles` operator sockets per socket server (spread over the operators' sessions) and
     one dashboard socket per monitor per server."""
@@ -282,8 +262,8 @@ def main() -> None:
     from tests.servers import CeleryWorker, ServeHttp, ServeWs, running
 
     print(f"prepared in {time.monotonic() - began:.0f} s", flush=True)
-    web = patient(ServeHttp)(env={}, settings_module=SETTINGS)
-    ws_a, ws_b = (patient(ServeWs)(env={}, settings_module=SETTINGS) for _ in range(2))
+    web = ServeHttp(env={}, settings_module=SETTINGS)
+    ws_a, ws_b = (ServeWs(env={}, settings_module=SETTINGS) for _ in range(2))
     # one public address, as behind the reverse proxy: sockets are accepted only from the origin
     # of PUBLIC_BASE_URL
     ws_a.env["PUBLIC_BASE_URL"] = ws_b.env["PUBLIC_BASE_URL"] = web.base_url

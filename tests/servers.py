@@ -58,6 +58,9 @@ def _wait_for(check, what: str, timeout: float = 30) -> None:  # type: ignore[no
 class Daphne:
     """Lantern under daphne in its own process, talking to the given database and Redis."""
 
+    # Seconds to come up: Django's start on a busy two-core machine can take a while.
+    start_timeout: float = 120
+
     def __init__(self, *, env: dict[str, str], settings_module: str = "project.settings.base"):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -83,7 +86,11 @@ class Daphne:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        _wait_for(self._healthy, type(self).__name__)
+        try:
+            _wait_for(self._healthy, type(self).__name__, timeout=self.start_timeout)
+        except BaseException:
+            self.stop()  # never left running behind a failed start: nobody else would stop it
+            raise
         return self
 
     def _healthy(self) -> bool:
