@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django_otp.models import Device, ThrottlingMixin
 from phonenumber_field.modelfields import PhoneNumberField
@@ -34,6 +34,17 @@ class Organisation(models.Model):
         return self.name
 
 
+class StaffManager(UserManager):
+    """Django's, except that `get` brings the user's organisation in the same query: ModelBackend
+    loads request.user with `_default_manager.get(pk=...)`, and nearly every staff page reads the
+    organisation next (one query less per request, without touching the backend's dotted path,
+    which sessions store). Only `get`: a select_related on every query would put the nullable
+    organisation in an outer join that SELECT ... FOR UPDATE refuses on PostgreSQL."""
+
+    def get(self, *args: object, **kwargs: object) -> User:
+        return self.get_queryset().select_related("organisation").get(*args, **kwargs)
+
+
 class User(AbstractUser):
     """A member of staff. Belongs to one organisation and has one role; the role's permissions come
     from the group of the same name (accounts.roles), kept in step by accounts.services."""
@@ -56,6 +67,8 @@ class User(AbstractUser):
     # "only on duty") reach only those on duty
     on_duty = models.BooleanField(default=False)
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    objects = StaffManager()
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
         """As Django decides, except that a permission reaching cases (accounts.roles) is never
