@@ -114,6 +114,13 @@ def _list_url(request: HttpRequest) -> str:
     return f"{reverse('cases:list')}?{query}" if query else reverse("cases:list")
 
 
+def _address_with_id(name: str) -> tuple[str, str]:
+    """The URL `name` takes one id in, reversed once, as (before the id, after it): a page listing
+    many rows puts each row's id between them instead of reversing the URL per row."""
+    before, _, after = reverse(name, args=[0]).rpartition("/0/")
+    return f"{before}/", f"/{after}"
+
+
 @never_cache
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     user = request.user
@@ -140,6 +147,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
                 case.visible_follow_ups,  # type: ignore[attr-defined]
                 key=lambda f: (f.done_at is not None, f.due_at),
             ),
+            "done_url": _address_with_id("referrals:follow-up-done"),
             "note_form": NoteForm() if offers.note else None,
             "history": history if whole else history[-TIMELINE_ON_PAGE:],
             "history_total": len(history),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.forms import Form
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -18,14 +19,7 @@ from notifications.selectors import status_in_words
 from portal.invitations import accepted, latest_invitation
 from portal.models import PortalAccess
 from portal.rules import is_locked, may_sign_in
-from portal.staff_forms import (
-    ArticleForm,
-    ReplyForm,
-    RevokeForm,
-    UpdateForm,
-    published_articles,
-    staff_update_types,
-)
+from portal.staff_forms import ArticleForm, ReplyForm, RevokeForm, UpdateForm
 
 
 @dataclass(frozen=True)
@@ -90,9 +84,21 @@ def context(request: HttpRequest, case: Any) -> dict[str, Any] | None:
         "revoke_form": RevokeForm() if open_now else None,
         "may_unlock": open_now and is_locked(access, now),
         "reply_form": ReplyForm() if open_now else None,
-        "update_form": UpdateForm() if staff_update_types().exists() else None,
-        "article_form": ArticleForm() if published_articles().exists() else None,
+        "update_form": _with_choices(UpdateForm(), "update_type"),
+        "article_form": _with_choices(ArticleForm(), "article"),
     }
+
+
+def _with_choices(form: Form, name: str) -> Form | None:
+    """The form, or None when its list has nothing to choose. The choices are fetched once and the
+    form renders that list (was: one query to ask whether there are any, another to render them);
+    posting it checks the choice against the database again, as ever."""
+    field = form.fields[name]
+    choices = [*iter(field.choices)]  # type: ignore[attr-defined]  # list() would COUNT first
+    if len(choices) <= 1:  # only "Choose ..."
+        return None
+    field.widget.choices = choices  # type: ignore[attr-defined]
+    return form
 
 
 def _invite_label(access: PortalAccess | None) -> str:
