@@ -45,6 +45,9 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     "Archive closed cases": ("cases.tasks.archive_closed_cases", {"minute": "30", "hour": "2"}),
     # Exports built in the background are kept EXPORT_KEEP_HOURS for their owner, then deleted.
     "Delete expired exports": ("dashboards.tasks.delete_expired_exports", 3600),
+    # Rebuilds the reports' roll-up for days whose cases changed and extends it to yesterday
+    # (dashboards.rollups.refresh); until it runs, changed days are counted from the cases.
+    "Refresh the reports' roll-up": ("dashboards.tasks.refresh_rollups", 300),
     # Re-queues partner webhooks that are due again (backoff) or whose publish was lost.
     "Sweep partner webhooks": ("feeds.tasks.sweep_webhooks", 30),
     # A dry run's file waits FEED_DRY_RUN_KEEP_HOURS to be imported for real, then is deleted.

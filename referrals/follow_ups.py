@@ -30,9 +30,6 @@ def follow_up_to_reply(*, case: Case) -> list[FollowUp]:
     time per person (more messages do not pile up tasks); none for someone who can no longer work
     on the case, or when an admin switched the kind off. Runs in the message's own transaction.
     Returns the follow-ups it set."""
-    kind = FollowUpKind.objects.filter(code=REPLY, is_active=True).first()
-    if kind is None:
-        return []
     people = [case.claimed_by] if case.claimed_by_id else []
     live = (
         case.referrals.filter(status__in=Referral.GRANTS_ACCESS, assignee__isnull=False)
@@ -40,6 +37,11 @@ def follow_up_to_reply(*, case: Case) -> list[FollowUp]:
         .order_by("created_at", "pk")
     )
     people += [referral.assignee for referral in live]
+    # Nobody to remind (a new case waiting in the queue, the usual text): no kind to look up,
+    # one round trip less on the webhook.
+    kind = FollowUpKind.objects.filter(code=REPLY, is_active=True).first() if people else None
+    if kind is None:
+        return []
     made = []
     for person in dict.fromkeys(people):  # once each, even if they hold the case and a referral
         follow_up = _reply_follow_up(case, kind, person)
