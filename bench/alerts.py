@@ -49,6 +49,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.production import production_env  # noqa: E402 - once the checkout is on the path
 
 TOKEN = "bench-alerts-auth-token"  # made-up, this run only
 HELPLINE_SLUG = "bench-alerts-helpline"
@@ -58,22 +59,14 @@ SENDER_PREFIX = "+447700900"  # senders +447700900000..999: the drama range
 EVENT_TIMEOUT = 20.0  # seconds to wait for every socket to hear of one case
 # As in production (DEBUG off), plain HTTP on loopback; the bench process shares the secret key
 # with both servers, since it signs the session they will read.
-SERVER_ENV = {
-    "TWILIO_AUTH_TOKEN": TOKEN,
-    "DEBUG": "False",
-    "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "False",
-    "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
-    "BLIND_INDEX_KEY": "bench-" + uuid.uuid4().hex,
-    "AUDIT_CHAIN_KEY": "bench-" + uuid.uuid4().hex,
-    "EMAIL_URL": "smtp://127.0.0.1:1",  # required with DEBUG off; benches send no mail
-    "SMS_ACK_TEXT": "",
+SERVER_ENV = production_env(
+    TWILIO_AUTH_TOKEN=TOKEN,
+    SMS_ACK_TEXT="",
     # Four Lantern processes run at once, each with its pool, on a PostgreSQL other benches share:
     # one webhook at a time and one database thread per socket process need no more.
-    "DB_POOL_MIN": "1",
-    "DB_POOL_MAX": "4",
-}
+    DB_POOL_MIN="1",
+    DB_POOL_MAX="4",
+)
 
 
 # The bare baseline server (run as a child process: `alerts.py --bare-server PORT`) ------------------

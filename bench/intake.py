@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.production import production_env  # noqa: E402 - once the checkout is on the path
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_bench")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 TOKEN = "bench-auth-token"  # noqa: S105 - a made-up token for this run only
@@ -125,17 +127,7 @@ def main() -> None:
     from tests.servers import ServeHttp, running, send, signed_request
 
     # As in production (DEBUG off), but plain HTTP on loopback.
-    env = {
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
-        "BLIND_INDEX_KEY": "bench-" + uuid.uuid4().hex,
-        "AUDIT_CHAIN_KEY": "bench-" + uuid.uuid4().hex,
-        "EMAIL_URL": "smtp://127.0.0.1:1",  # required with DEBUG off; benches send no mail
-    }
+    env = production_env(TWILIO_AUTH_TOKEN=TOKEN)
     server = ServeHttp(env=env, settings_module="bench.settings", workers=args.workers or 2)
     if not args.workers:
         del server.env["WEB_CONCURRENCY"]  # bin/serve-http's own default

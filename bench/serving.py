@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +33,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lanter
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 
 from bench.intake import prepare_database  # noqa: E402 - after the database is chosen
+from bench.production import production_env  # noqa: E402
 from tests.servers import _wait_for, free_port  # noqa: E402
 
 PY = sys.executable
@@ -55,27 +55,20 @@ CANDIDATES: dict[str, list[str]] = {
 }
 
 
-def production_env() -> dict[str, str]:
+def server_env() -> dict[str, str]:
     """As in production (DEBUG off), but plain HTTP on loopback; quiet, as bench/intake.py runs."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PYTHON": PY,
         "LOG_LEVEL": "WARNING",
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "FIELD_ENCRYPTION_KEYS": "u7Bk4jFz0dPq3xW9mN2vR6tY8sL1aC5eG0hJ3kM6nQ8=",
-        "BLIND_INDEX_KEY": "bench-" + uuid.uuid4().hex,
-        "AUDIT_CHAIN_KEY": "bench-" + uuid.uuid4().hex,
-        "EMAIL_URL": "smtp://127.0.0.1:1",  # required with DEBUG off; nothing here sends mail
+        **production_env(),
     }
 
 
 def start(name: str, workers: int, log) -> tuple[list[subprocess.Popen[bytes]], str]:  # type: ignore[no-untyped-def]
     port = free_port()
-    env = {**production_env(), "HOST": "127.0.0.1", "PORT": str(port)}
+    env = {**server_env(), "HOST": "127.0.0.1", "PORT": str(port)}
     env["WEB_CONCURRENCY"] = str(workers)
     argv = CANDIDATES[name]
     if name == "daphne":
