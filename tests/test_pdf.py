@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 from django.template import engines
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from project.pdf import (
     BASE_URL,
+    PrintHTML,
     ResourceRefusedError,
     StaticFilesFetcher,
+    _font_config,
     pdf_response,
     render_pdf,
     render_template_pdf,
@@ -155,3 +158,55 @@ def test_the_download_is_never_cached() -> None:
 def test_the_download_name_is_plain(filename: str) -> None:
     with pytest.raises(ValueError, match="Unsafe PDF filename"):
         pdf_response(b"%PDF-1.7", filename)
+
+
+# Every element the print templates use (cases/case_print.html, reports/snapshot_print.html and
+# what they include), in the places they use them.
+EVERY_PRINT_ELEMENT = (
+    "{% block title %}Case LNT-2026-000123{% endblock %}{% block content %}"
+    "<p>Masked in this copy.</p><h2>People</h2><h3>Victim (sister)</h3>"
+    '<table class="facts fixed"><tbody><tr><th scope="row">Name</th><td>A <em>name</em></td></tr>'
+    '</tbody></table><div class="safe-contact"><strong>Safe contact</strong><ul><li>Text only'
+    "</li><li>After 6 pm</li></ul></div><dl><dt>Period</dt><dd>1 March to 14 March</dd></dl>"
+    '<figure><svg width="40" height="20"><rect width="40" height="20"/></svg></figure>'
+    '<table><caption>Reports by channel</caption><thead><tr><th scope="col">Channel</th>'
+    '<th scope="col">Reports</th></tr></thead><tbody><tr><td>SMS</td><td>12</td></tr></tbody>'
+    '</table><h2>Timeline</h2><table class="fixed"><thead><tr><th class="col-when">When</th>'
+    "<th>What happened</th></tr></thead><tbody>"
+    + "".join(
+        f'<tr><td>1 Mar 2026 09:{n:02}</td><td class="pre-wrap">Service {n} logged by '
+        f"<strong>amina</strong>\n  on <span>the phone</span></td></tr>"
+        for n in range(60)
+    )
+    + "</tbody></table>{% endblock %}"
+)
+
+
+def boxes(document_class: type[HTML]) -> list[list[tuple[object, ...]]]:
+    template = engines["django"].from_string(
+        '{% extends "print/base.html" %}' + EVERY_PRINT_ELEMENT
+    )
+    html = template.render(GENERATED)
+    document = document_class(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher())
+    return [
+        [
+            (
+                box.element_tag,
+                type(box).__name__,
+                box.position_x,
+                box.position_y,
+                box.width,
+                box.height,
+            )
+            for box in page._page_box.descendants()
+        ]
+        for page in document.render(font_config=_font_config()).pages
+    ]
+
+
+def test_the_print_user_agent_stylesheet_lays_out_as_weasyprints_own() -> None:
+    # templates/print/user-agent.css replaces WeasyPrint's html5_ua.css (for speed): every box of
+    # every page is the same element, at the same place, of the same size
+    ours, weasyprints = boxes(PrintHTML), boxes(HTML)
+    assert len(ours) >= 2
+    assert ours == weasyprints
