@@ -4,7 +4,8 @@ changed and extends the cover to yesterday."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -13,7 +14,16 @@ from django.utils import timezone
 
 from cases.models import Case
 from dashboards.models import DirtyDay, RollupCell, RollupCoverage
-from dashboards.rollups import DIMENSIONS, cells, days_between, local_days, midnight, runs_of
+from dashboards.rollups import (
+    BUCKET,
+    COARSE,
+    DIMENSIONS,
+    cells,
+    days_between,
+    local_days,
+    midnight,
+    runs_of,
+)
 
 BATCH_DAYS = 31  # days built per transaction by rebuild
 
@@ -27,12 +37,24 @@ def cases_of(first: date, last: date) -> QuerySet[Case]:
 def build(first: date, last: date) -> int:
     """The cells of these local days, made again from their cases (in the caller's transaction)."""
     RollupCell.objects.filter(day__range=(first, last)).delete()
+    rows = list(cells(cases_of(first, last).order_by()))
     made = [
         RollupCell(**dict(zip(("day", *DIMENSIONS, "measure", "value", "n"), row, strict=True)))
-        for row in cells(cases_of(first, last).order_by())
+        for row in (*rows, *coarse(rows))
     ]
     RollupCell.objects.bulk_create(made, batch_size=5000)
     return len(made)
+
+
+def coarse(rows: Iterable[tuple]) -> Iterator[tuple]:
+    """The histograms' cells counted again by bucket (dashboards.rollups.COARSE), in the same
+    key: a report finds its percentiles' buckets from these."""
+    made: Counter = Counter()
+    for *key, measure, value, n in rows:
+        if measure in COARSE:
+            made[(*key, COARSE[measure], value // BUCKET)] += n
+    for key, n in made.items():
+        yield (*key, n)
 
 
 def rebuild(

@@ -4,7 +4,9 @@ year's report adds up a few thousand rows instead of counting a million cases.
 Exact, not close: a cell counts the cases of one day that share every value a report groups or
 filters by, and times are kept as histograms of whole seconds, so the median and 90th percentile
 rolled up from them equal percentile_cont over the same whole seconds (dashboards.reports
-measures times in whole seconds on both paths for that reason).
+measures times in whole seconds on both paths for that reason). A report reads only the whole
+seconds its percentiles need, found through coarser counts of the same times
+(dashboards.histograms).
 
 Always current: the cells cover the days `RollupCoverage` names (built by `rebuild_rollups` and
 kept up by the job: dashboards.rollup_builds); a change to a case, a referral or a service marks its day
@@ -19,7 +21,6 @@ cases (reports.snapshot), with the same figures in the same shape.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from accounts.models import Organisation
 from cases.filters import CaseFilter
 from cases.models import Case
 from cases.policy import AnyUser
+from dashboards.histograms import BUCKET, PERCENTILES, percentile, read_times
 from dashboards.models import DirtyDay, RollupCell, RollupCoverage
 from referrals.models import Referral
 
@@ -56,6 +58,7 @@ CASE_SPANS = {
 }
 ACCEPTED = (Referral.Status.ACCEPTED, Referral.Status.COMPLETED)
 SPANS = (*CASE_SPANS, "referral_acceptance")
+COARSE = {name: f"{name}~{BUCKET}" for name in SPANS}  # dashboards.histograms
 
 
 class WholeSeconds(Func):
@@ -117,34 +120,10 @@ class Tally:
         return {
             name: {
                 "count": sum(histogram.values()),
-                "p50_seconds": percentile(histogram, 0.5),
-                "p90_seconds": percentile(histogram, 0.9),
+                **{key: percentile(histogram, f) for key, f in PERCENTILES.items()},
             }
             for name, histogram in self.histograms.items()
         }
-
-
-def percentile(histogram: Mapping[int, int], fraction: float) -> int | None:
-    """percentile_cont over the values a histogram counts, rounded to a whole second: the two
-    values around the rank, interpolated exactly as PostgreSQL does (first + (second - first) *
-    proportion, in floating point), so the result is the same number."""
-    count = sum(histogram.values())
-    if not count:
-        return None
-    position = fraction * (count - 1)
-    low = math.floor(position)
-    ranks = (low, min(low + 1, count - 1))
-    found: list[int] = []
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        while len(found) < 2 and seen > ranks[len(found)]:
-            found.append(value)
-        if len(found) == 2:
-            break
-    first, second = found
-    upper = second if position > low else first
-    return round(first + (upper - first) * (position - low))
 
 
 # Cells ---------------------------------------------------------------------------------------------
@@ -271,9 +250,10 @@ def tally(user: AnyUser, filters: Mapping[str, str], cases: QuerySet[Case]) -> T
     result = Tally()
     if not runs:
         return fold(cells(cases), result)
+    with _serially(cases.db):  # the raw days first: their times count in finding the buckets
+        fold(cells(cases, _gaps(runs)), result)
     _read_cells(result, runs, reach, filters)
-    with _serially(cases.db):
-        return fold(cells(cases, _gaps(runs)), result)
+    return result
 
 
 @contextmanager
@@ -308,9 +288,10 @@ def _read_cells(
     )
     for day, channel, status, reason, risk, n in counts.annotate(total=Sum("n")):
         result.add_cases(day, channel, status, reason, risk, n)
-    others = stored.exclude(measure="case").values_list("measure", "value").annotate(total=Sum("n"))
-    for measure, value, n in others:
+    others = stored.filter(measure__in=["service", *(f"referral:{s}" for s in Referral.Status)])
+    for measure, value, n in others.values_list("measure", "value").annotate(total=Sum("n")):
         result.add(measure, value, n)
+    read_times(result.histograms, stored, COARSE)
 
 
 def _gaps(runs: list[tuple[date, date]]) -> list[Q] | None:

@@ -207,6 +207,30 @@ def test_the_report_reads_the_cells_it_holds(built, monitor) -> None:
     assert snapshot(monitor, period, rollup=False)["incoming"]["total"] == 5
 
 
+@pytest.mark.usefixtures("_march_31")
+def test_percentiles_read_the_whole_seconds_of_their_buckets_only(helpline, monitor) -> None:
+    """Twelve first contacts over three days, in six buckets of ten minutes: the median's ranks
+    (5 and 6) fall in buckets 2 and 3, the 90th percentile's (9, 10) in bucket 6; the report is the
+    raw one's; a whole second in a bucket no rank falls in is not read (only counted), one in a
+    bucket a rank falls in is."""
+    seconds = [5, 70, 599, 600, 1199, 1300, 1800, 2000, 2399, 4000, 4001, 9000]
+    for index, second in enumerate(seconds):
+        created = datetime(2026, 3, 27 + index % 3, 12, tzinfo=UTC)
+        late = timedelta(seconds=second, microseconds=999_999 * (index % 2))  # still that second
+        CaseFactory(helpline=helpline, created_at=created, first_claimed_at=created + late)
+    call_command("rebuild_rollups")
+    coarse = RollupCell.objects.filter(measure=rollups.COARSE["first_contact"])
+    assert sorted(set(coarse.values_list("value", flat=True))) == [0, 1, 2, 3, 6, 15]
+    period = {"created_after": "2026-03-20"}
+    times = snapshot(monitor, period)["times"]
+    assert times == snapshot(monitor, period, rollup=False)["times"]
+    assert times["first_contact"] == {"count": 12, "p50_seconds": 1550, "p90_seconds": 4001}
+    RollupCell.objects.filter(measure="first_contact", value=9000).update(value=9500)
+    assert snapshot(monitor, period)["times"] == times
+    RollupCell.objects.filter(measure="first_contact", value=1300).update(value=1400)
+    assert snapshot(monitor, period)["times"]["first_contact"]["p50_seconds"] == 1600  # 1400, 1800
+
+
 def test_it_covers_the_days_up_to_yesterday(built) -> None:
     coverage = RollupCoverage.objects.get()
     assert (coverage.first_day, coverage.last_day) == (date(2026, 3, 27), date(2026, 3, 30))
