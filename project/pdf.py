@@ -39,8 +39,9 @@ _USER_AGENT_STYLESHEET = CSS(filename=USER_AGENT_CSS)
 class PrintHTML(HTML):
     """WeasyPrint's HTML with templates/print/user-agent.css as the user-agent stylesheet: the same
     defaults for the elements print templates use, without the selectors for forms, ruby, frames
-    and right-to-left lists that WeasyPrint tries on every element (a long case file: about 13 %
-    of the time). `_ua_stylesheets` is WeasyPrint's hook for its own subclasses (pinned version)."""
+    and right-to-left lists that WeasyPrint tries on every element (a long case file's WeasyPrint
+    time: about 13 % less). `_ua_stylesheets` is a private method of WeasyPrint, pinned in
+    requirements.txt: on an upgrade, check it is still what `render` asks for the UA sheet."""
 
     def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
         return [_USER_AGENT_STYLESHEET]

@@ -210,3 +210,16 @@ def test_the_print_user_agent_stylesheet_lays_out_as_weasyprints_own() -> None:
     ours, weasyprints = boxes(PrintHTML), boxes(HTML)
     assert len(ours) >= 2
     assert ours == weasyprints
+
+
+def test_the_print_user_agent_stylesheet_is_the_one_used() -> None:
+    # `_ua_stylesheets` is private to WeasyPrint: were it renamed, PrintHTML would quietly style with
+    # WeasyPrint's sheet again. h4 is a block there and not in ours (no print template uses it).
+    def lines(document_class: type[HTML]) -> set[object]:
+        document = document_class(string="<h4>One</h4><h4>Two</h4>", base_url=BASE_URL)
+        (page,) = document.render(font_config=_font_config()).pages
+        texts = [box for box in page._page_box.descendants() if type(box).__name__ == "TextBox"]
+        return {box.position_y for box in texts if box.text in {"One", "Two"}}
+
+    assert len(lines(HTML)) == 2  # one line each
+    assert len(lines(PrintHTML)) == 1  # side by side
