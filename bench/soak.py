@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.alerts import SERVER_ENV as ALERTS_ENV  # noqa: E402
 from bench.alerts import TOKEN  # noqa: E402
-from bench.soak_watch import Memory, Sockets  # noqa: E402
+from bench.soak_watch import Memory, Sockets, Statistics  # noqa: E402
 
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_bench_soak"
@@ -272,7 +272,9 @@ def main() -> None:
         memory = Memory({"gunicorn": web.process.pid, "daphne 1": ws_a.process.pid,
                          "daphne 2": ws_b.process.pid, "celery": worker.process.pid})  # fmt: skip
         sockets = Sockets(socket_targets(config, [ws_a, ws_b], web.base_url, args.consoles))
+        statistics = Statistics(DATABASE_URL)
         memory.start()
+        statistics.start()
         sockets.start()
         sockets.ready.wait(60)
         print(f"layout up in {time.monotonic() - began:.0f} s; load for {seconds} s", flush=True)
@@ -281,6 +283,7 @@ def main() -> None:
         )
         sockets.stop()
         memory.done.set()
+        statistics.done.set()
         memory.join()
         crashed = [s.argv()[0] for s in (web, ws_a, ws_b) if s.process.poll() is not None]
         crashed += ["celery"] if worker.process.poll() is not None else []
