@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
+from cases.policy import visible_cases
 from cases.selectors import audit_listing
 from referrals import selectors
 from referrals.models import FollowUp
@@ -26,21 +27,25 @@ def _lists(user: User) -> dict[str, tuple[str, QuerySet[Any]]]:
     """The workspace's lists for the user's side, by their `?view=` key: a CSO answers and serves
     referrals; a helpline closes resolved cases and chases late referrals. Anyone else (monitors,
     admins) has no workspace."""
-    mine = ("My follow-ups", selectors.my_follow_ups(user))
+    visible = visible_cases(user)  # the policy's query, built once for every list
+    mine = ("My follow-ups", selectors.my_follow_ups(user, visible=visible))
     if user.has_perm("referrals.log_service"):
         return {
-            "answer": ("To answer", selectors.referrals_to_answer(user)),
-            "mine": ("My cases", selectors.my_referred_cases(user)),
+            "answer": ("To answer", selectors.referrals_to_answer(user, visible=visible)),
+            "mine": ("My cases", selectors.my_referred_cases(user, visible=visible)),
             "organisation": (
                 "My organisation's cases",
-                selectors.organisation_referred_cases(user),
+                selectors.organisation_referred_cases(user, visible=visible),
             ),
             "follow-ups": mine,
         }
     if user.has_perm("cases.work_case"):
         return {
-            "close": ("Resolved — ready to close", selectors.cases_to_close(user)),
-            "late": ("Referrals past their deadline", selectors.overdue_referrals(user)),
+            "close": ("Resolved — ready to close", selectors.cases_to_close(user, visible=visible)),
+            "late": (
+                "Referrals past their deadline",
+                selectors.overdue_referrals(user, visible=visible),
+            ),
             "follow-ups": mine,
         }
     raise PermissionDenied
