@@ -12,9 +12,12 @@ from django.core.signals import got_request_exception
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import URLResolver, get_resolver
 from structlog.testing import capture_logs
 
+from accounts.access import access_mark
 from cases.models import Report
+from project.middleware import WEBHOOK_PREFIXES
 from tests.accounts.test_login import password_step
 from tests.twilio import post_signed, sign, sms_params
 
@@ -139,3 +142,30 @@ def test_a_database_that_is_down_is_a_503_to_retry_not_a_500(monkeypatch) -> Non
     assert (response.status_code, response["Retry-After"]) == (503, "60")
     assert "no-store" in response["Cache-Control"]
     assert errors == []  # answered before Django's 500 (with DEBUG, its slow debug page)
+
+
+def _routes(patterns, prefix: str = ""):  # type: ignore[no-untyped-def]
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield "/" + route, pattern.callback
+
+
+def test_every_view_on_the_short_road_is_a_public_webhook_that_checks_its_signature(
+    client: Client,
+) -> None:
+    """The short road skips sign-in: a staff view placed under a webhook prefix would be open to
+    anyone. Whatever the URLs hold there, each is public, CSRF-exempt and refuses an unsigned call."""
+    on_road = [(route, view) for route, view in _routes(get_resolver().url_patterns)
+               if route.startswith(WEBHOOK_PREFIXES)]  # fmt: skip
+    assert len(on_road) >= 6  # Twilio's SMS, status, voice, recording, transcription, call status
+    for route, view in on_road:
+        assert "<" not in route, route  # a converter would need a sample value here
+        assert access_mark(view) == "public", route
+        assert getattr(view, "csrf_exempt", False), route
+        unsigned = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "sent", "From": "+447700900123",
+                    "CallSid": "CA" + "0" * 32, "CallStatus": "completed", "RecordingSid": "RE1"}  # fmt: skip
+        form = "application/x-www-form-urlencoded"  # as Twilio posts
+        assert client.post(route, urlencode(unsigned), content_type=form).status_code == 403, route
