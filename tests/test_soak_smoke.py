@@ -13,6 +13,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.seeds import reseed
 from tests.servers import ROOT, database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_services]
@@ -20,6 +21,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_services
 
 def test_half_a_minute_of_mixed_load_loses_nothing(require_postgresql: None) -> None:
     assert settings.REDIS_URL, "the soak needs Redis: its channel layer, cache and broker"
+    # The soak reads the lookups the data migrations seed (a category, a service type); a test
+    # before this one may have flushed them, as every transactional test does.
+    reseed()
     env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL}
     done = subprocess.run(  # noqa: S603
         [sys.executable, "bench/soak.py", "--minutes", "0.5", "--consoles", "2"],
