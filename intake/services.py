@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 from accounts.models import Organisation, User
 from cases.models import Case, Category, Report
@@ -99,8 +100,9 @@ def forget_routes(**kwargs: Any) -> None:
 
 
 def receive_sms(params: twilio.Params) -> str:
-    """An inbound SMS or MMS; returns the reply text ("" for none). STOP/START are recorded and
-    never open a case; any other message joins its number's open case or opens one."""
+    """An inbound SMS, MMS or WhatsApp message; returns the reply text ("" for none). STOP/START
+    are recorded and never open a case; any other message joins its number's open case or opens
+    one. A WhatsApp message (from a `whatsapp:` address) is a report of the WhatsApp channel."""
     sender = twilio.sender_of(params)
     body = twilio.clean(params.get("Body", ""))
     keyword = sms_keyword(body)
@@ -108,7 +110,7 @@ def receive_sms(params: twilio.Params) -> str:
         record_sms_keyword(message_sid=params["MessageSid"], phone=sender, keyword=keyword)
         return ""  # Twilio itself answers STOP/START on our number
     report = IncomingReport(
-        channel=Case.Channel.SMS,
+        channel=twilio.messaging_channel(params),
         source_id=params["MessageSid"],
         sender=sender,
         body=body,
@@ -166,7 +168,7 @@ def take_unrouted(*, message_id: int, actor: User) -> Case:
         case, _ = receive_message(
             helpline=helpline,
             report=IncomingReport(
-                channel=Case.Channel.SMS,
+                channel=twilio.messaging_channel(MultiValueDict(message.raw)),
                 source_id=message.message_sid,
                 received_at=message.received_at,
                 sender=message.sender,

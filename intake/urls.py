@@ -8,7 +8,6 @@ app_name = "intake"
 urlpatterns = [
     path("twilio/sms/", views.sms, name="sms"),
     path("twilio/sms/status/", views.sms_status, name="sms-status"),
-    path("twilio/voice/", views.voice, name="voice"),
     path("twilio/voice/recording/", views.voice_recording, name="voice-recording"),
     path("twilio/voice/transcription/", views.voice_transcription, name="voice-transcription"),
     path("twilio/voice/status/", views.voice_status, name="voice-status"),

@@ -21,6 +21,8 @@ class Notification(models.Model):
         IN_APP = "in_app", "In the app"
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
+        # through Twilio's WhatsApp sender, to a `whatsapp:` address
+        WHATSAPP = "whatsapp", "WhatsApp"
         # a message the victim reads when signed in to the portal: nothing leaves Lantern
         PORTAL = "portal", "Portal"
 
@@ -188,3 +190,48 @@ class SmsKeyword(models.Model):
 
     def __str__(self) -> str:
         return f"{self.keyword} ({self.message_sid})"
+
+
+class CannedReply(models.Model):
+    """A reply an admin wrote and vetted, which staff insert with `/` in the chat and message boxes
+    (UX.md 10). For one helpline (or every one, when none is set) and one language. Placeholders
+    `{operator_first_name}` and `{case_ref}` are filled when it is inserted; nothing else of a case
+    ever goes into one."""
+
+    helpline = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": "helpline"},
+        help_text="Leave empty for every helpline.",
+    )
+    language = models.ForeignKey(
+        "cases.Language",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Leave empty for the wording used when none is written in the victim's language.",
+    )
+    shortcut = models.SlugField(max_length=40, help_text="What staff type after / to find it.")
+    title = models.CharField(max_length=100)
+    text = models.TextField(max_length=1000)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["shortcut", "pk"]
+        verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["helpline", "language", "shortcut"],
+                name="one_canned_reply_per_shortcut",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

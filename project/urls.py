@@ -48,12 +48,14 @@ urlpatterns = [
     # the console's page, under /cases/ where the case it opens will be (before cases/<number>/)
     path("cases/new/", new_case.new_case, name="new-case"),
     path("cases/<str:number>/portal/", include("portal.staff_urls")),
+    path("cases/<str:number>/call-back/", include("live.case_urls")),
     path("cases/<str:number>/", include("privacy.case_urls")),
     path("cases/", include("cases.urls")),
     path("people/", include("people.urls")),
     path("places/", include("people.place_urls")),
     path("feeds/", include("feeds.urls")),
     path("partners/", include("feeds.partner_urls")),
+    path("console/state/", include("live.urls")),
     path("console/", include("helpline.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("privacy/", include("privacy.urls")),
@@ -66,7 +68,12 @@ urlpatterns = [
         intake_views.recording,
         name="case-recording",
     ),
+    # Calls that ring operators and call-backs (live): Twilio's webhooks, before intake's own.
+    path("intake/twilio/voice/", include("live.voice_urls")),
+    path("intake/twilio/call-back/", include("live.callback_urls")),
     path("intake/", include("intake.urls")),
+    # The public web chat: no login, and no case reference or personal data in any of its URLs.
+    path("chat/", include("chat.urls")),
     # The public report form: no login, and no case reference or personal data in any of its URLs.
     path("report/", intake_web.report, name="report"),
     path("report/thanks/", intake_web.thanks, name="report-thanks"),

@@ -8,8 +8,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "cases", "dashboards", "feeds", "helpline", "intake", "notifications", "people",
-        "portal", "privacy", "project", "referrals", "risk", "triage"]  # fmt: skip
+APPS = ["accounts", "cases", "chat", "dashboards", "feeds", "helpline", "intake", "live",
+        "notifications", "people", "portal", "privacy", "project", "referrals", "risk", "triage"]  # fmt: skip
 GATEWAY = ROOT / "notifications" / "transports.py"
 NOTIFICATIONS = ROOT / "notifications"
 # The outbox's writers, and whom each writes to: staff (`recipient`) or a victim (`person`).

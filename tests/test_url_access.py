@@ -27,7 +27,7 @@ PUBLIC = {
     # Twilio's webhooks: public, each checks Twilio's signature (tests/intake)
     "intake:sms",
     "intake:sms-status",
-    "intake:voice",
+    "live-voice:incoming",
     "intake:voice-recording",
     "intake:voice-transcription",
     "intake:voice-status",

@@ -126,6 +126,9 @@ class Case(models.Model):
         PARTNER = "partner", "Partner"
         EMAIL = "email", "Email"
         OTHER = "other", "Other"
+        # live conversations (live, chat): WhatsApp through Twilio's sender, the public web chat
+        WHATSAPP = "whatsapp", "WhatsApp"
+        CHAT = "chat", "Web chat"
 
     class Priority(models.TextChoices):
         STANDARD = "standard", "Standard"

@@ -121,7 +121,18 @@ def sender_of(params: Params) -> str:
     """The caller's or sender's number in E.164 (Twilio sends E.164; a withheld number is kept
     as sent, e.g. "anonymous", so a case still opens)."""
     raw = clean(params.get("From", ""))
-    return to_e164(raw.removeprefix("whatsapp:")) or raw
+    return to_e164(raw.removeprefix(WHATSAPP_PREFIX)) or raw
+
+
+WHATSAPP_PREFIX = "whatsapp:"
+
+
+def messaging_channel(params: Params) -> str:
+    """The channel of an inbound message: Twilio sends WhatsApp messages to the same messaging
+    webhook as texts, from a `whatsapp:` address."""
+    if params.get("From", "").startswith(WHATSAPP_PREFIX):
+        return "whatsapp"
+    return "sms"
 
 
 def media_urls(params: Params) -> list[str]:

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "feeds",
     "portal",
     "privacy",
+    "live",
+    "chat",
     "helpline",
     "dashboards",
     "notifications",
@@ -472,6 +474,7 @@ OUTBOX_UNKNOWN_AFTER_SECONDS = env.int("OUTBOX_UNKNOWN_AFTER_SECONDS", default=6
 SAFE_CONTACT_REPLY_HOURS = env.int("SAFE_CONTACT_REPLY_HOURS", default=24)
 
 from project.settings.feeds import *  # noqa: E402, F403  (the feeds app's settings)
+from project.settings.live import *  # noqa: E402, F403  (live calls, chat, WhatsApp, states)
 from project.settings.portal import *  # noqa: E402, F403  (the victim portal's settings)
 from project.settings.privacy import *  # noqa: E402, F403  (data protection's settings)
 
