@@ -120,9 +120,9 @@ def receive_sms(params: twilio.Params) -> str:
     if UnroutedMessage.objects.filter(message_sid=report.source_id).exists():
         return ""  # a retry of one already kept for a supervisor
     try:
-        helpline = routed_helpline(params.get("To", ""))
+        helpline = routed_helpline(twilio.recipient_of(params))
     except IntakeError:
-        keep_unrouted(report, to_number=twilio.clean(params.get("To", ""))[:40])
+        keep_unrouted(report, to_number=twilio.clean(twilio.recipient_of(params))[:40])
         return ""
     case, stored = receive_message(helpline=helpline, report=report)
     # Opt-in per deployment, decided by the safe-contact function, and once per message.

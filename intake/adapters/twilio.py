@@ -135,6 +135,12 @@ def messaging_channel(params: Params) -> str:
     return "sms"
 
 
+def recipient_of(params: Params) -> str:
+    """Our number the message or call was sent to, without WhatsApp's address prefix: a helpline
+    answers texts and WhatsApp messages on the same number."""
+    return params.get("To", "").removeprefix(WHATSAPP_PREFIX)
+
+
 def media_urls(params: Params) -> list[str]:
     """MMS attachments' URLs (Twilio sends at most 10)."""
     urls = (params.get(f"MediaUrl{i}", "") for i in range(10))
