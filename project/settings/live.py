@@ -11,11 +11,29 @@ env = environ.Env()
 # --- calls that ring (live.calls) --------------------------------------------------------------
 # When a helpline has no line settings saved: ring everyone available at once, for this long.
 VOICE_RING_SECONDS = env.int("VOICE_RING_SECONDS", default=20)
+# Twilio dials at most 10 numbers at once: the longest-waiting ten are rung.
+VOICE_MAX_SIMULTANEOUS = 10
+# In turn, each operator's phone rings at most this long (and never past the line's ring time).
+VOICE_RING_SECONDS_PER_OPERATOR = env.int("VOICE_RING_SECONDS_PER_OPERATOR", default=10)
+# What an operator hears on answering, before the caller is put through. Neutral on purpose: a
+# phone on speaker or answered by someone else hears nothing about the caller.
+VOICE_WHISPER = env.str("VOICE_WHISPER", default="A call for the helpline. Press 1 to take it.")
+VOICE_WHISPER_SECONDS = env.int("VOICE_WHISPER_SECONDS", default=8)  # to press 1
+VOICE_TAKEN_ELSEWHERE = env.str(
+    "VOICE_TAKEN_ELSEWHERE", default="Someone else has taken this call. Goodbye."
+)
+VOICE_CALLER_GONE = env.str("VOICE_CALLER_GONE", default="This call has ended. Goodbye.")
 
 # --- call-back (live.callback) -----------------------------------------------------------------
 # The caller id shown to a victim who asked that the organisation not be named. Twilio places it
 # only where the carrier allows a withheld number; otherwise set a number that names nobody.
 CALLBACK_WITHHELD_CALLER_ID = env.str("CALLBACK_WITHHELD_CALLER_ID", default="anonymous")
+# A call-back not placed within this many seconds of the press is marked failed, never placed
+# late (the operator has moved on; the victim's safe moment may have passed).
+CALLBACK_PLACE_WITHIN_SECONDS = env.int("CALLBACK_PLACE_WITHIN_SECONDS", default=60)
+# How long the operator's own phone rings, then the victim's, before each counts as no answer.
+CALLBACK_OPERATOR_RING_SECONDS = env.int("CALLBACK_OPERATOR_RING_SECONDS", default=30)
+CALLBACK_VICTIM_RING_SECONDS = env.int("CALLBACK_VICTIM_RING_SECONDS", default=30)
 
 # --- web chat (chat) ---------------------------------------------------------------------------
 CHAT_ENABLED = env.bool("CHAT_ENABLED", default=True)
