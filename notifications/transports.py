@@ -193,3 +193,36 @@ def _never_connected(exc: OSError) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(
         getattr(cause, "reason", None), NewConnectionError
     )
+
+
+# Call-backs (live.callback) ---------------------------------------------------------------------
+
+
+def place_call(*, to: str, from_: str, url: str, status_callback: str, key: str) -> str:
+    """Start a call through Twilio's REST API: Twilio rings `to` (the operator's own phone) from
+    `from_` and, when it is answered, fetches its instructions from `url`. Returns the call's sid.
+    `key` is sent as the idempotency token, so a retried request never rings twice. Raises the
+    outbox's errors: TransientError, PermanentError, OutcomeUnknownError (it may be ringing)."""
+    http = _IdempotentHttpClient(key)
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
+    if settings.TWILIO_API_BASE_URL:  # a stand-in for Twilio's API (tests on loopback)
+        client.api.base_url = settings.TWILIO_API_BASE_URL
+    try:
+        call = client.calls.create(
+            to=to,
+            from_=from_,
+            url=url,
+            status_callback=status_callback,
+            status_callback_event=["completed"],
+            # the operator's phone rings this long; an unanswered one is reported as no-answer
+            timeout=settings.CALLBACK_OPERATOR_RING_SECONDS,
+        )
+    except (TwilioException, ValueError) as exc:
+        raise _classified(exc, http.answer) from exc
+    except OSError as exc:
+        if _never_connected(exc):
+            raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
+        raise OutcomeUnknownError(
+            f"Twilio did not answer ({type(exc).__name__}): the outcome is unknown."
+        ) from exc
+    return str(call.sid or "")
