@@ -5,7 +5,10 @@ notifications.services decides what is sent and records what happened.
 
 A transport raises TransientError when trying again later may work (provider down, rate limited),
 PermanentError when it will not (no such number), and OutcomeUnknownError when the provider may
-have the message but never said so (it must not be sent again by itself)."""
+have the message but never said so (it must not be sent again by itself).
+
+WhatsApp goes through the same Twilio Messages API as SMS, between `whatsapp:` addresses, from
+settings.TWILIO_WHATSAPP_FROM; its delivery reports come to the same status callback."""
 
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ REFUSAL_WORDS = {
     21612: "the provider cannot reach that number",
     21614: "not a mobile number",
     30007: "filtered by the carrier",
+    63003: "that number cannot be reached on WhatsApp",
+    63016: "outside WhatsApp's 24-hour reply window",
 }
 
 
@@ -79,6 +84,14 @@ def sms_configured() -> bool:
     )
 
 
+def whatsapp_configured() -> bool:
+    """WhatsApp goes through the same Twilio account, from the helpline's WhatsApp sender."""
+    return sms_configured() and bool(settings.TWILIO_WHATSAPP_FROM)
+
+
+WHATSAPP_PREFIX = "whatsapp:"
+
+
 def send(notification: Notification) -> str:
     """Send one row by its channel; returns the provider's id for it ("" when it has none)."""
     if notification.channel == Notification.Channel.IN_APP:
@@ -108,11 +121,34 @@ def _email(notification: Notification) -> str:
     return ""
 
 
-def _sms(notification: Notification) -> str:
+def _addresses(notification: Notification) -> tuple[str, str] | None:
+    """(to, from) for Twilio's Messages API, or None when that way is not configured. A WhatsApp
+    message is the same API call between `whatsapp:` addresses; the row keeps plain E.164."""
+    if notification.channel == Notification.Channel.WHATSAPP:
+        if not sms_configured():
+            return None  # embedded, as for SMS: the row is the record
+        if not settings.TWILIO_WHATSAPP_FROM:
+            # Twilio is set up but no WhatsApp sender: saying "sent" would be untrue.
+            raise PermanentError("No WhatsApp sender is configured (TWILIO_WHATSAPP_FROM).")
+        return (
+            WHATSAPP_PREFIX + notification.destination,
+            WHATSAPP_PREFIX + settings.TWILIO_WHATSAPP_FROM,
+        )
     if not sms_configured():
+        return None
+    return notification.destination, settings.TWILIO_FROM_NUMBER
+
+
+def _sms(notification: Notification) -> str:
+    addresses = _addresses(notification)
+    if addresses is None:
         # Embedded and development: the row is the record; the log names the row, not the person.
-        logger.info("sms_outbox_only", extra={"notification_id": notification.pk})
+        logger.info(
+            "sms_outbox_only",
+            extra={"notification_id": notification.pk, "channel": notification.channel},
+        )
         return ""
+    to, from_ = addresses
     key = str(notification.idempotency_key)
     http = _IdempotentHttpClient(key)
     client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
@@ -120,8 +156,8 @@ def _sms(notification: Notification) -> str:
         client.api.base_url = settings.TWILIO_API_BASE_URL
     try:
         message = client.messages.create(
-            to=notification.destination,
-            from_=settings.TWILIO_FROM_NUMBER,
+            to=to,
+            from_=from_,
             body=notification.text,
             # the delivery report names the row, so it is matched even if we never learnt the sid
             status_callback=f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?key={key}",
