@@ -1,7 +1,14 @@
-"""placeholder: filled by the helper who owns it (issue 17)"""
+"""`/chat/`: the public chat page, and the operators' take and end (their case in the body)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from chat import views
+
+app_name = "chat"
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("take/", views.take, name="take"),
+    path("end/", views.end, name="end"),
+]

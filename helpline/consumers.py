@@ -2,12 +2,17 @@
 
 Only a signed-in, 2FA-verified member of a helpline with the work permission gets in (SECURITY A6,
 AC-08); the check is repeated on every event and every WS_RECHECK_SECONDS, and a socket whose user
-may no longer watch is closed with 4403 (AUTH-07, ASVS 8.3.2). The socket is one-way: the client
-says nothing, actions go over HTTP. Messages are the CaseSummary fields only, never victim data."""
+may no longer watch is closed with 4403 (AUTH-07, ASVS 8.3.2). Case events are the CaseSummary
+fields only, never victim data. The one thing a client may say is a web chat message
+(`{"type": "chat.send", "case", "text", "client_id"}`), taken only from the operator holding that
+case's open chat (chat.services re-checks, after this socket's own check); everything else a client
+says is ignored. A chat message reaches its operator as an id and is read back here, through a
+selector that checks the reader still holds the chat (chat.selectors)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import weakref
 from typing import Any
@@ -16,6 +21,8 @@ from channels.db import database_sync_to_async
 
 from accounts.models import User
 from accounts.sockets import StaffSocket
+from chat import selectors as chat_selectors
+from chat import services as chat_services
 from helpline.selectors import may_watch_case, queue_snapshot, queue_watchers
 from notifications.realtime import helpline_group, user_group
 
@@ -45,14 +52,47 @@ class HelplineConsumer(StaffSocket):
         await self.send_json({"type": "queue.snapshot", "cases": cases})
         self.keep_checking()
 
-    async def lantern_event(self, message: dict[str, Any]) -> None:
-        """An event from notifications.realtime, passed on unchanged to a user still allowed it. A
-        sealed case's event goes only to those who may read the case (one query, for those only)."""
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = json.loads(text_data or "")
+        except ValueError:
+            return
+        if isinstance(frame, dict) and frame.get("type") == "chat.send":
+            await self._chat_send(frame)
+
+    async def _chat_send(self, frame: dict[str, Any]) -> None:
         watcher = await self.still_allowed()
         if watcher is None:
             return
+        case, client_id = str(frame.get("case") or ""), frame.get("client_id")
+        answer: dict[str, Any] = {"case": case, "client_id": client_id}
+        try:
+            message, _ = await database_sync_to_async(chat_services.post_operator_message)(
+                actor=watcher, case_number=case, text=frame.get("text"), client_id=client_id
+            )
+        except chat_services.ChatError as exc:
+            await self.send_json({"type": "chat.refused", **answer, "message": str(exc)})
+            return
+        sent = chat_selectors.as_out(message)
+        await self.send_json({"type": "chat.sent", **answer, "message": sent})
+
+    async def lantern_event(self, message: dict[str, Any]) -> None:
+        """An event from notifications.realtime, passed on unchanged to a user still allowed it. A
+        sealed case's event goes only to those who may read the case (one query, for those only).
+        A chat message is read back for this user, and sent only if they still hold its chat."""
+        watcher = await self.still_allowed()
+        if watcher is None:
+            return
+        if message["event"].get("type") == "chat.message":
+            found = await database_sync_to_async(chat_selectors.message_for_operator)(
+                watcher, message["event"]["message_id"]
+            )
+            if found is not None:
+                number, out = found
+                await self.send_json({"type": "chat.message", "case": number, "message": out})
+            return
         case = message["event"].get("case") or {}
-        if case.get("sealed") and not await database_sync_to_async(may_watch_case)(
+        if isinstance(case, dict) and case.get("sealed") and not await database_sync_to_async(may_watch_case)(
             watcher, case["number"]
         ):
             return

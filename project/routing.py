@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from chat.consumers import VisitorChatConsumer
 from dashboards.consumers import DashboardConsumer
 from feeds.consumers import ImportProgressConsumer
 from helpline.consumers import HelplineConsumer
@@ -14,4 +15,6 @@ websocket_urlpatterns: list[URLPattern] = [
     path("ws/alerts/", StaffAlertsConsumer.as_asgi()),
     path("ws/dashboard/", DashboardConsumer.as_asgi()),
     path("ws/feeds/imports/<int:batch_id>/", ImportProgressConsumer.as_asgi()),
+    # the public web chat's visitors: anonymous, each hears only its own conversation
+    path("ws/chat/", VisitorChatConsumer.as_asgi()),
 ]

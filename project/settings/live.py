@@ -38,6 +38,15 @@ CALLBACK_VICTIM_RING_SECONDS = env.int("CALLBACK_VICTIM_RING_SECONDS", default=3
 # --- web chat (chat) ---------------------------------------------------------------------------
 CHAT_ENABLED = env.bool("CHAT_ENABLED", default=True)
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)
+# New chats one client address may start per window: a shelter's or a household's shared address
+# gets several; a script opening case after case does not (SECURITY IN-05; open if Redis is down).
+CHAT_STARTS_PER_ADDRESS = env.int("CHAT_STARTS_PER_ADDRESS", default=5)
+CHAT_STARTS_WINDOW_SECONDS = env.int("CHAT_STARTS_WINDOW_SECONDS", default=3600)
+# Messages a visitor may send in one conversation per minute: far above anyone typing.
+CHAT_MESSAGES_PER_MINUTE = env.int("CHAT_MESSAGES_PER_MINUTE", default=30)
+# A chat nobody wrote in and whose visitor has no page open for this long is closed (the visitor
+# cannot come back to it: the secret lived in the page), and its operator goes to wrap-up.
+CHAT_IDLE_MINUTES = env.int("CHAT_IDLE_MINUTES", default=20)
 
 # --- WhatsApp (intake, notifications) ----------------------------------------------------------
 # Twilio's WhatsApp sender (E.164, without the `whatsapp:` prefix); empty: WhatsApp replies off.
