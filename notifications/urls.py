@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from notifications import views
+from notifications import canned_views, views
 
 app_name = "notifications"
 urlpatterns = [
@@ -20,4 +20,5 @@ urlpatterns = [
     path("notifications/failed/", views.outbox, name="failed"),
     path("notifications/<int:notification_id>/retry/", views.retry, name="retry"),
     path("cases/<str:number>/messages/", views.case_message, name="case-message"),
+    path("cases/<str:number>/replies/", canned_views.case_replies, name="canned-replies"),
 ]
