@@ -1,7 +1,13 @@
-"""placeholder: filled by the helper who owns it (issue 17)"""
+"""/cases/<number>/call-back/: the "Call back" button of the case page's Calls panel (POST; both
+in live.panels)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from live import panels
+
+app_name = "live-callback"
+urlpatterns = [
+    path("", panels.call_back, name="call-back"),
+]
