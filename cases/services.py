@@ -264,11 +264,15 @@ def attach_transcription(*, helpline: Organisation, call_sid: str, text: str) ->
 
 
 @transaction.atomic
-def end_call(*, helpline: Organisation, call_sid: str, sender: str = "") -> Case:
-    """A call ended. Without a recording it still is a case, marked for a call back."""
+def end_call(
+    *, helpline: Organisation, call_sid: str, sender: str = "", answered: bool = False
+) -> Case:
+    """A call ended. Without a recording it still is a case, marked for a call back, unless
+    `answered`: someone on the helpline talked with the caller (the caller of this function knows;
+    cases does not keep live calls)."""
     stored = _call_report(helpline=helpline, call_sid=call_sid, sender=sender)
     case = Case.objects.select_for_update().get(pk=stored.case_id)
-    if not stored.recording_sid and not case.needs_callback:
+    if not answered and not stored.recording_sid and not case.needs_callback:
         case.needs_callback = True
         attribute_change(case, actor=None, reason="Call ended without a message: call back")
         case.save(update_fields=["needs_callback", "updated_at"])

@@ -185,9 +185,9 @@ def take_unrouted(*, message_id: int, actor: User) -> Case:
     return case
 
 
-def receive_call(params: twilio.Params) -> None:
+def receive_call(params: twilio.Params) -> Case:
     """An incoming call: stored and opened as a case before anything is said to the caller."""
-    open_case(
+    case, _ = open_case(
         helpline=helpline_for(params.get("To", "")),
         report=IncomingReport(
             channel=Case.Channel.VOICE,
@@ -196,6 +196,7 @@ def receive_call(params: twilio.Params) -> None:
             raw=twilio.raw_fields(params),
         ),
     )
+    return case
 
 
 @transaction.atomic
@@ -229,12 +230,15 @@ def receive_transcription(params: twilio.Params) -> None:
 ENDED_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
-def receive_call_status(params: twilio.Params) -> None:
+def receive_call_status(params: twilio.Params, *, answered: bool = False) -> None:
+    """The caller's call ended. `answered`: an operator talked with them (live.calls knows), so
+    there is nobody to call back for a missing message."""
     if params.get("CallStatus") in ENDED_CALL_STATUSES:
         end_call(
             helpline=helpline_for(params.get("To", "")),
             call_sid=params["CallSid"],
             sender=twilio.sender_of(params),
+            answered=answered,
         )
 
 

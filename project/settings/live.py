@@ -51,6 +51,9 @@ CHAT_IDLE_MINUTES = env.int("CHAT_IDLE_MINUTES", default=20)
 # --- WhatsApp (intake, notifications) ----------------------------------------------------------
 # Twilio's WhatsApp sender (E.164, without the `whatsapp:` prefix); empty: WhatsApp replies off.
 TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+# WhatsApp takes a free-form message to someone only this long after their last WhatsApp message
+# (Twilio's session window; templates outside it are not used): safe contact refuses after it.
+WHATSAPP_SESSION_HOURS = env.int("WHATSAPP_SESSION_HOURS", default=24)
 
 # --- operator states and idle claims (live.presence, triage) -----------------------------------
 # A claimed case nobody worked on for this long warns its holder; after the second, it returns.
