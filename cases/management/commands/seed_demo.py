@@ -13,8 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from accounts.services import create_organisation, create_staff
-from cases.models import Case, Category
+from cases.models import Case, Category, Language
 from cases.services import IncomingReport, move_case, open_case
+from notifications.models import CannedReply
 from referrals.services import ReferralRequest, refer_case
 from triage.services import Verification, verify_case
 
@@ -48,6 +49,27 @@ REPORTS = [
     ("voice", "+447700900103", ""),
     ("sms", "+447700900101", "Is anyone there?"),
 ]
+# Canned replies (UX.md 10): (helpline slug or None for every helpline, language code or None for
+# the default wording, shortcut, title, text). Neutral words, safe on a shared phone; "who" names
+# the helpline, so it is not offered for a victim who asked us not to name the organisation.
+CANNED_REPLIES = [
+    (None, None, "welcome", "Welcome",
+     "Hello, my name is {operator_first_name}. Thank you for getting in touch. Are you safe to "
+     "talk right now?"),
+    (None, "es", "welcome", "Bienvenida",
+     "Hola, me llamo {operator_first_name}. Gracias por escribirnos. ¿Puede hablar con "
+     "seguridad ahora?"),
+    (None, None, "safe", "Safe to talk?",
+     "If it is not safe to talk, reply STOP and we will not write again until you do."),
+    (None, None, "ref", "Your reference",
+     "Your reference is {case_ref}. Quote it if you contact us again."),
+    (None, "es", "ref", "Su referencia",
+     "Su referencia es {case_ref}. Indíquela si vuelve a contactarnos."),
+    (None, None, "emergency", "Emergency",
+     "If you are in danger now, call 999. If you cannot speak, press 55 when asked."),
+    ("demo-helpline", None, "who", "Who we are",
+     "This is Lantern Demo Helpline. We are open every day, 8am to 10pm."),
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -68,6 +90,7 @@ class Command(BaseCommand):
                     email=f"{username}@lantern.invalid",
                 )
         self._seed_cases()
+        self._seed_canned_replies()
         self._print_logins()
 
     def _seed_cases(self) -> None:
@@ -109,6 +132,15 @@ class Command(BaseCommand):
                 consent=True,
             ),
         )
+
+    def _seed_canned_replies(self) -> None:
+        for slug, language, shortcut, title, text in CANNED_REPLIES:
+            CannedReply.objects.get_or_create(
+                helpline=Organisation.objects.get(slug=slug) if slug else None,
+                language=Language.objects.get(code=language) if language else None,
+                shortcut=shortcut,
+                defaults={"title": title, "text": text},
+            )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
