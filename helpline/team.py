@@ -4,6 +4,8 @@ rules (read only: admins edit them), and reinstating or reassigning a case."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +20,7 @@ from helpline.access import supervises
 from helpline.queue import clock, overdue_minutes
 from helpline.team_forms import ReassignForm, ReinstateForm
 from helpline.views import attempt
+from live.presence import helpline_states
 from triage import services
 from triage.services import (
     DEFAULT_SLA_MINUTES,
@@ -81,8 +84,29 @@ def team(request: HttpRequest) -> HttpResponse:
             "rules": [(rule, describe_rule(rule)) for rule in routing_rules(user.organisation)],
             "discarded": discarded,
             "sla": targets,
+            "operators": _operator_states(user.organisation_id, now),
+            "server_now_ms": int(now.timestamp() * 1000),
         },
     )
+
+
+def _operator_states(helpline_id: int, now: datetime) -> list[dict[str, object]]:
+    """Each operator's and supervisor's state, with its start (or wrap-up's end) in milliseconds
+    of the server's clock for static/js/presence.js, which keeps the rows live."""
+    rows = []
+    for operator in helpline_states(helpline_id, now=now):
+        since = datetime.fromisoformat(operator["since"]) if operator["since"] else None
+        until = datetime.fromisoformat(operator["until"]) if operator["until"] else None
+        rows.append(
+            {
+                **operator,
+                "since_ms": int(since.timestamp() * 1000) if since else None,
+                "until_ms": int(until.timestamp() * 1000) if until else None,
+                "minutes": int((now - since).total_seconds() // 60) if since else None,
+                "left": int((until - now).total_seconds()) if until else None,
+            }
+        )
+    return rows
 
 
 @never_cache

@@ -1,7 +1,11 @@
-"""placeholder: filled by the helper who owns it (issue 17)"""
+"""`/console/state/`: the operator's state switch (live.views)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from live import views
+
+app_name = "live"
+
+urlpatterns = [path("", views.state_switch, name="state")]

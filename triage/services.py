@@ -4,6 +4,7 @@ cases.services.move_case (the state machine, history, events after commit)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +31,14 @@ from cases.models import (
 )
 from cases.policy import can_work_case
 from cases.routing import assign_team
-from cases.services import IncidentDetails, VictimDetails, case_summary, move_case, require
+from cases.services import (
+    IncidentDetails,
+    VictimDetails,
+    case_summary,
+    lock_case,
+    move_case,
+    require,
+)
 from cases.targets import DEFAULT_SLA_MINUTES  # noqa: F401  (helpline.queue and helpline.team read it)
 from cases.teams import queue_scope
 from cases.workflow import CaseError, IllegalMoveError, NotAllowedError, check_action
@@ -126,6 +134,23 @@ def release_case(*, case: Case, actor: User, reason: str = "Released") -> Case:
     locked = _lock(case, actor)
     _require_holder(locked, actor, "release")
     return move_case(case=locked, to=Case.Status.NEW, actor=actor, reason=reason, action="release")
+
+
+@transaction.atomic
+def release_idle_claim(
+    *, case: Case, holder_id: int, idle_minutes: int, still_idle: Callable[[Case], bool]
+) -> Case | None:
+    """Lantern hands a claim left idle back to the queue (UX.md 3; live.idle_claims decides when).
+    A system release: no actor, the reason says why. Nothing happens (None) if, under the case's
+    lock, it is no longer held by `holder_id` in triage or `still_idle(locked)` says the holder
+    came back (checked under the lock, so work saved meanwhile keeps the claim)."""
+    locked = lock_case(case)
+    if locked.status != Case.Status.IN_TRIAGE or locked.claimed_by_id != holder_id:
+        return None
+    if not still_idle(locked):
+        return None
+    reason = f"Returned to the queue: idle {idle_minutes} minutes"
+    return move_case(case=locked, to=Case.Status.NEW, actor=None, reason=reason, action="release")
 
 
 def sla_minutes() -> dict[str, int]:
