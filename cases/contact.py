@@ -17,7 +17,7 @@ CONTACT_WORDS = {
     "only_if_i_contact_first": "Only if they contact us first",
     "allowed": "Allowed",
 }
-WAY_WORDS = {"phone": "Phone call", "sms": "Text message", "email": "Email"}
+WAY_WORDS = {"phone": "Phone call", "sms": "Text message", "whatsapp": "WhatsApp", "email": "Email"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,15 @@ class Channel:
     PHONE = "phone"
     SMS = "sms"
     EMAIL = "email"
-    CHOICES = [(PHONE, "Phone call"), (SMS, "Text message"), (EMAIL, "Email")]
+    # A way of its own (notifications.safe_contact): to the number they wrote to us from by
+    # WhatsApp, only within WhatsApp's window after their message, so it needs no phone here.
+    WHATSAPP = "whatsapp"
+    CHOICES = [
+        (PHONE, "Phone call"),
+        (SMS, "Text message"),
+        (WHATSAPP, "WhatsApp"),
+        (EMAIL, "Email"),
+    ]
 
 
 # The problems a "yes, you can contact me" answer can have; each form words them for its reader.

@@ -149,7 +149,8 @@ class ReportForm(forms.Form):
     )
     channels = forms.MultipleChoiceField(
         label="How can we contact you?",
-        help_text="Choose all that are safe.",
+        help_text="Choose all that are safe. By WhatsApp we can only answer a message you send "
+        "us there, within a day of it.",
         choices=Channel.CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -17,11 +17,13 @@ MAX_MESSAGE_LENGTH = 1600
 class MessageForm(ConsoleForm):
     channel = forms.ChoiceField(
         label="Send by",
-        choices=[("sms", "Text message"), ("email", "Email")],
+        # WhatsApp reaches only a victim who wrote by WhatsApp, within its window: safe contact
+        # says so on the case page and refuses otherwise.
+        choices=[("sms", "Text message"), ("whatsapp", "WhatsApp"), ("email", "Email")],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose text message or email",
-            "invalid_choice": "Choose text message or email",
+            "required": "Choose text message, WhatsApp or email",
+            "invalid_choice": "Choose text message, WhatsApp or email",
         },
     )
     text = forms.CharField(

@@ -4,9 +4,15 @@ here, automated or typed by staff, when it is queued and again when it is sent. 
 no preferences, or ones it cannot read, mean no contact.
 
 The stored preferences (cases.contact.preferences) are:
-`contact` "none" | "only_if_i_contact_first" | "allowed"; `channels` ["phone", "sms", "email"];
+`contact` "none" | "only_if_i_contact_first" | "allowed"; `channels` ["phone", "sms", "email",
+"whatsapp"];
 `no_text`, `no_voicemail`, `no_org_name`, `updates` (automatic updates wanted) booleans;
 `safe_from`, `safe_until` "HH:MM" (local time; the window may cross midnight); `email`.
+
+WhatsApp is a way of its own: allowed only if the victim named it, a STOP from their phone stops
+it as it stops texts, and a free-form WhatsApp message can only go within WHATSAPP_SESSION_HOURS
+of the victim's last WhatsApp message (Twilio's session window): outside it nothing can send it,
+so the refusal cannot be overridden.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-SMS, EMAIL, PHONE = "sms", "email", "phone"
-CHANNELS = (SMS, EMAIL, PHONE)
+SMS, EMAIL, PHONE, WHATSAPP = "sms", "email", "phone", "whatsapp"
+CHANNELS = (SMS, EMAIL, PHONE, WHATSAPP)
+# Ways that reach the victim's phone as a message: a STOP from that phone stops both.
+MESSAGING = (SMS, WHATSAPP)
 # A message the victim reads in the portal, signed in: nothing leaves Lantern, so nothing can be
 # seen on a shared phone. Its neutral "new message" notice is a separate sms/email message that
 # meets every rule below.
@@ -55,7 +63,8 @@ def decide(
     automated: bool = False,
 ) -> Decision:
     """May a message go to this victim by `channel` now? `victim_wrote_at` is when they last wrote
-    to us (for "only if I contact you first"); `automated` is for updates nobody typed.
+    to us (for "only if I contact you first"; for WhatsApp, their last WhatsApp message, which
+    also opens its session window); `automated` is for updates nobody typed.
     A portal message is always allowed, at any hour, even to a victim who asked for no contact:
     it waits in the portal until they sign in themselves."""
     if channel == PORTAL:
@@ -63,25 +72,43 @@ def decide(
     if channel not in CHANNELS:
         return _deny("channel", "Lantern cannot contact anyone that way.", overridable=False)
     if not has_address:
-        what = "email address" if channel == EMAIL else "phone number"
-        return _deny("no_address", f"No {what} is recorded for the victim.", overridable=False)
-    if channel == SMS and texted_stop:
+        what = {EMAIL: "email address", WHATSAPP: "WhatsApp number (they never wrote by WhatsApp)"}
         return _deny(
-            "stop",
-            "The victim's phone texted STOP: no texts until it sends START.",
+            "no_address",
+            f"No {what.get(channel, 'phone number')} is recorded for the victim.",
             overridable=False,
         )
+    if channel in MESSAGING and texted_stop:
+        return _deny(
+            "stop",
+            "The victim's phone sent STOP: no texts or WhatsApp messages until it sends START.",
+            overridable=False,
+        )
+    session_ends = None
+    if channel == WHATSAPP:
+        session_ends = _whatsapp_session_end(victim_wrote_at)
+        if session_ends is None or now >= session_ends:
+            return _deny(
+                "whatsapp_window",
+                "WhatsApp allows a message only within "
+                f"{settings.WHATSAPP_SESSION_HOURS} hours of the victim's last WhatsApp message, "
+                "and that time has passed: contact them another safe way.",
+                overridable=False,
+            )
     prefs = preferences or {}
     contact = prefs.get("contact")
     if contact == NONE:
         return _deny("do_not_contact", "The victim asked not to be contacted.")
     if contact == ONLY_IF_FIRST:
         window = timedelta(hours=settings.SAFE_CONTACT_REPLY_HOURS)
-        if channel != SMS or victim_wrote_at is None or now - victim_wrote_at > window:
+        # A reply the way they wrote: a text to a text, WhatsApp to a WhatsApp message (for
+        # WhatsApp `victim_wrote_at` is their last WhatsApp message only).
+        if channel not in MESSAGING or victim_wrote_at is None or now - victim_wrote_at > window:
             return _deny(
                 "only_if_first",
-                "Only if the victim contacts us first: reply by text within "
-                f"{settings.SAFE_CONTACT_REPLY_HOURS} hours of their message.",
+                "Only if the victim contacts us first: reply by text (or WhatsApp, if they "
+                f"wrote by WhatsApp) within {settings.SAFE_CONTACT_REPLY_HOURS} hours of their "
+                "message.",
             )
     elif contact == ALLOWED:
         if channel not in (prefs.get("channels") or []):
@@ -94,16 +121,34 @@ def decide(
         )
     if automated and not prefs.get("updates"):
         return _deny("no_updates", "The victim did not ask for automatic updates.")
+    not_before = next_safe_moment(prefs, now)
+    if session_ends is not None and not_before is not None and not_before >= session_ends:
+        return _deny(
+            "whatsapp_window",
+            "Their safe hours open only after WhatsApp's "
+            f"{settings.WHATSAPP_SESSION_HOURS}-hour window since their last WhatsApp message "
+            "closes: contact them another safe way.",
+            overridable=False,
+        )
     return Decision(
         allowed=True,
-        not_before=next_safe_moment(prefs, now),
+        not_before=not_before,
         discreet=bool(prefs.get("no_org_name")),
         no_voicemail=bool(prefs.get("no_voicemail")),
     )
 
 
 def _label(channel: str) -> str:
-    return {SMS: "a text message", EMAIL: "email", PHONE: "a phone call"}[channel]
+    return {SMS: "a text message", EMAIL: "email", PHONE: "a phone call", WHATSAPP: "WhatsApp"}[
+        channel
+    ]
+
+
+def _whatsapp_session_end(last_whatsapp: datetime | None) -> datetime | None:
+    """When Twilio stops taking free-form WhatsApp messages to them (None: it never opened)."""
+    if last_whatsapp is None:
+        return None
+    return last_whatsapp + timedelta(hours=settings.WHATSAPP_SESSION_HOURS)
 
 
 def _clock(value: Any) -> time | None:

@@ -23,10 +23,12 @@ from cases.policy import can_see_identities, visible_cases
 from notifications.models import Notification
 from notifications.preferences import all_ways
 from notifications.services import ALERT_KINDS, contact_check
+from notifications.victim_messages import victim_of, whatsapp_address
 
 S = Notification.Status
 CHANNEL_WORDS = {
     "sms": "Text message",
+    "whatsapp": "WhatsApp",
     "email": "Email",
     "in_app": "In the app",
     "portal": "Portal",
@@ -340,7 +342,12 @@ def contact_answers(case: Case) -> list[ContactAnswer]:
     """What safe contact says now about writing to the case's victim, for each way staff can."""
     now = timezone.now()
     answers = []
-    for channel, doing in (("sms", "Texting"), ("email", "Email")):
+    ways = [("sms", "Texting"), ("email", "Email")]
+    # WhatsApp only where it could ever go: they wrote by WhatsApp, or named it as safe.
+    prefs = getattr(victim_of(case), "contact_preferences", None) or {}
+    if whatsapp_address(case)[0] or "whatsapp" in (prefs.get("channels") or []):
+        ways.insert(1, ("whatsapp", "WhatsApp"))
+    for channel, doing in ways:
         decision = contact_check(case, channel)
         if not decision.allowed:
             words = f"Not allowed: {decision.reason}"

@@ -147,17 +147,25 @@ def decide(
     now = now or timezone.now()
     prefs = (person.contact_preferences if person else None) or {}
     destination = ""
-    if person is not None:
+    wrote_at = None
+    if channel == safe_contact.WHATSAPP:
+        # Their WhatsApp number is the one they wrote from; the session window runs from then.
+        destination, wrote_at = whatsapp_address(case) if person is not None else ("", None)
+    elif person is not None:
         # a portal message goes to no address: the victim reads it signed in
         addresses = {"email": prefs.get("email", ""), "portal": ""}
         destination = addresses.get(channel, person.phone)
+        if channel == safe_contact.SMS:
+            wrote_at = _last_message_from(case, destination)
     decision = safe_contact.decide(
         prefs,
         channel,
         now=now,
         has_address=bool(destination),
-        texted_stop=bool(destination) and channel == "sms" and sms_opted_out(destination),
-        victim_wrote_at=_last_message_from(case, destination) if channel == "sms" else None,
+        texted_stop=bool(destination)
+        and channel in safe_contact.MESSAGING
+        and sms_opted_out(destination),
+        victim_wrote_at=wrote_at,
         automated=automated,
     )
     if (
@@ -180,6 +188,20 @@ def _last_message_from(case: Any, phone: str) -> datetime | None:
     )
 
 
+def whatsapp_address(case: Any) -> tuple[str, datetime | None]:
+    """The number the case's latest WhatsApp message came from (E.164, as the webhook stored it)
+    and when: the victim's WhatsApp address and the start of its session window. ("", None) when
+    nobody wrote to the case by WhatsApp."""
+    latest = (
+        case.reports.filter(channel=safe_contact.WHATSAPP)
+        .exclude(sender_index="")  # the sender is encrypted: its blind index says it is there
+        .order_by("-received_at", "-pk")
+        .only("sender", "received_at")
+        .first()
+    )
+    return (latest.sender, latest.received_at) if latest else ("", None)
+
+
 def _names_an_organisation(case: Any, text: str, *, any_organisation: bool = False) -> bool:
     """Whether the words name the case's helpline or an organisation it was referred to, or say
     "helpline"; with `any_organisation`, any organisation Lantern knows (the update message types'
@@ -197,6 +219,13 @@ def _names_an_organisation(case: Any, text: str, *, any_organisation: bool = Fal
 
 # Staff writing ----------------------------------------------------------------------------------
 
+# The ways staff may write to a victim from the case page.
+REPLY_CHANNELS = (
+    Notification.Channel.SMS,
+    Notification.Channel.WHATSAPP,
+    Notification.Channel.EMAIL,
+)
+
 
 @transaction.atomic
 def reply_to_victim(
@@ -213,8 +242,8 @@ def reply_to_victim(
     text = text.strip()
     if not text:
         raise CaseError("Write the message first.")
-    if channel not in (Notification.Channel.SMS, Notification.Channel.EMAIL):
-        raise CaseError("Choose text message or email.")
+    if channel not in REPLY_CHANNELS:
+        raise CaseError("Choose text message, WhatsApp or email.")
     override = Override(by=actor, reason=override_reason) if override_reason.strip() else None
     return message_victim(
         case=locked,
@@ -232,18 +261,21 @@ def contact_check(case: Any, channel: str, text: str = "") -> safe_contact.Decis
     return decide(case, victim_of(case), channel, automated=False, text=text)[0]
 
 
-def sms_acknowledgement(*, case: Any, sender: str) -> str:
+def sms_acknowledgement(*, case: Any, sender: str, channel: str = "sms") -> str:
     """The reply to an inbound text (settings.SMS_ACK_TEXT, off by default), put in Twilio's answer
     if the safe-contact function lets it go to that phone now: they just wrote, which "only if I
     contact you first" allows; a STOP, "do not contact" or no recorded preferences do not. Kept
-    in the outbox either way, as sent or as suppressed with the reason."""
+    in the outbox either way, as sent or as suppressed with the reason. `channel` is the way the
+    message came ("whatsapp" for a WhatsApp message: Twilio's answer goes back that way, so it
+    is that way the victim must have named as safe)."""
+    channel = channel if channel in safe_contact.MESSAGING else "sms"
     if not settings.SMS_ACK_TEXT:
         return ""
     now = timezone.now()
     person = victim_of(case)
     decision = safe_contact.decide(
         (person.contact_preferences if person else None) or {},
-        "sms",
+        channel,
         now=now,
         has_address=bool(sender),
         texted_stop=sms_opted_out(sender),
@@ -257,7 +289,7 @@ def sms_acknowledgement(*, case: Any, sender: str) -> str:
         person=person,
         case=case,
         case_number=case.number,
-        channel="sms",
+        channel=channel,
         kind="victim.sms_ack",
         text=settings.SMS_ACK_TEXT,
         destination=sender,
