@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from cases.models import Case, Report
+from cases.models import Case, CasePerson, Person, Report
 from intake.models import UnroutedMessage
-from notifications.models import SmsKeyword
+from notifications.models import Notification, SmsKeyword
 from notifications.services import sms_opted_out
 from tests.twilio import post_signed, sign, sms_params
 
@@ -121,3 +121,31 @@ def test_an_unrouted_whatsapp_message_taken_by_a_supervisor_stays_whatsapp(
     assert response.status_code == 302
     assert (case.helpline, case.channel) == (helpline, "whatsapp")
     assert Report.objects.get().channel == "whatsapp"
+
+
+def test_the_acknowledgement_is_decided_as_whatsapp(client, settings) -> None:
+    """Twilio's answer to a WhatsApp message goes back by WhatsApp: safe contact asks about that
+    way, and the kept row says so."""
+    settings.SMS_ACK_TEXT = "Thank you. We got your message."
+    post_signed(client, SMS, whatsapp("SMwa-ack1"))
+    case = Case.objects.get()
+    victim = Person.objects.create(
+        phone=VICTIM, contact_preferences={"contact": "allowed", "channels": ["sms"]}
+    )
+    CasePerson.objects.create(case=case, person=victim, role="victim")
+
+    refused = post_signed(client, SMS, whatsapp("SMwa-ack2", body="Are you there?"))
+    assert "<Message>" not in refused.content.decode()  # texts are safe, WhatsApp not named
+
+    victim.contact_preferences = {"contact": "only_if_i_contact_first"}
+    victim.save()
+    answered = post_signed(client, SMS, whatsapp("SMwa-ack3", body="Hello again"))
+    assert "We got your message" in answered.content.decode()  # they just wrote by WhatsApp
+
+    rows = Notification.objects.filter(kind="victim.sms_ack").order_by("pk")
+    assert [(r.channel, r.status) for r in rows] == [
+        ("whatsapp", "suppressed"),
+        ("whatsapp", "suppressed"),
+        ("whatsapp", "sent"),
+    ]
+    assert rows[1].reason == "The victim did not say WhatsApp is safe."
