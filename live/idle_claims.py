@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField, Max, OuterRef, QuerySet, Subquery
+from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import AccessLog, Case, CaseNote, Draft
@@ -45,10 +45,9 @@ class Outcome:
 
 
 def _latest(queryset: QuerySet, field: str) -> Subquery:
-    return Subquery(
-        queryset.order_by().values(field).annotate(latest=Max(field)).values("latest")[:1],
-        output_field=DateTimeField(),
-    )
+    """The latest `field` of the rows (nulls left out: PostgreSQL sorts them first, descending)."""
+    rows = queryset.filter(**{f"{field}__isnull": False}).order_by(f"-{field}")
+    return Subquery(rows.values(field)[:1], output_field=DateTimeField())
 
 
 def _with_activity(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -57,20 +56,20 @@ def _with_activity(cases: QuerySet[Case]) -> QuerySet[Case]:
     holder, case = OuterRef("claimed_by_id"), OuterRef("pk")
     history = Case.history.filter(id=case, history_user_id=holder)  # type: ignore[attr-defined]
     return cases.annotate(
-        last_change=_latest(history.values("id"), "history_date"),
-        last_note=_latest(CaseNote.objects.filter(case=case, author_id=holder).values("case"), "created_at"),
-        last_draft=_latest(Draft.objects.filter(case=case, user_id=holder).values("case"), "saved_at"),
+        last_change=_latest(history, "history_date"),
+        last_note=_latest(CaseNote.objects.filter(case=case, author_id=holder), "created_at"),
+        last_draft=_latest(Draft.objects.filter(case=case, user_id=holder), "saved_at"),
         last_view=_latest(
-            AccessLog.objects.filter(case=case, user_id=holder, action=AccessLog.Action.VIEW).values("case"),
+            AccessLog.objects.filter(case=case, user_id=holder, action=AccessLog.Action.VIEW),
             "at",
         ),
-        last_call=_latest(Call.objects.filter(case=case, operator_id=holder).values("case"), "started_at"),
-        last_call_end=_latest(Call.objects.filter(case=case, operator_id=holder).values("case"), "ended_at"),
+        last_call=_latest(Call.objects.filter(case=case, operator_id=holder), "started_at"),
+        last_call_end=_latest(Call.objects.filter(case=case, operator_id=holder), "ended_at"),
         last_warning=_latest(
             Notification.objects.filter(
                 kind=WARNED, channel=Notification.Channel.IN_APP, recipient_id=holder,
                 case_number=OuterRef("number"),
-            ).values("recipient"),
+            ),
             "created_at",
         ),
     )  # fmt: skip
