@@ -130,8 +130,12 @@ def _queue(call_id: int) -> None:
     try:
         # expires: a worker that only gets to it later drops it (place() fails it then anyway)
         place_call_back.apply_async((call_id,), expires=settings.CALLBACK_PLACE_WITHIN_SECONDS)
-    except Exception:  # the broker refused or is down: say so now rather than ring late
-        logger.warning("callback_queue_failed", extra={"call_id": call_id})
+    except Exception as exc:  # the broker refused or is down: say so now rather than ring late
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise  # in-process, the error is the task's own: a bug to see, not a queue down
+        logger.warning(
+            "callback_queue_failed", extra={"call_id": call_id, "error": type(exc).__name__}
+        )
         _fail(call_id, "Could not be placed: the task queue is not answering. Try again.")
 
 
@@ -157,7 +161,7 @@ def place(call_id: int, *, now: datetime | None = None) -> Call:
     covers a run that died after asking)."""
     now = now or timezone.now()
     call = (
-        Call.objects.select_for_update()
+        Call.objects.select_for_update(of=("self",))  # the nullable operator is an outer join
         .select_related("case__helpline", "operator")
         .get(pk=call_id)
     )
@@ -206,7 +210,7 @@ def _locked(call_id: Any) -> Call | None:
     except (TypeError, ValueError):
         return None
     return (
-        Call.objects.select_for_update()
+        Call.objects.select_for_update(of=("self",))
         .select_related("case__helpline", "operator")
         .filter(pk=pk, direction=CALLBACK)
         .first()

@@ -246,3 +246,36 @@ def test_a_refused_press_says_why_on_the_page(
         "Call-back not placed: The victim asked not to be contacted." in response.content.decode()
     )
     assert Call.objects.get().outcome == Outcome.REFUSED
+
+
+def test_a_broker_that_is_down_fails_the_call_back_at_once(
+    victim_case, caller, twilio_calls, django_capture_on_commit_callbacks, settings, monkeypatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from live.tasks import place_call_back
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to Redis")
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as in production: a worker, through Redis
+    monkeypatch.setattr(place_call_back, "apply_async", down)
+    call = press(victim_case, caller, django_capture_on_commit_callbacks)
+
+    call.refresh_from_db()
+    assert call.outcome == Outcome.FAILED
+    assert "task queue is not answering" in call.reason
+    assert twilio_calls.requests == []
+
+
+def test_the_task_is_queued_with_a_one_minute_expiry(
+    victim_case, caller, twilio_calls, django_capture_on_commit_callbacks, settings, monkeypatch
+) -> None:
+    from live.tasks import place_call_back
+
+    queued: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(place_call_back, "apply_async", lambda *a, **k: queued.append((a, k)))
+    call = press(victim_case, caller, django_capture_on_commit_callbacks)
+
+    assert queued == [(((call.pk,),), {"expires": settings.CALLBACK_PLACE_WITHIN_SECONDS})]
+    assert twilio_calls.requests == []
