@@ -32,6 +32,9 @@ _CONFIGURATION = [
             ("portal", "updatetype"),
             ("portal", "updatetext"),
             ("notifications", "alertdefault"),
+            # canned replies staff insert with / (notifications.admin: their own helpline's; the
+            # shared ones are a superuser's, read-only to them); retired with is_active
+            ("notifications", "cannedreply"),
             # teams and routing rules: their own helpline's only (cases.admin)
             ("cases", "team"),
             ("cases", "routingrule"),

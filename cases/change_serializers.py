@@ -41,7 +41,9 @@ class ContactAnswersSerializer(serializers.Serializer):
 
     contact = serializers.ChoiceField(choices=Contact.CHOICES)
     channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=Channel.CHOICES), required=False, max_length=3
+        child=serializers.ChoiceField(choices=Channel.CHOICES),
+        required=False,
+        max_length=len(Channel.CHOICES),
     )
     no_voicemail = serializers.BooleanField(required=False)
     no_text = serializers.BooleanField(required=False)

@@ -10,7 +10,6 @@ urlpatterns = [
     path("twilio/sms/status/", views.sms_status, name="sms-status"),
     path("twilio/voice/recording/", views.voice_recording, name="voice-recording"),
     path("twilio/voice/transcription/", views.voice_transcription, name="voice-transcription"),
-    path("twilio/voice/status/", views.voice_status, name="voice-status"),
     path("unrouted/", unrouted.waiting, name="unrouted"),
     path("unrouted/<int:message_id>/take/", unrouted.take, name="unrouted-take"),
 ]

@@ -14,6 +14,8 @@ from accounts.access import access_mark
 
 PUBLIC = {
     "two_factor:login",
+    # the public web chat (tests/chat): a page with no login; everything else goes over /ws/chat/
+    "chat:page",
     "healthz",
     "password_reset",
     "password_reset_done",
@@ -28,9 +30,17 @@ PUBLIC = {
     "intake:sms",
     "intake:sms-status",
     "live-voice:incoming",
+    "live-voice:whisper",
+    "live-voice:accept",
+    "live-voice:dialled",
+    "live-voice:status",
     "intake:voice-recording",
     "intake:voice-transcription",
-    "intake:voice-status",
+    "live-callback-hooks:operator",
+    "live-callback-hooks:connect",
+    "live-callback-hooks:answered",
+    "live-callback-hooks:dialled",
+    "live-callback-hooks:status",
     "report",
     "report-thanks",
     "report-safety",
