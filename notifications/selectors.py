@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
@@ -345,7 +346,8 @@ def contact_answers(case: Case) -> list[ContactAnswer]:
     ways = [("sms", "Texting"), ("email", "Email")]
     # WhatsApp only where it could ever go: they wrote by WhatsApp, or named it as safe.
     prefs = getattr(victim_of(case), "contact_preferences", None) or {}
-    if whatsapp_address(case)[0] or "whatsapp" in (prefs.get("channels") or []):
+    whatsapp, wrote_at = whatsapp_address(case)
+    if whatsapp or "whatsapp" in (prefs.get("channels") or []):
         ways.insert(1, ("whatsapp", "WhatsApp"))
     for channel, doing in ways:
         decision = contact_check(case, channel)
@@ -355,6 +357,10 @@ def contact_answers(case: Case) -> list[ContactAnswer]:
             words = f"Allowed from {_clock(decision.not_before, now)} (their safe hours)"
         else:
             words = f"{doing} is allowed now"
+        if decision.allowed and channel == "whatsapp" and wrote_at is not None:
+            # WhatsApp's window closes a fixed time after their last message: staff see when.
+            closes = wrote_at + timedelta(hours=settings.WHATSAPP_SESSION_HOURS)
+            words += f", until {_clock(closes, now)} (WhatsApp's window after their message)"
         answers.append(
             ContactAnswer(
                 channel=channel,

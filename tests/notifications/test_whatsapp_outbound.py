@@ -187,7 +187,8 @@ def test_only_if_they_contact_first_allows_a_whatsapp_reply_to_their_whatsapp_me
     victim.save()
     wrote(case, hours_ago=2)
     html = otp_client(operator).get(f"/cases/{case.number}/").content.decode()
-    assert "<strong>WhatsApp:</strong> WhatsApp is allowed now" in html
+    assert "<strong>WhatsApp:</strong> WhatsApp is allowed now, until " in html
+    assert "(WhatsApp&#x27;s window after their message)" in html
     assert "<strong>Email:</strong> Not allowed: Only if the victim contacts us first" in html
 
     row = send(otp_client(operator), case, django_capture_on_commit_callbacks)
