@@ -78,7 +78,7 @@ def verdict(case: Case, operator: User, *, now: datetime | None = None) -> Verdi
         return Verdict(False, f"Not now: {reason}", reason)
     words = "Safe to call now"
     if decision.discreet:
-        words += " (your number is withheld: they asked that we not be named)"
+        words += " (the helpline's number is withheld: they asked that we not be named)"
     return Verdict(True, words, discreet=decision.discreet, victim_phone=phone)
 
 

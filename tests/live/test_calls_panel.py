@@ -4,15 +4,12 @@ change the case; the refusals' reasons only for those who may see identities."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import panels
-from live import panels as live_panels
 from live.models import Call
 from tests.live import test_callback_fake as world
 from tests.live.test_callback_fake import PHONE_OK, VICTIM_PHONE, set_preferences
@@ -20,18 +17,6 @@ from tests.live.test_callback_fake import PHONE_OK, VICTIM_PHONE, set_preference
 pytestmark = pytest.mark.django_db
 caller, victim_case = world.caller, world.victim_case
 Outcome = Call.Outcome
-
-
-@pytest.fixture(autouse=True)
-def _panel_registered() -> Iterator[None]:
-    """The panel as live's AppConfig.ready registers it; taken out again afterwards if this test
-    put it there, so other tests' case pages are as the app leaves them."""
-    registry = panels._PANELS  # private: only to undo what this fixture did
-    present = live_panels.PANEL.name in registry
-    panels.register(live_panels.PANEL)
-    yield
-    if not present:
-        registry.pop(live_panels.PANEL.name, None)
 
 
 @pytest.fixture
@@ -118,7 +103,7 @@ def test_a_victim_who_said_do_not_name_us_is_called_withheld(
 ) -> None:
     set_preferences(victim_case, {**PHONE_OK, "no_org_name": True})
     panel = page(otp_client(caller), victim_case)
-    assert "your number is withheld" in panel
+    assert "number is withheld: they asked that we not be named" in panel
     assert "with the number withheld" in panel
 
 
