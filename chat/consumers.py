@@ -90,7 +90,9 @@ class VisitorChatConsumer(AsyncJsonWebsocketConsumer):
         out = await database_sync_to_async(selectors.message_for_visitor)(
             conversation.pk, message.pk
         )
-        await self.send_json({"type": "chat.started", "status": conversation.status, "message": out})
+        await self.send_json(
+            {"type": "chat.started", "status": conversation.status, "message": out}
+        )
 
     async def _resume(self, frame: dict[str, Any]) -> None:
         conversation = await database_sync_to_async(selectors.conversation_for_secret)(

@@ -44,11 +44,11 @@ class ChatError(Exception):
     """Refused, for a reason the person can be told in these words."""
 
 
-class RateLimited(ChatError):
+class RateLimitedError(ChatError):
     pass
 
 
-class ChatClosed(ChatError):
+class ChatClosedError(ChatError):
     pass
 
 
@@ -92,7 +92,7 @@ def start_chat(
     words = clean_text(text)
     if limits.over_start_limit(client):
         logger.info("chat_start_rate_limited")
-        raise RateLimited(
+        raise RateLimitedError(
             "Many chats were started from your connection in the last hour, so this one could "
             "not start. Please try again later, or use another way to reach us below."
         )
@@ -115,13 +115,18 @@ def start_chat(
 def _open(
     *, helpline: object, secret: str, words: str, client_id: object
 ) -> tuple[Conversation, ChatMessage]:
-    report = IncomingReport(channel=Case.Channel.CHAT, source_id=f"chat-{uuid.uuid4().hex}", body=words)
+    report = IncomingReport(
+        channel=Case.Channel.CHAT, source_id=f"chat-{uuid.uuid4().hex}", body=words
+    )
     case, _ = open_case(helpline=helpline, report=report)  # type: ignore[arg-type]
     conversation = Conversation.objects.create(
         case=case, helpline=case.helpline, token_hash=token_hash(secret)
     )
     message = ChatMessage.objects.create(
-        conversation=conversation, sender=Sender.VISITOR, text=words, client_id=_client_id(client_id)
+        conversation=conversation,
+        sender=Sender.VISITOR,
+        text=words,
+        client_id=_client_id(client_id),
     )
     offered = [user_group(user.pk) for user in available_operators(case.helpline)]
     events.send_on_commit(offered, events.Offered(type="chat.offered", case=case.number))
@@ -143,7 +148,9 @@ def post_visitor_message(
     words = clean_text(text)
     if limits.over_message_limit(conversation_id):
         logger.info("chat_message_rate_limited")
-        raise RateLimited("You are sending messages very fast. Wait a minute, then send again.")
+        raise RateLimitedError(
+            "You are sending messages very fast. Wait a minute, then send again."
+        )
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         return _post(conversation, Sender.VISITOR, None, words, key)
@@ -170,7 +177,7 @@ def _post(
     conversation: Conversation, sender: str, author: User | None, words: str, key: str
 ) -> tuple[ChatMessage, bool]:
     if conversation.status == Status.CLOSED:
-        raise ChatClosed("This chat has ended.")
+        raise ChatClosedError("This chat has ended.")
     if key:
         already = conversation.messages.filter(sender=sender, client_id=key).first()
         if already is not None:

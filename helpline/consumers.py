@@ -92,8 +92,10 @@ class HelplineConsumer(StaffSocket):
                 await self.send_json({"type": "chat.message", "case": number, "message": out})
             return
         case = message["event"].get("case") or {}
-        if isinstance(case, dict) and case.get("sealed") and not await database_sync_to_async(may_watch_case)(
-            watcher, case["number"]
+        if (
+            isinstance(case, dict)
+            and case.get("sealed")
+            and not await database_sync_to_async(may_watch_case)(watcher, case["number"])
         ):
             return
         await self.send_json(message["event"])

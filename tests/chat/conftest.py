@@ -4,7 +4,7 @@ helpline every chat goes to (the deployment's default helpline, as for the publi
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -48,7 +48,12 @@ async def visitor(*, origin: tuple[bytes, bytes] = OUR_ORIGIN, address: str = "1
 async def start(socket: WebsocketCommunicator, secret: str, text: str = FIRST_WORDS,
                 client_id: str | None = None) -> dict[str, Any]:  # fmt: skip
     await socket.send_json_to(
-        {"type": "chat.start", "secret": secret, "text": text, "client_id": client_id or new_client_id()}
+        {
+            "type": "chat.start",
+            "secret": secret,
+            "text": text,
+            "client_id": client_id or new_client_id(),
+        }
     )
     return await socket.receive_json_from(timeout=5)
 
@@ -88,6 +93,6 @@ def make_available(user: User) -> None:
 
 
 @pytest.fixture
-async def available_operator(operator: User) -> AsyncIterator[User]:
+async def available_operator(operator: User) -> User:
     await make_available(operator)
-    yield operator
+    return operator

@@ -48,7 +48,8 @@ def test_the_chat_page_sets_no_cookie_and_is_not_cached() -> None:
     assert response.cookies == {}
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     body = response.content.decode()
-    assert 'role="log"' in body and 'aria-live="polite"' in body
+    assert 'role="log"' in body
+    assert 'aria-live="polite"' in body
     assert '<label class="public-label" for="chat-text">' in body
     assert "govuk-exit-this-page" in body  # the quick exit of every public page
     assert "js/chat.js" in body
@@ -67,7 +68,9 @@ def test_an_operator_who_is_not_available_cannot_take_a_chat(operator: User, otp
     conversation = start()
     set_state(user=operator, state="away")
 
-    response = otp_client(operator).post("/chat/take/", {"case": conversation.case.number}, follow=True)
+    response = otp_client(operator).post(
+        "/chat/take/", {"case": conversation.case.number}, follow=True
+    )
 
     assert "set yourself as available" in response.content.decode()
     conversation.refresh_from_db()
@@ -133,8 +136,10 @@ def test_the_panel_shows_the_transcript_escaped_and_the_composer_to_its_holder(
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body
     assert "<script>alert(1)</script>" not in body
-    assert 'id="chat-composer"' in body and "data-canned-replies=" in body
-    assert "js/chat-console.js" in body and "End chat" in body
+    assert 'id="chat-composer"' in body
+    assert "data-canned-replies=" in body
+    assert "js/chat-console.js" in body
+    assert "End chat" in body
 
 
 def test_the_panel_offers_take_to_operators_while_waiting(operator: User, otp_client) -> None:
@@ -168,7 +173,7 @@ def test_new_chats_per_address_are_limited_and_nothing_is_stored(settings) -> No
     start()
     start()
 
-    with pytest.raises(services.RateLimited, match="try again later"):
+    with pytest.raises(services.RateLimitedError, match="try again later"):
         start()
 
     assert Case.objects.count() == 2
@@ -184,7 +189,7 @@ def test_messages_per_conversation_are_limited(settings) -> None:
             conversation_id=conversation.pk, text="Made-up again", client_id=new_client_id()
         )
 
-    with pytest.raises(services.RateLimited, match="Wait a minute"):
+    with pytest.raises(services.RateLimitedError, match="Wait a minute"):
         services.post_visitor_message(
             conversation_id=conversation.pk, text="Made-up again", client_id=new_client_id()
         )
@@ -228,7 +233,7 @@ def test_a_closed_chat_takes_no_more_messages() -> None:
     conversation = start()
     services.leave_chat(conversation_id=conversation.pk)
 
-    with pytest.raises(services.ChatClosed):
+    with pytest.raises(services.ChatClosedError):
         services.post_visitor_message(
             conversation_id=conversation.pk, text="Made-up late words", client_id=new_client_id()
         )

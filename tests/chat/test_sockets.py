@@ -13,7 +13,6 @@ from accounts.models import User
 from cases.models import Case, Report
 from chat import services
 from chat.models import ChatMessage, Conversation
-
 from live.models import OperatorState
 from project.asgi import application
 from tests.chat.conftest import (
@@ -26,7 +25,7 @@ from tests.chat.conftest import (
     visitor,
 )
 from tests.factories import StaffFactory
-from tests.sockets import FORBIDDEN, closed_with
+from tests.sockets import FORBIDDEN, OUR_ORIGIN, closed_with, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -216,11 +215,9 @@ async def test_a_cso_cannot_reach_the_chat(
     await take(available_operator)
 
     # no console socket for a CSO: refused at the handshake
-    from tests.sockets import session_cookie
-
     client = await database_sync_to_async(otp_client)(cso_rep)
     cso_socket = WebsocketCommunicator(
-        application, "/ws/helpline/", headers=[session_cookie(client), (b"origin", b"http://127.0.0.1:8000")]
+        application, "/ws/helpline/", headers=[session_cookie(client), OUR_ORIGIN]
     )
     connected, code = await cso_socket.connect(timeout=5)
     assert (connected, code) == (False, FORBIDDEN)
@@ -267,7 +264,8 @@ async def test_transcript_is_encrypted_at_rest(available_operator: User) -> None
             return [str(row[0]) for row in cursor.fetchall()]
 
     stored = await raw_texts()
-    assert stored and all("phone" not in text and FIRST_WORDS not in text for text in stored)
+    assert stored
+    assert all("phone" not in text and FIRST_WORDS not in text for text in stored)
     message = await database_sync_to_async(ChatMessage.objects.get)()
     assert message.text == FIRST_WORDS  # and read back through the field, decrypted
 

@@ -33,7 +33,9 @@ NEUTRAL_SITE = "https://www.bbc.co.uk/weather"
 
 
 def _neutral_site(route: Route) -> None:
-    route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>Weather</title>")
+    route.fulfill(
+        status=200, content_type="text/html", body="<!doctype html><title>Weather</title>"
+    )
 
 
 @pytest.fixture
