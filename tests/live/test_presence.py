@@ -261,10 +261,56 @@ def test_nothing_is_pushed_when_the_change_rolls_back(
 ) -> None:
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def change_then_fail() -> None:
+        with transaction.atomic():
             choose_state(user=operator, state=State.AVAILABLE)
             raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        change_then_fail()
     assert callbacks == []
     assert captured_broadcasts == []
     assert state_of(operator) == State.AWAY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_at_once_apply_one_after_the_other(require_postgresql, helpline) -> None:
+    """PostgreSQL (real row locks): the operator presses Away while the end of her call is being
+    recorded. The call's end waits for the Away to commit, then sees it and keeps her away; read
+    without the lock it would have put her in wrap-up, and routing would offer her calls."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, transaction
+
+    operator = on_duty(StaffFactory(organisation=helpline))
+    start_conversation(user=operator, activity="call", case=CaseFactory(helpline=helpline))
+    away_holds_the_row = threading.Event()
+
+    def press_away() -> None:
+        try:
+            with transaction.atomic():
+                choose_state(user=operator, state=State.AWAY)
+                away_holds_the_row.set()
+                time.sleep(0.5)
+        finally:
+            connection.close()
+
+    def call_ends() -> float:
+        try:
+            away_holds_the_row.wait(5)
+            started = time.monotonic()
+            end_conversation(user=operator)
+            return time.monotonic() - started
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        away = pool.submit(press_away)
+        waited = pool.submit(call_ends).result()
+        away.result()
+
+    assert waited >= 0.3  # it waited for the lock
+    assert OperatorState.objects.get(user=operator).state == State.AWAY
+    assert available_operators(helpline) == []
