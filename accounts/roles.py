@@ -35,6 +35,8 @@ _CONFIGURATION = [
             # canned replies staff insert with / (notifications.admin: their own helpline's; the
             # shared ones are a superuser's, read-only to them); retired with is_active
             ("notifications", "cannedreply"),
+            # how each helpline's calls ring (live.admin: their own helpline's row only)
+            ("live", "linesettings"),
             # teams and routing rules: their own helpline's only (cases.admin)
             ("cases", "team"),
             ("cases", "routingrule"),
