@@ -126,7 +126,8 @@ def receive_sms(params: twilio.Params) -> str:
         return ""
     case, stored = receive_message(helpline=helpline, report=report)
     # Opt-in per deployment, decided by the safe-contact function, and once per message.
-    return sms_acknowledgement(case=case, sender=sender) if stored else ""
+    ack = sms_acknowledgement(case=case, sender=sender, channel=report.channel)
+    return ack if stored else ""
 
 
 def keep_unrouted(report: IncomingReport, *, to_number: str) -> None:
@@ -185,9 +186,10 @@ def take_unrouted(*, message_id: int, actor: User) -> Case:
     return case
 
 
-def receive_call(params: twilio.Params) -> Case:
-    """An incoming call: stored and opened as a case before anything is said to the caller."""
-    case, _ = open_case(
+def receive_call(params: twilio.Params) -> tuple[Case, bool]:
+    """An incoming call: stored and opened as a case before anything is said to the caller.
+    The case, and whether it is new (False: this CallSid was heard before)."""
+    return open_case(
         helpline=helpline_for(params.get("To", "")),
         report=IncomingReport(
             channel=Case.Channel.VOICE,
@@ -196,7 +198,6 @@ def receive_call(params: twilio.Params) -> Case:
             raw=twilio.raw_fields(params),
         ),
     )
-    return case
 
 
 @transaction.atomic

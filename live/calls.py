@@ -10,12 +10,12 @@ other, and a step already taken is answered the same way and changes nothing aga
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -63,29 +63,44 @@ def incoming(params: twilio.Params) -> Ringing:
     """A call rings the line: its case opened (idempotent on CallSid) and its Call row made, then
     the operators to ring, or a message when nobody is available. A retried webhook rings the
     same operators again, never new ones."""
-    case = intake.receive_call(params)
-    call, created = Call.objects.get_or_create(
-        direction=Call.Direction.INBOUND,
-        call_sid=params["CallSid"],
-        defaults={"case": case, "helpline_id": case.helpline_id},
-    )
-    call = Call.objects.select_for_update().get(pk=call.pk)
-    if not created:
-        return _replay(call)
+    case, new = intake.receive_call(params)
+    if not new:  # heard before (a retry, or its status callback came first): maybe rung already
+        call = (
+            Call.objects.select_for_update()
+            .filter(direction=Call.Direction.INBOUND, call_sid=params["CallSid"])
+            .first()
+        )
+        if call is not None:
+            return _replay(call)
     line = presence.line_settings(case.helpline_id)
     ready = presence.available_operators(case.helpline, with_phone=True)
+    call = Call(
+        case=case,
+        helpline_id=case.helpline_id,
+        direction=Call.Direction.INBOUND,
+        call_sid=params["CallSid"],
+    )
     if not ready:
         call.outcome = Outcome.NOBODY_AVAILABLE
-        call.save(update_fields=["outcome"])
-        return Ringing(call.pk, "message")
-    total = ring_seconds(line)
-    if line.ring_mode == LineSettings.RingMode.IN_TURN:
-        operators, seconds = ready[:1], min(total, settings.VOICE_RING_SECONDS_PER_OPERATOR)
+        ringing = Ringing(0, "message")
     else:
-        operators, seconds = ready[: settings.VOICE_MAX_SIMULTANEOUS], total
-    call.rung = [operator.pk for operator in operators]
-    call.save(update_fields=["rung"])
-    return Ringing(call.pk, "dial", operators, max(seconds, MIN_LEG_SECONDS))
+        total = ring_seconds(line)
+        if line.ring_mode == LineSettings.RingMode.IN_TURN:
+            operators, seconds = ready[:1], min(total, settings.VOICE_RING_SECONDS_PER_OPERATOR)
+        else:
+            operators, seconds = ready[: settings.VOICE_MAX_SIMULTANEOUS], total
+        call.rung = [operator.pk for operator in operators]
+        ringing = Ringing(0, "dial", operators, max(seconds, MIN_LEG_SECONDS))
+    try:
+        # a new case is ours alone until commit (its report's CallSid is unique): no savepoint
+        with transaction.atomic(savepoint=not new):
+            call.save(force_insert=True)
+    except IntegrityError:  # the same call's other delivery made it a moment ago
+        mine = Call.objects.select_for_update().get(
+            direction=Call.Direction.INBOUND, call_sid=params["CallSid"]
+        )
+        return _replay(mine)
+    return replace(ringing, call_id=call.pk)
 
 
 def _replay(call: Call) -> Ringing:
