@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -52,17 +51,6 @@ def _sms_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
     return twilio.sms_reply("")
 
 
-def _voice(request: HttpRequest, params: twilio.Params) -> HttpResponse:
-    services.receive_call(params)
-    return twilio.record_call(
-        greeting=settings.VOICE_GREETING,
-        language=settings.VOICE_LANGUAGE,
-        recording_url=settings.PUBLIC_BASE_URL + reverse("intake:voice-recording"),
-        transcription_url=settings.PUBLIC_BASE_URL + reverse("intake:voice-transcription"),
-        max_seconds=settings.VOICE_MAX_RECORDING_SECONDS,
-    )
-
-
 def _voice_recording(request: HttpRequest, params: twilio.Params) -> HttpResponse:
     # Both the <Record> action and its status callback come here; either may arrive first.
     if params.get("RecordingUrl"):
@@ -75,6 +63,9 @@ def _voice_transcription(request: HttpRequest, params: twilio.Params) -> HttpRes
     return twilio.sms_reply("")
 
 
+# The incoming call itself and its status callback are live's now (live.voice_urls, mounted
+# first at the same addresses): a call rings operators before anyone records a message, and only
+# live knows whether an operator answered. This view stays routed behind it, unreached.
 def _voice_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
     services.receive_call_status(params)
     return twilio.sms_reply("")
@@ -82,7 +73,6 @@ def _voice_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
 
 sms = _public_webhook(_sms, "MessageSid", "From")
 sms_status = _public_webhook(_sms_status, "MessageSid", "MessageStatus")
-voice = _public_webhook(_voice, "CallSid")
 voice_recording = _public_webhook(_voice_recording, "CallSid", "RecordingSid")
 voice_transcription = _public_webhook(_voice_transcription, "CallSid")
 voice_status = _public_webhook(_voice_status, "CallSid", "CallStatus")
