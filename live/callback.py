@@ -72,7 +72,9 @@ def verdict(case: Case, operator: User, *, now: datetime | None = None) -> Verdi
     if not operator.phone:
         reason = "You have no phone number of your own in Lantern: an administrator adds it."
         return Verdict(False, f"Not now: {reason}", reason)
-    helpline = case.helpline
+    # the operator's organisation came with request.user: no query for the usual case
+    same = operator.organisation_id == case.helpline_id
+    helpline = operator.organisation if same else case.helpline
     if not helpline.phone_number:
         reason = "The helpline has no phone number to call from."
         return Verdict(False, f"Not now: {reason}", reason)
@@ -85,7 +87,27 @@ def verdict(case: Case, operator: User, *, now: datetime | None = None) -> Verdi
 # Pressing the button --------------------------------------------------------------------------
 
 
+NOT_PLACED_IN_TIME = "Not placed within a minute: never placed late."
+
+
+def never_placed(call: Call, now: datetime) -> bool:
+    """A call-back still ringing, never placed, past the minute: its task never ran (no worker),
+    and never will (it expired). Shown and counted as failed."""
+    window = timedelta(seconds=settings.CALLBACK_PLACE_WITHIN_SECONDS)
+    return (
+        call.direction == CALLBACK
+        and call.outcome == Outcome.RINGING
+        and not call.call_sid
+        and now - call.started_at > window
+    )
+
+
 def _under_way(case: Case, now: datetime) -> bool:
+    # those whose task never ran are written down as failed first
+    window = now - timedelta(seconds=settings.CALLBACK_PLACE_WITHIN_SECONDS)
+    Call.objects.filter(
+        case=case, direction=CALLBACK, outcome=Outcome.RINGING, call_sid="", started_at__lt=window
+    ).update(outcome=Outcome.FAILED, reason=NOT_PLACED_IN_TIME, ended_at=now)
     recent = now - timedelta(minutes=UNDER_WAY_MINUTES)
     calls = Call.objects.filter(case=case, direction=CALLBACK, ended_at__isnull=True)
     return (
@@ -168,7 +190,7 @@ def place(call_id: int, *, now: datetime | None = None) -> Call:
     if call.outcome != Outcome.RINGING or call.call_sid:
         return call  # placed already, or ended
     if now - call.started_at > timedelta(seconds=settings.CALLBACK_PLACE_WITHIN_SECONDS):
-        return _end(call, Outcome.FAILED, "Not placed within a minute: never placed late.", now)
+        return _end(call, Outcome.FAILED, NOT_PLACED_IN_TIME, now)
     answer = verdict(call.case, call.operator, now=now)
     if not answer.allowed:
         return _end(call, Outcome.REFUSED, answer.reason, now)

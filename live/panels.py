@@ -55,21 +55,26 @@ def _duration(seconds: int | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
 
 
-def lines(case: Any, *, reasons: bool) -> list[CallLine]:
+def _line(call: Call, now: datetime, reasons: bool) -> CallLine:
+    outcome, reason = call.get_outcome_display(), call.reason
+    if callback.never_placed(call, now):  # its task never ran: failed, whatever the row says yet
+        outcome, reason = Outcome.FAILED.label, callback.NOT_PLACED_IN_TIME
+    return CallLine(
+        at=call.started_at,
+        direction=call.get_direction_display(),
+        operator=call.operator.get_username() if call.operator else "",
+        outcome=outcome,
+        reason=reason if reasons else "",
+        duration=_duration(call.duration_seconds),
+        talked=call.outcome in (Outcome.ANSWERED, Outcome.COMPLETED),
+        ongoing=outcome in (Outcome.RINGING.label, Outcome.ANSWERED.label) and not call.ended_at,
+    )
+
+
+def lines(case: Any, *, reasons: bool, now: datetime | None = None) -> list[CallLine]:
+    now = now or timezone.now()
     calls = Call.objects.filter(case=case).select_related("operator").order_by("-started_at", "-pk")
-    return [
-        CallLine(
-            at=call.started_at,
-            direction=call.get_direction_display(),
-            operator=call.operator.get_username() if call.operator else "",
-            outcome=call.get_outcome_display(),
-            reason=call.reason if reasons else "",
-            duration=_duration(call.duration_seconds),
-            talked=call.outcome in (Outcome.ANSWERED, Outcome.COMPLETED),
-            ongoing=call.outcome in (Outcome.RINGING, Outcome.ANSWERED) and not call.ended_at,
-        )
-        for call in calls
-    ]
+    return [_line(call, now, reasons) for call in calls]
 
 
 def context(request: HttpRequest, case: Any) -> dict[str, Any] | None:

@@ -279,3 +279,21 @@ def test_the_task_is_queued_with_a_one_minute_expiry(
 
     assert queued == [(((call.pk,),), {"expires": settings.CALLBACK_PLACE_WITHIN_SECONDS})]
     assert twilio_calls.requests == []
+
+
+def test_a_call_back_whose_task_never_ran_does_not_block_the_next_press(
+    victim_case, caller, twilio_calls, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):  # no worker ever takes it
+        stuck = callback.request_call_back(case=victim_case, actor=caller)
+    Call.objects.filter(pk=stuck.pk).update(started_at=stuck.started_at - timedelta(minutes=5))
+    stuck.refresh_from_db()
+    assert callback.never_placed(stuck, stuck.started_at + timedelta(minutes=5))
+
+    call = press(victim_case, caller, django_capture_on_commit_callbacks)
+
+    stuck.refresh_from_db()
+    assert (stuck.outcome, stuck.reason) == (Outcome.FAILED, callback.NOT_PLACED_IN_TIME)
+    call.refresh_from_db()
+    assert call.outcome == Outcome.RINGING
+    assert len(twilio_calls.placed) == 1

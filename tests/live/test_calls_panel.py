@@ -124,3 +124,14 @@ def test_another_helplines_operator_sees_no_page_at_all(
 ) -> None:
     response = otp_client(other_operator).get(reverse("cases:detail", args=[victim_case.number]))
     assert response.status_code == 404
+
+
+def test_a_call_back_never_placed_shows_as_failed_not_ringing(
+    victim_case, caller, otp_client
+) -> None:
+    Call.objects.create(case=victim_case, helpline_id=victim_case.helpline_id, operator=caller,
+                        direction="callback", started_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
+    panel = page(otp_client(caller), victim_case)
+    assert "Ringing" not in panel
+    assert "Failed" in panel
+    assert "Not placed within a minute" in panel
