@@ -74,8 +74,10 @@ def shown(user: User, row: OperatorState | None, now: datetime) -> str:
 
 
 def state_of(user: User, *, now: datetime | None = None) -> str:
+    """The operator's state as routing treats it: a run-out wrap-up is available, and someone off
+    duty is away (chat and calls may ask this of one person; available_operators asks it of all)."""
     row = OperatorState.objects.filter(user=user).first()
-    return effective(row, now or timezone.now())
+    return shown(user, row, now or timezone.now())
 
 
 def summary(user: User, row: OperatorState | None, now: datetime) -> OperatorSummary:

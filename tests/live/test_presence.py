@@ -314,3 +314,12 @@ def test_two_changes_at_once_apply_one_after_the_other(require_postgresql, helpl
     assert waited >= 0.3  # it waited for the lock
     assert OperatorState.objects.get(user=operator).state == State.AWAY
     assert available_operators(helpline) == []
+
+
+def test_state_of_someone_off_duty_is_away_as_routing_sees_it(operator) -> None:
+    # (what chat asks before letting an operator take a chat)
+    choose_state(user=operator, state=State.AVAILABLE)
+    assert state_of(operator) == State.AVAILABLE
+    User.objects.filter(pk=operator.pk).update(on_duty=False)
+    operator.refresh_from_db()
+    assert state_of(operator) == State.AWAY
