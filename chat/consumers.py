@@ -87,9 +87,7 @@ class VisitorChatConsumer(AsyncJsonWebsocketConsumer):
             client=self.client,
         )
         await self._join(conversation.pk)
-        out = await database_sync_to_async(selectors.message_for_visitor)(
-            conversation.pk, message.pk
-        )
+        out = selectors.as_out(message)  # its own message, just stored: no second read
         await self.send_json(
             {"type": "chat.started", "status": conversation.status, "message": out}
         )
@@ -120,10 +118,7 @@ class VisitorChatConsumer(AsyncJsonWebsocketConsumer):
             text=frame.get("text"),
             client_id=frame.get("client_id"),
         )
-        out = await database_sync_to_async(selectors.message_for_visitor)(
-            self.conversation_id, message.pk
-        )
-        await self.send_json({"type": "chat.sent", "message": out})
+        await self.send_json({"type": "chat.sent", "message": selectors.as_out(message)})
 
     async def _leave(self, frame: dict[str, Any]) -> None:
         if self.conversation_id is not None:

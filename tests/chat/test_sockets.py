@@ -296,3 +296,23 @@ async def test_operator_becomes_available_and_is_offered(helpline, operator: Use
     assert (await next_of(away_socket, "chat.offered"))["type"] == "chat.offered"
     for s in (socket, other, away_socket):
         await s.disconnect()
+
+
+async def test_the_operator_ending_the_chat_tells_the_visitor(available_operator: User) -> None:
+    socket = await visitor()
+    await start(socket, new_secret())
+    await take(available_operator)
+    await next_of(socket, "chat.joined")
+
+    @database_sync_to_async
+    def end() -> None:
+        services.end_chat(case=Case.objects.get(), actor=available_operator)
+
+    await end()
+
+    assert (await next_of(socket, "chat.closed")) == {"type": "chat.closed", "by": "operator"}
+    await socket.send_json_to({"type": "chat.send", "text": SECOND, "client_id": new_client_id()})
+    refused = await next_of(socket, "chat.error")
+    assert refused["message"] == "This chat has ended."
+    assert await counts() == (1, 1, 3)  # first message, "joined", "ended": nothing after
+    await socket.disconnect()
