@@ -156,3 +156,26 @@ def test_the_quick_exit_ends_the_chat(daphne: LaunchedDaphne, contexts) -> None:
     assert Conversation.objects.get().closed_by == "visitor"
     assert public.cookies() == []
     assert csp_violations(errors) == []
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_chat_page_passes_axe_with_messages_in_it(
+    daphne: LaunchedDaphne, contexts, width: int
+) -> None:
+    from tests.e2e.test_accessibility import AXE_JS, AXE_PATH, Audit
+
+    assert AXE_JS.exists(), "install axe-core: npm ci --prefix tests/e2e/axe"
+    _available_operator()
+    _, visitor, errors = contexts(daphne.base_url, viewport={"width": width, "height": 800})
+    visitor.route(
+        f"**{AXE_PATH}", lambda route: route.fulfill(path=AXE_JS, content_type="text/javascript")
+    )
+    audit = Audit(visitor, width)
+    visitor.goto("/chat/")
+    audit("the chat, empty")
+    _open_chat(visitor, FIRST)
+    expect(visitor.locator("#chat-log")).to_contain_text(FIRST)
+    audit("the chat, with a message")
+
+    audit.assert_clean()
+    assert csp_violations(errors) == []
