@@ -50,6 +50,8 @@ CHANNEL_ICONS = {
     Case.Channel.WEB: "globe",
     Case.Channel.FEED: "shield",
     Case.Channel.API: "plug",
+    Case.Channel.WHATSAPP: "whatsapp",
+    Case.Channel.CHAT: "chat-dots",
 }
 LATE_REFERRALS_SHOWN = 10
 # The case list's filters the queue offers too (codes only, so they may sit in the URL).

@@ -43,6 +43,8 @@ ALERT_KINDS: dict[str, str] = {
     "portal.duress": "A victim signed in to the portal with their duress code (supervisors)",
     "case.break_glass": "Someone opened a sealed case without being named on it (DPOs, supervisors)",
     "access.unusual": "Reading of cases by one person looks unusual (DPOs and supervisors)",
+    "case.claim_idle": "A case you hold is about to go back to the queue (left idle)",
+    "case.claim_returned": "A case you held went back to the queue (left idle)",
 }
 
 

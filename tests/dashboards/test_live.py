@@ -175,6 +175,8 @@ def test_a_supervisor_counts_their_own_helpline(world: None, supervisor: User) -
         "Partner": (0, 0),
         "Email": (0, 0),
         "Other": (0, 0),
+        "WhatsApp": (0, 0),
+        "Web chat": (0, 0),
     }
     # n1 and n2 unclaimed, n3 in triage; n2 has waited longest, 20 minutes, past its target.
     assert figures["queue"] == {

@@ -21,8 +21,10 @@ from triage.services import claim_case, release_case
 
 pytestmark = pytest.mark.django_db
 HOUR = 3600
-# channels of cases staff open by hand: none in these worlds, each still a row of the figures
-STAFF_CHANNELS_NONE = dict.fromkeys(("walk_in", "phone", "partner", "email", "other"), 0)
+# channels no case of these worlds uses (staff-opened, WhatsApp, web chat): each still a row
+STAFF_CHANNELS_NONE = dict.fromkeys(
+    ("walk_in", "phone", "partner", "email", "other", "whatsapp", "chat"), 0
+)
 
 
 @pytest.fixture(autouse=True)
