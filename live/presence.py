@@ -76,8 +76,9 @@ def shown(user: User, row: OperatorState | None, now: datetime) -> str:
 def state_of(user: User, *, now: datetime | None = None) -> str:
     """The operator's state as routing treats it: a run-out wrap-up is available, and someone off
     duty is away (chat and calls may ask this of one person; available_operators asks it of all)."""
-    row = OperatorState.objects.filter(user=user).first()
-    return shown(user, row, now or timezone.now())
+    # on duty as stored now, not as the caller's copy of the user says
+    row = OperatorState.objects.filter(user=user).select_related("user").first()
+    return shown(row.user, row, now or timezone.now()) if row else State.AWAY
 
 
 def summary(user: User, row: OperatorState | None, now: datetime) -> OperatorSummary:
