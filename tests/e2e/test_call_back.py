@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,7 +17,9 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from cases.models import Case
 from live.models import Call
+from tests.e2e import test_accessibility as a11y
 from tests.e2e.canaries import VICTIM_NAME, VICTIM_PHONE
+from tests.e2e.test_accessibility import AXE_PATH, WCAG_TAGS
 from tests.factories import (
     CaseFactory,
     CasePersonFactory,
@@ -26,6 +29,7 @@ from tests.factories import (
 )
 from tests.live.test_callback_fake import CallsFake, calls_fake
 
+axe_js = a11y.axe_js  # the axe-core script (a failure, never a skip, when it is missing)
 HELPLINE_NUMBER = "+447700900000"
 OPERATOR_PHONE = "+447700900111"
 
@@ -35,6 +39,19 @@ def provider(settings) -> Iterator[CallsFake]:
     with calls_fake(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN) as fake:
         settings.TWILIO_API_BASE_URL = fake.base_url
         yield fake
+
+
+# axe-core on the Calls panel only (the rest of the case page is audited where it is owned)
+AXE_ON_CALLS = """async (tags) => {
+  const result = await axe.run({include: [["section#calls"]]}, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => `${v.id}: ${v.help} -> ${v.nodes.map((n) => n.target).join("; ")}`);
+}"""
+
+
+def _axe_on_calls(page: Page) -> list[str]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=AXE_PATH)
+    return page.evaluate(AXE_ON_CALLS, WCAG_TAGS)
 
 
 def _world(preferences: dict) -> tuple[User, Case]:
@@ -50,8 +67,11 @@ def _world(preferences: dict) -> tuple[User, Case]:
 
 
 def test_an_operator_calls_back_from_a_phone_with_the_keyboard(
-    page: Page, log_in: Callable[[User], None], provider: CallsFake
+    page: Page, log_in: Callable[[User], None], provider: CallsFake, axe_js: Path
 ) -> None:
+    page.route(
+        f"**{AXE_PATH}", lambda route: route.fulfill(path=axe_js, content_type="text/javascript")
+    )
     amina, case = _world({"contact": "allowed", "channels": ["phone"]})
     log_in(amina)
     page.set_viewport_size({"width": 320, "height": 640})
@@ -72,6 +92,7 @@ def test_an_operator_calls_back_from_a_phone_with_the_keyboard(
         assert box["height"] >= 24  # WCAG 2.5.8
         assert box["x"] + box["width"] <= 320
     assert page.evaluate("document.documentElement.scrollWidth") <= 320  # no sideways scrolling
+    assert _axe_on_calls(page) == []  # WCAG 2.2 AA, with the confirm open
     confirm.focus()
     page.keyboard.press("Enter")
 
@@ -80,6 +101,7 @@ def test_an_operator_calls_back_from_a_phone_with_the_keyboard(
     expect(page.locator("section#calls .call-line").first).to_contain_text("Call-back")
     expect(page.locator("section#calls .call-line").first).to_contain_text("Ringing")
     assert VICTIM_PHONE not in page.url
+    assert _axe_on_calls(page) == []  # and with the ringing call listed
     [placed] = provider.placed
     assert (placed.to, placed.from_) == (OPERATOR_PHONE, HELPLINE_NUMBER)
     call = Call.objects.get()
