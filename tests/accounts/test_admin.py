@@ -30,6 +30,8 @@ from accounts.services import issue_api_token
 from cases.models import Category, Place
 from feeds.models import ImportBatch, Partner
 from feeds.sources import SourceSpec, save_source
+from live.models import LineSettings
+from notifications.models import CannedReply
 from portal.models import UpdateType
 from tests.factories import StaffFactory
 
@@ -55,6 +57,8 @@ SYSTEM_WIDE = {
     "feeds.ImportBatch",
     "feeds.Partner",
     "feeds.PartnerEventType",
+    "live.LineSettings",
+    "notifications.CannedReply",
     "portal.UpdateType",
     "privacy.RetentionRule",
     "portal.Article",
@@ -109,6 +113,8 @@ def one_of_each(people: dict[str, User]) -> dict[type[models.Model], models.Mode
         slug="made-up-crime-system", name="Made-up crime system", secret="x" * 32
     )
     Place.objects.create(uprn="900000000001", address="1 Made-up Row", postcode="ZZ1 1ZZ")
+    LineSettings.objects.create(helpline=people["colleague"].organisation)
+    CannedReply.objects.create(shortcut="made-up", title="Made-up", text="Made-up words.")
     return {model: model._default_manager.first() for model in admin.site._registry}
 
 
