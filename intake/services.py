@@ -126,8 +126,9 @@ def receive_sms(params: twilio.Params) -> str:
         return ""
     case, stored = receive_message(helpline=helpline, report=report)
     # Opt-in per deployment, decided by the safe-contact function, and once per message.
-    ack = sms_acknowledgement(case=case, sender=sender, channel=report.channel)
-    return ack if stored else ""
+    if not stored:
+        return ""  # a retry: answered (or not) the first time
+    return sms_acknowledgement(case=case, sender=sender, channel=report.channel)
 
 
 def keep_unrouted(report: IncomingReport, *, to_number: str) -> None:

@@ -23,7 +23,10 @@ from intake.adapters import twilio
 logger = logging.getLogger(__name__)
 
 
-def _public_webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
+def public_webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
+    """A Twilio webhook as a view: public under /intake/twilio/ (no session, no CSRF), POST only,
+    signed by Twilio (403 otherwise, nothing stored), with `required` fields (400 otherwise), and
+    503 for a number no helpline claims. Every Twilio webhook of every app is made with this."""
     return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(_routed(view)))))
 
 
@@ -63,19 +66,15 @@ def _voice_transcription(request: HttpRequest, params: twilio.Params) -> HttpRes
     return twilio.sms_reply("")
 
 
-# The incoming call itself and its status callback are live's now (live.voice_urls, mounted
-# first at the same addresses): a call rings operators before anyone records a message, and only
-# live knows whether an operator answered. This view stays routed behind it, unreached.
-def _voice_status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
-    services.receive_call_status(params)
-    return twilio.sms_reply("")
+# The incoming call itself and its status callback are live's (live.voice_urls, mounted at
+# /intake/twilio/voice/): a call rings operators before anyone records a message, and only live
+# knows whether an operator answered. The recording and transcription callbacks stay here.
 
 
-sms = _public_webhook(_sms, "MessageSid", "From")
-sms_status = _public_webhook(_sms_status, "MessageSid", "MessageStatus")
-voice_recording = _public_webhook(_voice_recording, "CallSid", "RecordingSid")
-voice_transcription = _public_webhook(_voice_transcription, "CallSid")
-voice_status = _public_webhook(_voice_status, "CallSid", "CallStatus")
+sms = public_webhook(_sms, "MessageSid", "From")
+sms_status = public_webhook(_sms_status, "MessageSid", "MessageStatus")
+voice_recording = public_webhook(_voice_recording, "CallSid", "RecordingSid")
+voice_transcription = public_webhook(_voice_transcription, "CallSid")
 
 
 @never_cache

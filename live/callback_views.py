@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import VoiceResponse
 
-from accounts.access import public
 from intake.adapters import twilio
+from intake.views import public_webhook
 from live import callback
-
-
-def _webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
-    return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(view))))
 
 
 def _say(response: VoiceResponse, words: str) -> None:
@@ -116,8 +110,8 @@ class _Ref:
         self.pk = int(call_id or 0)
 
 
-operator = _webhook(_operator, "CallSid")
-connect = _webhook(_connect, "CallSid")
-answered = _webhook(_answered, "CallSid")
-dialled = _webhook(_dialled, "CallSid")
-status = _webhook(_status, "CallSid", "CallStatus")
+operator = public_webhook(_operator, "CallSid")
+connect = public_webhook(_connect, "CallSid")
+answered = public_webhook(_answered, "CallSid")
+dialled = public_webhook(_dialled, "CallSid")
+status = public_webhook(_status, "CallSid", "CallStatus")

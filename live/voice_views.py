@@ -9,33 +9,12 @@ import logging
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from accounts.access import public
 from intake.adapters import twilio
-from intake.services import IntakeError
+from intake.views import public_webhook
 from live import calls, twiml
 
 logger = logging.getLogger(__name__)
-
-
-def _webhook(view: twilio.Webhook, *required: str):  # type: ignore[no-untyped-def]
-    return public(csrf_exempt(require_POST(twilio.twilio_webhook(*required)(_routed(view)))))
-
-
-def _routed(view: twilio.Webhook) -> twilio.Webhook:
-    """A call to a number no helpline claims cannot become a case: 503, so Twilio tries the
-    fallback URL (as intake's own webhooks), never a 500."""
-
-    def webhook(request: HttpRequest, params: twilio.Params) -> HttpResponse:
-        try:
-            return view(request, params)
-        except IntakeError:
-            logger.error("twilio_webhook_unroutable", extra={"path": request.path})
-            return HttpResponse("No helpline takes calls to this number.", status=503)
-
-    return webhook
 
 
 def _ids(request: HttpRequest, *names: str) -> list[int] | None:
@@ -107,10 +86,10 @@ def _status(request: HttpRequest, params: twilio.Params) -> HttpResponse:
     return twilio.sms_reply("")
 
 
-incoming = _webhook(_incoming, "CallSid")
-whisper = _webhook(_whisper, "CallSid")
-accept = _webhook(_accept, "CallSid")
-dialled = _webhook(_dialled, "CallSid")
+incoming = public_webhook(_incoming, "CallSid")
+whisper = public_webhook(_whisper, "CallSid")
+accept = public_webhook(_accept, "CallSid")
+dialled = public_webhook(_dialled, "CallSid")
 # Replaces intake's status callback at the same address (mounted first): the end of a call an
 # operator answered must not mark its case for a call back, and only live knows it was answered.
-status = _webhook(_status, "CallSid", "CallStatus")
+status = public_webhook(_status, "CallSid", "CallStatus")
