@@ -160,6 +160,12 @@ if (queue && status && announcer) {
     } catch {
       message = null
     }
+    // A web chat offered to this operator, because they are available (chat.services): said
+    // in words, once; the chat's row is in the queue already (its case.created came first).
+    if (message && message.type === 'chat.offered') {
+      say(`Web chat ${message.case} is waiting for you: open the case to take it.`)
+      return
+    }
     if (message && message.case && !concerns(message.case)) return
     if (message && message.type === 'case.created' && message.case) {
       announceNew(message.case)
