@@ -34,8 +34,11 @@ pytestmark = pytest.mark.django_db
 # What a case page may cost (a session's first page aside): the count measured once the
 # organisation came with request.user and the portal's lists were each fetched once (49 before).
 # A change that adds a query fails here; one that saves some lowers this. PostgreSQL's access-log
-# append costs one query more than SQLite's (cases.models.access).
-CASE_PAGE_QUERIES = 46
+# append costs one query more than SQLite's (cases.models.access). Live conversations added two:
+# the Calls panel's calls (live.panels) and the victim's latest WhatsApp message, which decides
+# whether a WhatsApp reply may go (notifications.safe_contact); helpline staff pay one more for
+# their own state in the header (live.presence).
+CASE_PAGE_QUERIES = 48
 
 
 def referred(helpline, cso, operator, cso_rep) -> Case:
@@ -101,7 +104,7 @@ def test_a_long_case_page_costs_no_more_queries_than_a_short_one(
     assert "CRIME-2" in html
     assert "2 contact details with their dates" in html
     assert long_count == short_count, (short_count, long_count)
-    budget = CASE_PAGE_QUERIES + (connection.vendor == "postgresql")
+    budget = CASE_PAGE_QUERIES + (connection.vendor == "postgresql") + (reader == "operator")
     assert long_count <= budget, long_count
 
 
