@@ -121,6 +121,8 @@ if (composer) {
     text.focus();
   });
   text.addEventListener('keydown', (event) => {
+    // canned.js takes Enter while its list is open (and marks the event handled)
+    if (event.defaultPrevented) return;
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       composer.requestSubmit();

@@ -137,7 +137,8 @@ def test_the_panel_shows_the_transcript_escaped_and_the_composer_to_its_holder(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body
     assert "<script>alert(1)</script>" not in body
     assert 'id="chat-composer"' in body
-    assert "data-canned-replies=" in body
+    # the vetted replies' picker (notifications.canned): the URL of this case's replies
+    assert f'data-canned-replies="/cases/{conversation.case.number}/replies/"' in body
     assert "js/chat-console.js" in body
     assert "End chat" in body
 
