@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.production import production_env  # noqa: E402 - once the checkout is on the path
+from bench.production import ensure_database, production_env  # noqa: E402 - once the checkout is on the path
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_h3_bench")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -50,13 +50,9 @@ def prepare() -> tuple[str, str]:
     """The bench database, migrated, with its helpline and an available, verified operator.
     Returns the operator's session cookie (name, value)."""
     import django
-    import psycopg
 
     os.environ.update(SERVER_ENV, DJANGO_SETTINGS_MODULE="bench.settings")
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL)
     django.setup()
     from django.core.management import call_command
     from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -39,6 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.production import ensure_database  # noqa: E402 - once the checkout is on the path
+
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_bench_feeds"
 )
@@ -66,12 +69,8 @@ def setup() -> None:
     )
     TEMPORARY.append(os.environ["FEED_FILES_DIR"])
     import django
-    import psycopg
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL)
     django.setup()
     from django.core.management import call_command
 

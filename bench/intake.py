@@ -21,11 +21,10 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.production import production_env  # noqa: E402 - once the checkout is on the path
+from bench.production import ensure_database, production_env, write_signed  # noqa: E402 - once the checkout is on the path
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_bench")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -37,12 +36,8 @@ os.environ.update(
 
 def prepare_database() -> None:
     import django
-    import psycopg
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(DATABASE_URL)
     django.setup()
     from django.core.management import call_command
 
@@ -70,24 +65,16 @@ LUA = ROOT / "bench" / "intake.lua"
 def write_bodies(base_url: str, prefix: str, count: int, threads: int, path: str) -> None:
     """`count` signed SMS in `threads` files, "<signature> <body>" per line; MessageSid is SM,
     the run's 8-digit prefix and a 24-digit serial (34 characters, like Twilio's)."""
-    from twilio.request_validator import RequestValidator
-
-    validator = RequestValidator(TOKEN)
-    url = base_url + "/intake/twilio/sms/"
-    files = [open(f"{path}.{t}", "w") for t in range(threads)]  # noqa: SIM115 - closed below
-    try:
-        for i in range(count):
-            params = {
-                "MessageSid": f"SM{prefix}{i:024d}",
-                "From": f"+447700900{i % 1000:03d}",
-                "To": "+447700900000",
-                "Body": "Made-up benchmark message",
-            }
-            signature = validator.compute_signature(url, params)
-            files[i % threads].write(f"{signature} {urlencode(params)}\n")
-    finally:
-        for file in files:
-            file.close()
+    rows = (
+        {
+            "MessageSid": f"SM{prefix}{i:024d}",
+            "From": f"+447700900{i % 1000:03d}",
+            "To": "+447700900000",
+            "Body": "Made-up benchmark message",
+        }
+        for i in range(count)
+    )
+    write_signed(base_url + "/intake/twilio/sms/", rows, threads, path, TOKEN)
 
 
 def wrk(url: str, *, seconds: int, connections: int, threads: int, bodies: str = "") -> dict:

@@ -20,14 +20,13 @@ import tempfile
 import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/lantern_h1_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 from bench.intake import TOKEN, prepare_database, show, wrk  # noqa: E402 - after the defaults
-from bench.production import production_env  # noqa: E402
+from bench.production import production_env, write_signed  # noqa: E402
 
 OPERATORS = 5
 CALLS_PER_SECOND = 1500  # above what this machine answers: no body is sent twice
@@ -55,24 +54,17 @@ def add_operators() -> None:
 
 
 def write_calls(base_url: str, prefix: str, count: int, threads: int, path: str) -> None:
-    from twilio.request_validator import RequestValidator
-
-    validator = RequestValidator(TOKEN)
-    url = base_url + "/intake/twilio/voice/"
-    files = [open(f"{path}.{t}", "w") for t in range(threads)]  # noqa: SIM115 - closed below
-    try:
-        for i in range(count):
-            params = {
-                "CallSid": f"CA{prefix}{i:024d}",
-                "From": f"+447700900{i % 1000:03d}",
-                "To": "+447700900000",
-                "CallStatus": "ringing",
-            }
-            signature = validator.compute_signature(url, params)
-            files[i % threads].write(f"{signature} {urlencode(params)}\n")
-    finally:
-        for file in files:
-            file.close()
+    """`count` signed incoming calls, like bench/intake.py's texts (CallSid: CA, prefix, serial)."""
+    rows = (
+        {
+            "CallSid": f"CA{prefix}{i:024d}",
+            "From": f"+447700900{i % 1000:03d}",
+            "To": "+447700900000",
+            "CallStatus": "ringing",
+        }
+        for i in range(count)
+    )
+    write_signed(base_url + "/intake/twilio/voice/", rows, threads, path, TOKEN)
 
 
 def main() -> None:
