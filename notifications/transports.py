@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -139,29 +141,16 @@ def _addresses(notification: Notification) -> tuple[str, str] | None:
     return notification.destination, settings.TWILIO_FROM_NUMBER
 
 
-def _sms(notification: Notification) -> str:
-    addresses = _addresses(notification)
-    if addresses is None:
-        # Embedded and development: the row is the record; the log names the row, not the person.
-        logger.info(
-            "sms_outbox_only",
-            extra={"notification_id": notification.pk, "channel": notification.channel},
-        )
-        return ""
-    to, from_ = addresses
-    key = str(notification.idempotency_key)
+@contextmanager
+def _twilio(key: str) -> Iterator[Client]:
+    """Twilio's REST client, sending `key` as the idempotency token, so a retried request never
+    sends or rings twice; every way a request fails leaves as the outbox's errors."""
     http = _IdempotentHttpClient(key)
     client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
     if settings.TWILIO_API_BASE_URL:  # a stand-in for Twilio's API (tests on loopback)
         client.api.base_url = settings.TWILIO_API_BASE_URL
     try:
-        message = client.messages.create(
-            to=to,
-            from_=from_,
-            body=notification.text,
-            # the delivery report names the row, so it is matched even if we never learnt the sid
-            status_callback=f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?key={key}",
-        )
+        yield client
     except (TwilioException, ValueError) as exc:
         # Every shape Twilio answers an error in: TwilioRestException (the classic body, or
         # {"error": {...}}), TwilioServiceException (RFC 9457 problem+json, not a subclass of
@@ -173,6 +162,27 @@ def _sms(notification: Notification) -> str:
         raise OutcomeUnknownError(
             f"Twilio did not answer ({type(exc).__name__}): the outcome is unknown."
         ) from exc
+
+
+def _sms(notification: Notification) -> str:
+    addresses = _addresses(notification)
+    if addresses is None:
+        # Embedded and development: the row is the record; the log names the row, not the person.
+        logger.info(
+            "sms_outbox_only",
+            extra={"notification_id": notification.pk, "channel": notification.channel},
+        )
+        return ""
+    to, from_ = addresses
+    key = str(notification.idempotency_key)
+    with _twilio(key) as client:
+        message = client.messages.create(
+            to=to,
+            from_=from_,
+            body=notification.text,
+            # the delivery report names the row, so it is matched even if we never learnt the sid
+            status_callback=f"{settings.PUBLIC_BASE_URL}{STATUS_PATH}?key={key}",
+        )
     return str(message.sid or "")
 
 
@@ -239,11 +249,7 @@ def place_call(*, to: str, from_: str, url: str, status_callback: str, key: str)
     `from_` and, when it is answered, fetches its instructions from `url`. Returns the call's sid.
     `key` is sent as the idempotency token, so a retried request never rings twice. Raises the
     outbox's errors: TransientError, PermanentError, OutcomeUnknownError (it may be ringing)."""
-    http = _IdempotentHttpClient(key)
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
-    if settings.TWILIO_API_BASE_URL:  # a stand-in for Twilio's API (tests on loopback)
-        client.api.base_url = settings.TWILIO_API_BASE_URL
-    try:
+    with _twilio(key) as client:
         call = client.calls.create(
             to=to,
             from_=from_,
@@ -253,12 +259,4 @@ def place_call(*, to: str, from_: str, url: str, status_callback: str, key: str)
             # the operator's phone rings this long; an unanswered one is reported as no-answer
             timeout=settings.CALLBACK_OPERATOR_RING_SECONDS,
         )
-    except (TwilioException, ValueError) as exc:
-        raise _classified(exc, http.answer) from exc
-    except OSError as exc:
-        if _never_connected(exc):
-            raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc
-        raise OutcomeUnknownError(
-            f"Twilio did not answer ({type(exc).__name__}): the outcome is unknown."
-        ) from exc
     return str(call.sid or "")
