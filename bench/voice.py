@@ -7,7 +7,9 @@ body exactly once).
 
 Each call is a new CallSid from one of 1,000 made-up numbers, signed like Twilio's. Each answer
 opens a case, makes its live.Call row and dials the helpline's five operators (a <Dial> with five
-<Number>s and their whispers). Afterwards the database is counted: lost = acknowledged but no
+<Number>s and their whispers). The baseline of the same run: the same calls with nobody
+available, the answer every call got before (greeting and <Record>), and a hello-world view.
+Afterwards the database is counted: lost = acknowledged but no
 Call row, dup = CallSids with more than one. Needs PostgreSQL and Redis on 127.0.0.1 (database
 `lantern_h1_bench` and Redis db 1 unless DATABASE_URL and REDIS_URL say otherwise)."""
 
@@ -17,6 +19,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -32,10 +35,9 @@ OPERATORS = 5
 CALLS_PER_SECOND = 1500  # above what this machine answers: no body is sent twice
 
 
-def add_operators() -> None:
-    """Five operators of the bench helpline, on duty and available, each with a phone."""
+def add_operators(state: str = "available") -> None:
+    """Five operators of the bench helpline, on duty and in `state`, each with a phone."""
     from accounts.models import Organisation, User
-    from live.models import OperatorState
     from live.presence import set_state
 
     helpline = Organisation.objects.get(slug="bench-helpline")
@@ -50,7 +52,7 @@ def add_operators() -> None:
                 "phone": f"+4477009006{i:02d}",
             },  # fmt: skip
         )
-        set_state(user=user, state=OperatorState.State.AVAILABLE)
+        set_state(user=user, state=state)
 
 
 def write_calls(base_url: str, prefix: str, count: int, threads: int, path: str) -> None:
@@ -90,6 +92,9 @@ def main() -> None:
         bodies = f"{tmp}/calls"
         count = args.duration * CALLS_PER_SECOND
         write_calls(server.base_url, prefix, count, args.threads, bodies)
+        # the baseline: the same calls when nobody is available (the answer before issue 17:
+        # greeting and <Record>), other CallSids
+        write_calls(server.base_url, prefix[::-1], count, args.threads, f"{tmp}/unrung")
         for i in range(10):  # warm up every worker's connections and code paths
             send(signed_request(server.base_url, "/intake/twilio/voice/", {
                 "CallSid": f"CAwarm{prefix}{i:020d}", "From": f"+447700901{i:03d}",
@@ -104,6 +109,11 @@ def main() -> None:
         voice = wrk(server.base_url + "/intake/twilio/voice/", seconds=args.duration,
                     bodies=bodies, **load)  # fmt: skip
         show("voice", voice)
+        time.sleep(3)  # the calls wrk left in flight finish ringing before the operators go
+        add_operators("away")
+        record = wrk(server.base_url + "/intake/twilio/voice/", seconds=args.duration,
+                     bodies=f"{tmp}/unrung", **load)  # fmt: skip
+        show("record", record)
         log = server.log_tail()
 
     ours = Call.objects.filter(call_sid__startswith=f"CA{prefix}")
@@ -116,9 +126,11 @@ def main() -> None:
     if lost or dup or voice["non2xx"] or voice["wrapped"] or rang_five != stored:
         print(log, file=sys.stderr)
     print(
-        f"RESULT voice_rps={voice['rps']:.0f} hello_rps={hello['rps']:.0f} "
-        f"ratio={voice['rps'] / hello['rps']:.2f} p50_ms={voice['p50_us'] / 1000:.1f} "
-        f"p99_ms={voice['p99_us'] / 1000:.1f} lost={lost} dup={dup} "
+        f"RESULT voice_rps={voice['rps']:.0f} record_rps={record['rps']:.0f} "
+        f"hello_rps={hello['rps']:.0f} ratio={voice['rps'] / hello['rps']:.2f} "
+        f"ring_vs_record={voice['rps'] / record['rps']:.2f} p50_ms={voice['p50_us'] / 1000:.1f} "
+        f"p99_ms={voice['p99_us'] / 1000:.1f} record_p99_ms={record['p99_us'] / 1000:.1f} "
+        f"lost={lost} dup={dup} "
         f"non2xx={voice['non2xx']:.0f} acknowledged={acknowledged} calls={stored} cases={cases} "
         f"rang_{OPERATORS}={rang_five} numbers_in_answer={dialled} connections={args.connections}"
     )
