@@ -56,7 +56,7 @@ def line_settings(helpline_id: int) -> LineSettings:
 
 def effective(row: OperatorState | None, now: datetime) -> str:
     """The state as routing reads it: no row is away; a wrap-up that ran out is available (the
-    periodic job, live.presence_tasks, writes that down within seconds; readers never wait for it)."""
+    periodic job, live.tasks.end_wrap_ups, writes that down within seconds; readers never wait for it)."""
     if row is None:
         return State.AWAY
     if row.state == State.WRAP_UP and row.until is not None and row.until <= now:

@@ -1,5 +1,4 @@
-"""Operator states follow sign-out: an operator who signs out is away, so no call rings them.
-(Importing it, at start-up, also registers live.presence_tasks with Celery.)"""
+"""Operator states follow sign-out: an operator who signs out is away, so no call rings them."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from live import presence_tasks  # noqa: F401  (registers the periodic jobs' tasks at start-up)
 from live.models import OperatorState
 from live.presence import set_state
 

@@ -70,9 +70,9 @@ DEFAULT_SCHEDULE: dict[str, tuple[str, Schedule]] = {
     ),
     # Operators whose wrap-up ran out are written down as available and every console told
     # (routing already counts them available: live.presence.effective).
-    "End operators' run-out wrap-ups": ("live.presence_tasks.end_wrap_ups", 15),
+    "End operators' run-out wrap-ups": ("live.tasks.end_wrap_ups", 15),
     # Claims left idle warn their holder, then go back to the queue (live.idle_claims).
-    "Return idle claims to the queue": ("live.presence_tasks.return_idle_claims", 60),
+    "Return idle claims to the queue": ("live.tasks.return_idle_claims", 60),
     # Web chats nobody wrote in (and whose visitor left no page open) close; operators wrap up.
     "Close idle web chats": ("chat.tasks.close_idle_chats", 60),
 }

@@ -179,6 +179,15 @@ def password_only_client() -> Callable[[User], Client]:
 
 
 @pytest.fixture(autouse=True)
+def _live_events_not_paused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A test that took Redis down paused this process's live events for five seconds
+    (notifications.realtime): the next test on the same worker would hear none of its own."""
+    from notifications import realtime
+
+    monkeypatch.setattr(realtime, "_paused_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def _twilio_test_account(settings) -> None:
     """Every test's Twilio is a made-up account; webhooks are signed with its token."""
     from tests.twilio import AUTH_TOKEN

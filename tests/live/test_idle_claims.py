@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.models import Case, CaseNote, Draft
 from live.idle_claims import RETURNED, WARNED, warn_and_return_idle_claims
 from live.presence import end_conversation, start_conversation
-from live.presence_tasks import return_idle_claims
+from live.tasks import return_idle_claims
 from notifications.models import Notification
 from tests.factories import CaseFactory
 from triage.services import claim_case

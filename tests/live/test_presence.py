@@ -22,7 +22,7 @@ from live.presence import (
     start_conversation,
     state_of,
 )
-from live.presence_tasks import end_wrap_ups
+from live.tasks import end_wrap_ups
 from tests.factories import CaseFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
