@@ -51,7 +51,15 @@ RUN_AXE = """async (tags) => {
   }));
 }"""
 SCROLL_WIDTH = "document.documentElement.scrollWidth"
+# Colours mid-transition (a button just focused fades over 0.15 s) are neither state's: axe's
+# contrast check waits until the page stands still. Only finite transitions: none runs forever.
+STILL = "() => document.getAnimations().every((a) => a.playState !== 'running')"
 AXE_PATH = "/__axe-core__/axe.min.js"  # answered by the test's route, never by Lantern
+
+
+def settle(page: Page) -> None:
+    """Wait until no transition or animation runs on the page (see STILL)."""
+    page.wait_for_function(STILL)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +90,7 @@ class Audit:
             self.page.add_script_tag(url=AXE_PATH)
         where = f"{name} at {self.width}px ({self.page.url})"
         self.pages.append(where)
+        settle(self.page)
         for violation in self.page.evaluate(RUN_AXE, WCAG_TAGS):
             targets = "; ".join(violation["targets"][:8])
             self.problems.append(

@@ -19,7 +19,7 @@ from cases.models import Case
 from live.models import Call
 from tests.e2e import test_accessibility as a11y
 from tests.e2e.canaries import VICTIM_NAME, VICTIM_PHONE
-from tests.e2e.test_accessibility import AXE_PATH, WCAG_TAGS
+from tests.e2e.test_accessibility import AXE_PATH, WCAG_TAGS, settle
 from tests.factories import (
     CaseFactory,
     CasePersonFactory,
@@ -51,6 +51,7 @@ AXE_ON_CALLS = """async (tags) => {
 def _axe_on_calls(page: Page) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(url=AXE_PATH)
+    settle(page)
     return page.evaluate(AXE_ON_CALLS, WCAG_TAGS)
 
 
