@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from django_otp.oath import totp
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.factories import TEST_PASSWORD
 
@@ -38,3 +38,21 @@ def submit_password(page: Page, username: str, password: str = TEST_PASSWORD) ->
 def csp_violations(messages: list[str]) -> list[str]:
     """The browser errors that are Content Security Policy refusals (Chromium names the policy)."""
     return [m for m in messages if "Content Security Policy" in m]
+
+
+def signed_in_tab(context: BrowserContext, user) -> tuple[Page, list[str]]:  # type: ignore[no-untyped-def]
+    """A new tab of `context` signed in as `user` (password and authenticator code), with the
+    console errors it logs from then on."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    submit_password(tab, user.username)
+    tab.fill("[name='token-otp_token']", totp_code(TOTPDevice.objects.get(user=user).bin_key))
+    tab.press("[name='token-otp_token']", "Enter")
+    # signed in: the sign-out form is there (folded into the menu on a phone)
+    expect(tab.locator("form[action='/accounts/logout/']")).to_be_attached()
+    return tab, errors

@@ -14,13 +14,12 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from accounts.models import User
 from live.models import LineSettings
 from live.presence import end_conversation, start_conversation
-from tests.e2e.helpers import csp_violations, submit_password, totp_code
+from tests.e2e.helpers import csp_violations, signed_in_tab
 from tests.factories import CaseFactory, OrganisationFactory, StaffFactory
 from tests.launchers import LaunchedDaphne
 
@@ -31,16 +30,8 @@ def open_tab(browser: Browser) -> Iterator[Callable[[str, User, str], tuple[Page
 
     def open_for(base_url: str, user: User, path: str) -> tuple[Page, list[str]]:
         context = browser.new_context(base_url=base_url)
-        context.set_default_timeout(10_000)
         contexts.append(context)
-        tab = context.new_page()
-        errors: list[str] = []
-        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        submit_password(tab, user.username)
-        tab.fill("[name='token-otp_token']", totp_code(TOTPDevice.objects.get(user=user).bin_key))
-        tab.press("[name='token-otp_token']", "Enter")
-        expect(tab.get_by_role("button", name="Sign out")).to_be_visible()
+        tab, errors = signed_in_tab(context, user)
         tab.goto(path)
         return tab, errors
 
